@@ -1,0 +1,61 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Loom.Sampling.Noise;
+
+/// <summary>
+/// Every noise tensor of a run is a pure function of (seed, step, iteration) over one sample's whole latent
+/// shape, drawn on the CPU in float32. A job split into other windows, moved to another shard or resumed from a
+/// checkpoint therefore sees the same noise, bit for bit.
+/// </summary>
+public static class DeterministicNoise
+{
+    /// <summary>The step tag of the initial latent (pure noise at sigma 1).</summary>
+    public const int InitialStep = -1;
+
+    /// <summary>Standard normal noise for one sample: shape <paramref name="sampleShape"/>, no batch axis.</summary>
+    public static Tensor Sample(long seed, int step, int iteration, ReadOnlySpan<long> sampleShape)
+    {
+        using var generator = new Generator(StreamSeed(seed, step, iteration), new Device(DeviceType.CPU));
+        using var noGrad = no_grad();
+        return randn(sampleShape.ToArray(), dtype: float32, device: CPU, generator: generator);
+    }
+
+    /// <summary>
+    /// Noise for a batch: sample b is <see cref="Sample"/> with <c>seeds[b]</c>, so a batch equals its samples drawn
+    /// alone. Returns <c>[B, ...sampleShape]</c> on <paramref name="device"/> in <paramref name="dtype"/>.
+    /// </summary>
+    public static Tensor Batch(IReadOnlyList<long> seeds, int step, int iteration, ReadOnlySpan<long> sampleShape, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    {
+        long[] shape = sampleShape.ToArray();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var samples = new Tensor[seeds.Count];
+        for (int b = 0; b < seeds.Count; b++)
+        {
+            samples[b] = Sample(seeds[b], step, iteration, shape);
+        }
+        return stack(samples).to(dtype, device ?? CPU).DetachFromDisposeScope();
+    }
+
+    /// <summary>The initial latent of a batch: noise tagged <see cref="InitialStep"/>.</summary>
+    public static Tensor Initial(IReadOnlyList<long> seeds, ReadOnlySpan<long> sampleShape, ScalarType dtype = ScalarType.Float32, Device? device = null)
+        => Batch(seeds, InitialStep, 0, sampleShape, dtype, device);
+
+    /// <summary>The generator seed of one noise stream: SplitMix64 over (seed, step, iteration).</summary>
+    public static ulong StreamSeed(long seed, int step, int iteration)
+    {
+        ulong h = Mix((ulong)seed);
+        h = Mix(h ^ (ulong)(uint)step);
+        h = Mix(h ^ ((ulong)(uint)iteration << 32));
+        return h;
+    }
+
+    private static ulong Mix(ulong x)
+    {
+        x += 0x9E3779B97F4A7C15UL;
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+        return x ^ (x >> 31);
+    }
+}
