@@ -1,3 +1,26 @@
-using static TorchSharp.torch;
-var a = randn(4, 4);
-Console.WriteLine(matmul(a, a).sum().item<float>());
+using Loom.Bench;
+
+// dotnet run -c Release --project bench/Loom.Bench -- <name> [--json] [--option value ...]
+var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["gmm"] = GmmBenchmark.RunAsync,
+};
+
+if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine($"usage: Loom.Bench <{string.Join("|", benchmarks.Keys)}> [--json] [--option value ...]");
+    return 2;
+}
+
+try
+{
+    var arguments = BenchArguments.Parse(args.Skip(1));
+    BenchTable table = await run(arguments);
+    Console.WriteLine(arguments.Json ? table.ToJson() : table.ToText());
+    return 0;
+}
+catch (ArgumentException error)
+{
+    Console.Error.WriteLine($"Loom.Bench {args[0]}: {error.Message}");
+    return 2;
+}
