@@ -4,6 +4,7 @@ using Loom.Bench;
 var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(StringComparer.OrdinalIgnoreCase)
 {
     ["gmm"] = GmmBenchmark.RunAsync,
+    ["windows"] = WindowsBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

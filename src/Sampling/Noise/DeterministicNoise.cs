@@ -25,9 +25,27 @@ public static class DeterministicNoise
     /// Noise for a batch: sample b is <see cref="Sample"/> with <c>seeds[b]</c>, so a batch equals its samples drawn
     /// alone. Returns <c>[B, ...sampleShape]</c> on <paramref name="device"/> in <paramref name="dtype"/>.
     /// </summary>
-    public static Tensor Batch(IReadOnlyList<long> seeds, int step, int iteration, ReadOnlySpan<long> sampleShape, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    /// <param name="seeds">One seed per sample.</param>
+    /// <param name="step">Outer step, or <see cref="InitialStep"/>.</param>
+    /// <param name="iteration">Refinement iteration (0 for the initial latent).</param>
+    /// <param name="sampleShape">Shape of one sample's latent (of the slice, when <paramref name="slice"/> is given).</param>
+    /// <param name="dtype">Element type of the result (noise is drawn in float32).</param>
+    /// <param name="device">Device of the result.</param>
+    /// <param name="slice">When the latent is a window of a larger one: draw the whole and narrow it.</param>
+    public static Tensor Batch(
+        IReadOnlyList<long> seeds,
+        int step,
+        int iteration,
+        ReadOnlySpan<long> sampleShape,
+        ScalarType dtype = ScalarType.Float32,
+        Device? device = null,
+        NoiseSlice? slice = null)
     {
         long[] shape = sampleShape.ToArray();
+        if (slice is not null)
+        {
+            shape[slice.Dimension - 1] = slice.FullLength;
+        }
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var samples = new Tensor[seeds.Count];
@@ -35,12 +53,17 @@ public static class DeterministicNoise
         {
             samples[b] = Sample(seeds[b], step, iteration, shape);
         }
-        return stack(samples).to(dtype, device ?? CPU).DetachFromDisposeScope();
+        Tensor noise = stack(samples);
+        if (slice is not null)
+        {
+            noise = noise.narrow(slice.Dimension, slice.Start, sampleShape[slice.Dimension - 1]).contiguous();
+        }
+        return noise.to(dtype, device ?? CPU).DetachFromDisposeScope();
     }
 
     /// <summary>The initial latent of a batch: noise tagged <see cref="InitialStep"/>.</summary>
-    public static Tensor Initial(IReadOnlyList<long> seeds, ReadOnlySpan<long> sampleShape, ScalarType dtype = ScalarType.Float32, Device? device = null)
-        => Batch(seeds, InitialStep, 0, sampleShape, dtype, device);
+    public static Tensor Initial(IReadOnlyList<long> seeds, ReadOnlySpan<long> sampleShape, ScalarType dtype = ScalarType.Float32, Device? device = null, NoiseSlice? slice = null)
+        => Batch(seeds, InitialStep, 0, sampleShape, dtype, device, slice);
 
     /// <summary>The generator seed of one noise stream: SplitMix64 over (seed, step, iteration).</summary>
     public static ulong StreamSeed(long seed, int step, int iteration)

@@ -17,14 +17,19 @@ public sealed class SelfRefiningSampler
     private readonly IVelocityField _field;
 
     /// <summary>Samples <paramref name="field"/> on <paramref name="schedule"/>, refining as <paramref name="refinement"/> says.</summary>
+    /// <param name="field">The velocity field to sample.</param>
+    /// <param name="schedule">The sigmas to walk.</param>
+    /// <param name="refinement">The P&amp;P plan and uncertainty settings; none by default.</param>
+    /// <param name="noiseSlice">When the latent is a window of a larger one, the noise is the larger one's, narrowed.</param>
     /// <exception cref="RefinementPlanException">The plan names steps past the schedule.</exception>
-    public SelfRefiningSampler(IVelocityField field, FlowSchedule schedule, RefinementOptions? refinement = null)
+    public SelfRefiningSampler(IVelocityField field, FlowSchedule schedule, RefinementOptions? refinement = null, NoiseSlice? noiseSlice = null)
     {
         refinement ??= RefinementOptions.None;
         refinement.Plan.ValidateFor(schedule.Steps);
         _field = field;
         Schedule = schedule;
         Refinement = refinement;
+        NoiseSlice = noiseSlice;
     }
 
     /// <summary>The sigmas the sampler walks.</summary>
@@ -33,9 +38,12 @@ public sealed class SelfRefiningSampler
     /// <summary>The refinement plan and its uncertainty settings.</summary>
     public RefinementOptions Refinement { get; }
 
+    /// <summary>Where this sampler's latent sits in a larger latent whose noise it shares; null for a whole latent.</summary>
+    public NoiseSlice? NoiseSlice { get; }
+
     /// <summary>The initial latent for <paramref name="seeds"/>: pure noise, one sample per seed.</summary>
-    public static Tensor InitialLatent(IReadOnlyList<long> seeds, ReadOnlySpan<long> sampleShape, Device? device = null)
-        => DeterministicNoise.Initial(seeds, sampleShape, ScalarType.Float32, device);
+    public static Tensor InitialLatent(IReadOnlyList<long> seeds, ReadOnlySpan<long> sampleShape, Device? device = null, NoiseSlice? slice = null)
+        => DeterministicNoise.Initial(seeds, sampleShape, ScalarType.Float32, device, slice);
 
     /// <summary>Runs all steps from pure noise.</summary>
     /// <param name="seeds">One seed per sample; the batch size.</param>
@@ -50,7 +58,7 @@ public sealed class SelfRefiningSampler
         Device? device = null,
         CancellationToken cancellationToken = default)
     {
-        using Tensor initial = InitialLatent(seeds, sampleShape, device);
+        using Tensor initial = InitialLatent(seeds, sampleShape, device, NoiseSlice);
         return await SampleFromAsync(initial, 0, seeds, onStep, cancellationToken).ConfigureAwait(false);
     }
 
@@ -147,7 +155,7 @@ public sealed class SelfRefiningSampler
                 cancellationToken.ThrowIfCancellationRequested();
                 // Perturb: back to the same noise level s with fresh noise, around the (mask-blended) x0.
                 Tensor perturbed;
-                using (Tensor eps = DeterministicNoise.Batch(seeds, step, iteration, sampleShape, z.dtype, z.device))
+                using (Tensor eps = DeterministicNoise.Batch(seeds, step, iteration, sampleShape, z.dtype, z.device, NoiseSlice))
                 {
                     Tensor previous = x0;
                     perturbed = TensorBlock.Run(() => (1 - s) * previous + s * eps);

@@ -1,0 +1,62 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Loom.Sampling.Windows;
+
+/// <summary>
+/// Joins per-window tensors into one video tensor along the frame axis with per-frame weights. Frames are
+/// processed in segments between window edges; within a segment the windows' weighted slices are added in plan
+/// order, the first one assigned (so one window with weight 1 reproduces its input bit for bit). A frame that no
+/// supplied window covers is 0.
+/// </summary>
+public static class WindowFusion
+{
+    /// <summary>The latent axis of frames in <c>[B, C, F, ...]</c>.</summary>
+    public const int FrameAxis = 2;
+
+    /// <summary>Fuses <paramref name="parts"/> (one per window of <paramref name="plan"/>, null = skipped) with <paramref name="weights"/>.</summary>
+    /// <param name="plan">The windows.</param>
+    /// <param name="weights"><see cref="WindowPlan.Weights"/> of the plan.</param>
+    /// <param name="parts">Each window's <c>[B, C, L, ...]</c> tensor, or null for a window with no contribution.</param>
+    /// <param name="video">Any tensor of the whole video's shape, dtype and device (read for those only).</param>
+    /// <returns>A new <c>[B, C, F, ...]</c> tensor, detached from any dispose scope.</returns>
+    public static Tensor Fuse(WindowPlan plan, double[][] weights, IReadOnlyList<Tensor?> parts, Tensor video)
+    {
+        Tensor like = video;
+        int[] edges = plan.Windows.SelectMany(w => new[] { w.Start, w.End }).Distinct().Order().ToArray();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var segments = new List<Tensor>(edges.Length - 1);
+        for (int e = 0; e + 1 < edges.Length; e++)
+        {
+            int from = edges[e], to = edges[e + 1];
+            Tensor? sum = null;
+            foreach (TemporalWindow window in plan.Windows)
+            {
+                Tensor? part = parts[window.Index];
+                if (part is null || !window.Contains(from))
+                {
+                    continue;
+                }
+                Tensor weighted = part.narrow(FrameAxis, from - window.Start, to - from) * WeightTensor(weights[window.Index], from - window.Start, to - from, like);
+                sum = sum is null ? weighted : sum + weighted;
+            }
+            if (sum is null)
+            {
+                long[] shape = (long[])like.shape.Clone();
+                shape[FrameAxis] = to - from;
+                sum = zeros(shape, like.dtype, like.device);
+            }
+            segments.Add(sum);
+        }
+        return cat(segments, FrameAxis).DetachFromDisposeScope();
+    }
+
+    private static Tensor WeightTensor(double[] weights, int offset, int count, Tensor like)
+    {
+        long[] shape = Enumerable.Repeat(1L, (int)like.dim()).ToArray();
+        shape[FrameAxis] = count;
+        double[] values = weights.Skip(offset).Take(count).ToArray();
+        return tensor(values, ScalarType.Float64).to(like.dtype, like.device).reshape(shape);
+    }
+}

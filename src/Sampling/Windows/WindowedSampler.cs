@@ -1,0 +1,240 @@
+using Loom.Sampling.Fields;
+using Loom.Sampling.Noise;
+using Loom.Sampling.Refinement;
+using Loom.Sampling.Sampler;
+using Loom.Sampling.Schedules;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Loom.Sampling.Windows;
+
+/// <summary>
+/// Samples a video longer than one model call through temporal windows, joined by co-denoising, independent
+/// windows or chained windows (ARCHITECTURE.md §3). Noise is always the whole video's, so the cut never changes it.
+/// </summary>
+public sealed class WindowedSampler
+{
+    private readonly Func<TemporalWindow, FrameConditioning?, IVelocityField> _windowField;
+
+    /// <summary>Creates the sampler.</summary>
+    /// <param name="plan">The windows.</param>
+    /// <param name="join">How windows are joined.</param>
+    /// <param name="windowField">
+    /// The model's field for one window, seeing only that window's frames, conditioned on the clean frames given
+    /// inside it (null when none). The window sampler adds the given-frame velocity replacement on top.
+    /// </param>
+    /// <param name="schedule">The sigmas.</param>
+    /// <param name="refinement">P&amp;P settings (global for co-denoise, per window otherwise).</param>
+    /// <param name="blend">Fusion weights.</param>
+    /// <param name="skipCertainWindows">Co-denoise: skip fully certain windows during refinement.</param>
+    public WindowedSampler(
+        WindowPlan plan,
+        WindowJoin join,
+        Func<TemporalWindow, FrameConditioning?, IVelocityField> windowField,
+        FlowSchedule schedule,
+        RefinementOptions? refinement = null,
+        WindowBlend blend = WindowBlend.Linear,
+        bool skipCertainWindows = true)
+    {
+        Plan = plan;
+        Join = join;
+        Schedule = schedule;
+        Refinement = refinement ?? RefinementOptions.None;
+        Refinement.Plan.ValidateFor(schedule.Steps);
+        Blend = blend;
+        SkipCertainWindows = skipCertainWindows;
+        _windowField = windowField;
+    }
+
+    /// <summary>The windows.</summary>
+    public WindowPlan Plan { get; }
+
+    /// <summary>How windows are joined.</summary>
+    public WindowJoin Join { get; }
+
+    /// <summary>The sigmas.</summary>
+    public FlowSchedule Schedule { get; }
+
+    /// <summary>P&amp;P settings.</summary>
+    public RefinementOptions Refinement { get; }
+
+    /// <summary>Fusion weights.</summary>
+    public WindowBlend Blend { get; }
+
+    /// <summary>Whether co-denoise skips fully certain windows.</summary>
+    public bool SkipCertainWindows { get; }
+
+    /// <summary>Samples a video of shape <c>[B = seeds, sampleShape]</c>, <c>sampleShape = [C, F, ...]</c>.</summary>
+    /// <param name="seeds">One seed per video.</param>
+    /// <param name="sampleShape">One video's latent shape; its frame count must be the plan's.</param>
+    /// <param name="conditioning">Clean frames given for the whole video (<c>[B or 1, C, F, ...]</c>), or null.</param>
+    /// <param name="onStep">Called with each step report.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    public Task<WindowedResult> SampleAsync(
+        IReadOnlyList<long> seeds,
+        long[] sampleShape,
+        FrameConditioning? conditioning = null,
+        Action<StepReport>? onStep = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (sampleShape.Length < 2 || sampleShape[1] != Plan.Frames)
+        {
+            throw new ArgumentException($"sampleShape must be [C, F, ...] with F = {Plan.Frames}; got [{string.Join(", ", sampleShape)}].", nameof(sampleShape));
+        }
+        if (conditioning is not null && conditioning.Given.Count != Plan.Frames)
+        {
+            throw new ArgumentException($"conditioning flags {conditioning.Given.Count} frames; the video has {Plan.Frames}.", nameof(conditioning));
+        }
+        return Join switch
+        {
+            WindowJoin.CoDenoise => CoDenoiseAsync(seeds, sampleShape, conditioning, onStep, cancellationToken),
+            WindowJoin.Independent => IndependentAsync(seeds, sampleShape, conditioning, onStep, cancellationToken),
+            WindowJoin.Chained => ChainedAsync(seeds, sampleShape, conditioning, onStep, cancellationToken),
+            _ => throw new ArgumentOutOfRangeException(nameof(Join), Join, "unknown join."),
+        };
+    }
+
+    private async Task<WindowedResult> CoDenoiseAsync(
+        IReadOnlyList<long> seeds, long[] sampleShape, FrameConditioning? conditioning, Action<StepReport>? onStep, CancellationToken cancellationToken)
+    {
+        var slices = new List<FrameConditioning>();
+        var evaluator = new FieldWindowEvaluator(window =>
+        {
+            FrameConditioning? local = Slice(conditioning, window);
+            if (local is not null)
+            {
+                lock (slices)
+                {
+                    slices.Add(local);
+                }
+            }
+            return _windowField(window, local);
+        });
+        IVelocityField field = new CoDenoiseField(Plan, evaluator, Blend, SkipCertainWindows);
+        ConditionedFrames? conditioned = conditioning is { Any: true } ? new ConditionedFrames(field, conditioning.Clean, conditioning.Given) : null;
+        try
+        {
+            var sampler = new SelfRefiningSampler(conditioned ?? field, Schedule, Refinement);
+            SampleResult result = await sampler.SampleAsync(seeds, sampleShape, onStep, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new WindowedResult(result.Latent, WindowJoin.CoDenoise, result.Steps);
+        }
+        finally
+        {
+            conditioned?.Dispose();
+            slices.ForEach(s => s.Clean.Dispose());
+        }
+    }
+
+    private async Task<WindowedResult> IndependentAsync(
+        IReadOnlyList<long> seeds, long[] sampleShape, FrameConditioning? conditioning, Action<StepReport>? onStep, CancellationToken cancellationToken)
+    {
+        var results = await Task.WhenAll(Plan.Windows.Select(
+            window => SampleWindowAsync(window, seeds, sampleShape, Slice(conditioning, window), onStep, cancellationToken))).ConfigureAwait(false);
+        try
+        {
+            Tensor fused = TensorBlock.Run(() =>
+            {
+                using Tensor video = empty(new[] { (long)seeds.Count }.Concat(sampleShape).ToArray());
+                return WindowFusion.Fuse(Plan, Plan.Weights(Blend), results.Select(r => (Tensor?)r.Latent).ToArray(), video);
+            });
+            return new WindowedResult(fused, WindowJoin.Independent, results.SelectMany(r => r.Steps).ToArray());
+        }
+        finally
+        {
+            foreach (SampleResult result in results)
+            {
+                result.Dispose();
+            }
+        }
+    }
+
+    private async Task<WindowedResult> ChainedAsync(
+        IReadOnlyList<long> seeds, long[] sampleShape, FrameConditioning? conditioning, Action<StepReport>? onStep, CancellationToken cancellationToken)
+    {
+        long[] videoShape = new[] { (long)seeds.Count }.Concat(sampleShape).ToArray();
+        // The video so far; frames given by the caller are in place from the start.
+        Tensor produced = TensorBlock.Run(() => conditioning is null
+            ? zeros(videoShape)
+            : conditioning.Clean.expand(videoShape).contiguous().clone());
+        bool[] known = conditioning?.Given.ToArray() ?? new bool[Plan.Frames];
+        var steps = new List<StepReport>();
+        try
+        {
+            foreach (TemporalWindow window in Plan.Windows)
+            {
+                // Window k+1 is conditioned on everything already known inside it: the frames it shares with window k.
+                var local = new FrameConditioning(produced, known);
+                FrameConditioning? windowConditioning = Slice(local, window);
+                using SampleResult result = await SampleWindowAsync(window, seeds, sampleShape, windowConditioning, onStep, cancellationToken).ConfigureAwait(false);
+                steps.AddRange(result.Steps);
+                Tensor previous = produced;
+                produced = TensorBlock.Run(() =>
+                {
+                    // Keep what was known (exact continuity); take the window's frames for the rest.
+                    Tensor mask = tensor(Enumerable.Range(window.Start, window.Length).Select(f => !known[f]).ToArray())
+                        .reshape(WindowShape(videoShape.Length, window.Length));
+                    Tensor merged = where(mask, result.Latent, previous.narrow(WindowFusion.FrameAxis, window.Start, window.Length));
+                    return cat([
+                        previous.narrow(WindowFusion.FrameAxis, 0, window.Start),
+                        merged,
+                        previous.narrow(WindowFusion.FrameAxis, window.End, Plan.Frames - window.End)], WindowFusion.FrameAxis);
+                });
+                previous.Dispose();
+                windowConditioning?.Clean.Dispose();
+                for (int f = window.Start; f < window.End; f++)
+                {
+                    known[f] = true;
+                }
+            }
+            return new WindowedResult(produced, WindowJoin.Chained, steps);
+        }
+        catch
+        {
+            produced.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Samples one window start to finish with its own refinement; its noise is the video's, narrowed.</summary>
+    private async Task<SampleResult> SampleWindowAsync(
+        TemporalWindow window, IReadOnlyList<long> seeds, long[] sampleShape, FrameConditioning? conditioning, Action<StepReport>? onStep, CancellationToken cancellationToken)
+    {
+        long[] windowShape = (long[])sampleShape.Clone();
+        windowShape[1] = window.Length;
+        IVelocityField field = _windowField(window, conditioning);
+        ConditionedFrames? conditioned = conditioning is { Any: true } ? new ConditionedFrames(field, conditioning.Clean, conditioning.Given) : null;
+        try
+        {
+            var slice = new NoiseSlice(WindowFusion.FrameAxis, window.Start, Plan.Frames);
+            var sampler = new SelfRefiningSampler(conditioned ?? field, Schedule, Refinement, slice);
+            return await sampler.SampleAsync(seeds, windowShape, onStep, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            conditioned?.Dispose();
+        }
+    }
+
+    /// <summary>The part of <paramref name="conditioning"/> inside <paramref name="window"/>, or null when no frame there is given.</summary>
+    private static FrameConditioning? Slice(FrameConditioning? conditioning, TemporalWindow window)
+    {
+        if (conditioning is null)
+        {
+            return null;
+        }
+        bool[] given = conditioning.Given.Skip(window.Start).Take(window.Length).ToArray();
+        if (!given.Any(g => g))
+        {
+            return null;
+        }
+        Tensor clean = TensorBlock.Run(() => conditioning.Clean.narrow(WindowFusion.FrameAxis, window.Start, window.Length).contiguous().clone());
+        return new FrameConditioning(clean, given);
+    }
+
+    private static long[] WindowShape(int rank, int length)
+    {
+        long[] shape = Enumerable.Repeat(1L, rank).ToArray();
+        shape[WindowFusion.FrameAxis] = length;
+        return shape;
+    }
+}
