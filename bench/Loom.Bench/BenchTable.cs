@@ -47,7 +47,7 @@ public sealed class BenchTable(string name, IReadOnlyDictionary<string, object> 
     public string ToJson()
     {
         var rows = _rows.Select(r => columns.Zip(r).ToDictionary(p => p.First, p => p.Second)).ToList();
-        return JsonSerializer.Serialize(new { benchmark = name, settings, rows, notes = Notes }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
+        return JsonSerializer.Serialize(new { benchmark = name, settings, rows, notes = Notes }, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
     }
 
     private static string Format(object value) => value switch
