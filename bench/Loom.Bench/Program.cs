@@ -5,6 +5,7 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
 {
     ["gmm"] = GmmBenchmark.RunAsync,
     ["windows"] = WindowsBenchmark.RunAsync,
+    ["scenes"] = ScenesCommand.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

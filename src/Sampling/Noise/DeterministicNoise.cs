@@ -68,13 +68,14 @@ public static class DeterministicNoise
     /// <summary>The generator seed of one noise stream: SplitMix64 over (seed, step, iteration).</summary>
     public static ulong StreamSeed(long seed, int step, int iteration)
     {
-        ulong h = Mix((ulong)seed);
-        h = Mix(h ^ (ulong)(uint)step);
-        h = Mix(h ^ ((ulong)(uint)iteration << 32));
+        ulong h = Mix64((ulong)seed);
+        h = Mix64(h ^ (ulong)(uint)step);
+        h = Mix64(h ^ ((ulong)(uint)iteration << 32));
         return h;
     }
 
-    private static ulong Mix(ulong x)
+    /// <summary>SplitMix64's finaliser: a bijective 64-bit mix, so distinct inputs never collide.</summary>
+    public static ulong Mix64(ulong x)
     {
         x += 0x9E3779B97F4A7C15UL;
         x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
