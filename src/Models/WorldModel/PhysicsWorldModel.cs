@@ -1,0 +1,103 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Loom.Models.WorldModel;
+
+/// <summary>
+/// A small flow-matching video transformer in pixel space. Input: the noisy video <c>[B, 3, F, H, W]</c>, sigma
+/// <c>[B]</c>, and conditioning <c>[B, 4, F, H, W]</c> (clean RGB of the given frames, zero elsewhere, plus a 0/1
+/// "given" plane; all zero = unconditional). Output: the velocity <c>eps - x0</c>, same shape as the video.
+/// Tokens are 8x8 patches of all frames; attention is full over space and time.
+/// </summary>
+public sealed class PhysicsWorldModel : nn.Module<Tensor, Tensor, Tensor, Tensor>
+{
+    private const int InputChannels = 2 * WorldModelConfig.Channels + 1;
+
+    private readonly WorldModelConfig _config;
+    private readonly Linear patch_embed;
+    private readonly Parameter spatial_position;
+    private readonly Parameter temporal_position;
+    private readonly Linear time_in;
+    private readonly Linear time_out;
+    private readonly ModuleList<TransformerBlock> blocks;
+    private readonly LayerNorm final_norm;
+    private readonly Linear final_modulation;
+    private readonly Linear head;
+
+    /// <summary>Creates the model with freshly initialised weights (deterministic under <c>torch.manual_seed</c>).</summary>
+    public PhysicsWorldModel(WorldModelConfig config)
+        : base("physics_world_model")
+    {
+        _config = config;
+        int dim = config.Dim, patchValues = config.Patch * config.Patch;
+        patch_embed = nn.Linear(InputChannels * patchValues, dim);
+        spatial_position = nn.Parameter(randn(1, 1, config.PatchesPerFrame, dim) * 0.02);
+        temporal_position = nn.Parameter(randn(1, config.MaxFrames, 1, dim) * 0.02);
+        time_in = nn.Linear(256, dim);
+        time_out = nn.Linear(dim, dim);
+        blocks = nn.ModuleList(Enumerable.Range(0, config.Depth).Select(i => new TransformerBlock($"block{i}", dim, config.Heads)).ToArray());
+        final_norm = nn.LayerNorm(dim, elementwise_affine: false);
+        final_modulation = nn.Linear(dim, 2 * dim);
+        head = nn.Linear(dim, WorldModelConfig.Channels * patchValues);
+        RegisterComponents();
+        using (no_grad())
+        {
+            final_modulation.weight!.zero_();
+            final_modulation.bias!.zero_();
+            head.weight!.zero_();
+            head.bias!.zero_();
+        }
+    }
+
+    /// <summary>The model's shape.</summary>
+    public WorldModelConfig Config => _config;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor video, Tensor sigma, Tensor conditioning)
+    {
+        using var scope = NewDisposeScope();
+        long b = video.shape[0], frames = video.shape[2];
+        if (frames > _config.MaxFrames || video.shape[3] != _config.Height || video.shape[4] != _config.Width)
+        {
+            throw new ArgumentException($"video [{string.Join(", ", video.shape)}] does not fit the model (at most {_config.MaxFrames} frames of {_config.Height}x{_config.Width}).", nameof(video));
+        }
+        Tensor tokens = patch_embed.forward(Patchify(cat([video, conditioning], 1)));  // [B, F*S, D]
+        tokens = (tokens.reshape(b, frames, _config.PatchesPerFrame, -1) + spatial_position + temporal_position.narrow(1, 0, frames))
+            .reshape(b, frames * _config.PatchesPerFrame, -1);
+        Tensor time = time_out.forward(nn.functional.silu(time_in.forward(TimestepEmbedding(sigma * 1000.0, 256))));
+        foreach (TransformerBlock block in blocks)
+        {
+            tokens = block.forward(tokens, time);
+        }
+        Tensor[] m = final_modulation.forward(nn.functional.silu(time)).unsqueeze(1).chunk(2, -1);
+        Tensor output = head.forward(final_norm.forward(tokens) * (1 + m[1]) + m[0]);
+        return Unpatchify(output, frames).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><c>[B, C, F, H, W]</c> to <c>[B, F * S, C * P * P]</c>.</summary>
+    private Tensor Patchify(Tensor x)
+    {
+        long b = x.shape[0], c = x.shape[1], f = x.shape[2];
+        int p = _config.Patch, hp = _config.Height / p, wp = _config.Width / p;
+        return x.reshape(b, c, f, hp, p, wp, p).permute(0, 2, 3, 5, 1, 4, 6).reshape(b, f * hp * wp, c * p * p);
+    }
+
+    /// <summary><c>[B, F * S, 3 * P * P]</c> back to <c>[B, 3, F, H, W]</c>.</summary>
+    private Tensor Unpatchify(Tensor x, long frames)
+    {
+        long b = x.shape[0];
+        int p = _config.Patch, hp = _config.Height / p, wp = _config.Width / p;
+        return x.reshape(b, frames, hp, wp, WorldModelConfig.Channels, p, p).permute(0, 4, 1, 2, 5, 3, 6)
+            .reshape(b, WorldModelConfig.Channels, frames, _config.Height, _config.Width);
+    }
+
+    /// <summary>Sinusoidal embedding of the timestep (transformer positions, as in DiT and Wan).</summary>
+    private static Tensor TimestepEmbedding(Tensor t, int size)
+    {
+        int half = size / 2;
+        Tensor frequencies = exp(-Math.Log(10000) * arange(half, dtype: ScalarType.Float32, device: t.device) / half);
+        Tensor angles = t.to(ScalarType.Float32).unsqueeze(1) * frequencies.unsqueeze(0);
+        return cat([cos(angles), sin(angles)], 1);
+    }
+}
