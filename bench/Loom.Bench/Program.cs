@@ -6,6 +6,7 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
     ["gmm"] = GmmBenchmark.RunAsync,
     ["windows"] = WindowsBenchmark.RunAsync,
     ["scenes"] = ScenesCommand.RunAsync,
+    ["physics"] = PhysicsBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

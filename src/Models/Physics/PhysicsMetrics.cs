@@ -44,6 +44,33 @@ public static class PhysicsMetrics
     }
 
     /// <summary>
+    /// Parabola residual (RMS pixels) of an unconditional sample, whose balls are unknown: every palette colour is
+    /// tracked with a typical radius, and each colour found in most frames contributes its bounce-free segments.
+    /// NaN when no ball is tracked long enough.
+    /// </summary>
+    public static double UnconditionalParabolaResidual(float[] generated, int frames, int height, int width)
+    {
+        var residuals = new List<double>();
+        foreach (float[] colour in PhysicsSimulator.Palette)
+        {
+            var path = new List<(int Frame, double X, double Y)>();
+            for (int f = 0; f < frames; f++)
+            {
+                var sighting = BallTracker.Find(generated, frames, height, width, f, colour, 3.1);
+                if (!sighting.Lost)
+                {
+                    path.Add((f, sighting.X, sighting.Y));
+                }
+            }
+            if (path.Count * 2 >= frames)
+            {
+                residuals.AddRange(ParabolaResiduals(path));
+            }
+        }
+        return residuals.Count == 0 ? double.NaN : Math.Sqrt(residuals.Average());
+    }
+
+    /// <summary>
     /// Squared residuals of a tracked path around <c>x = a + b t</c>, <c>y = c + d t + e t^2</c>, fitted on each run
     /// of consecutive tracked frames between bounces (where the vertical velocity turns from falling to rising or
     /// the horizontal one reverses), for runs of at least 5 frames. PisaBench-style free-fall check.

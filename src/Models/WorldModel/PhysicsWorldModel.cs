@@ -24,6 +24,7 @@ public sealed class PhysicsWorldModel : nn.Module<Tensor, Tensor, Tensor, Tensor
     private readonly LayerNorm final_norm;
     private readonly Linear final_modulation;
     private readonly Linear head;
+    private readonly Tensor _frequencies;
 
     /// <summary>Creates the model with freshly initialised weights (deterministic under <c>torch.manual_seed</c>).</summary>
     public PhysicsWorldModel(WorldModelConfig config)
@@ -41,6 +42,8 @@ public sealed class PhysicsWorldModel : nn.Module<Tensor, Tensor, Tensor, Tensor
         final_modulation = nn.Linear(dim, 2 * dim);
         head = nn.Linear(dim, WorldModelConfig.Channels * patchValues);
         RegisterComponents();
+        // Sinusoid frequencies of the timestep embedding (transformer positions, as in DiT and Wan), built once.
+        _frequencies = tensor(Enumerable.Range(0, 128).Select(i => (float)Math.Exp(-Math.Log(10000) * i / 128)).ToArray());
         using (no_grad())
         {
             final_modulation.weight!.zero_();
@@ -65,13 +68,13 @@ public sealed class PhysicsWorldModel : nn.Module<Tensor, Tensor, Tensor, Tensor
         Tensor tokens = patch_embed.forward(Patchify(cat([video, conditioning], 1)));  // [B, F*S, D]
         tokens = (tokens.reshape(b, frames, _config.PatchesPerFrame, -1) + spatial_position + temporal_position.narrow(1, 0, frames))
             .reshape(b, frames * _config.PatchesPerFrame, -1);
-        Tensor time = time_out.forward(nn.functional.silu(time_in.forward(TimestepEmbedding(sigma * 1000.0, 256))));
+        Tensor time = time_out.forward(nn.functional.silu(time_in.forward(TimestepEmbedding(sigma))));
         foreach (TransformerBlock block in blocks)
         {
             tokens = block.forward(tokens, time);
         }
         Tensor[] m = final_modulation.forward(nn.functional.silu(time)).unsqueeze(1).chunk(2, -1);
-        Tensor output = head.forward(final_norm.forward(tokens) * (1 + m[1]) + m[0]);
+        Tensor output = head.forward(TransformerBlock.Modulate(final_norm.forward(tokens), m[0], m[1]));
         return Unpatchify(output, frames).MoveToOuterDisposeScope();
     }
 
@@ -92,12 +95,21 @@ public sealed class PhysicsWorldModel : nn.Module<Tensor, Tensor, Tensor, Tensor
             .reshape(b, WorldModelConfig.Channels, frames, _config.Height, _config.Width);
     }
 
-    /// <summary>Sinusoidal embedding of the timestep (transformer positions, as in DiT and Wan).</summary>
-    private static Tensor TimestepEmbedding(Tensor t, int size)
+    /// <summary>Sinusoidal embedding of the timestep <c>t = 1000 sigma</c>, <c>[B, 256]</c>.</summary>
+    private Tensor TimestepEmbedding(Tensor sigma)
     {
-        int half = size / 2;
-        Tensor frequencies = exp(-Math.Log(10000) * arange(half, dtype: ScalarType.Float32, device: t.device) / half);
-        Tensor angles = t.to(ScalarType.Float32).unsqueeze(1) * frequencies.unsqueeze(0);
+        using Scalar steps = 1000.0f.ToScalar();
+        Tensor angles = sigma.to(ScalarType.Float32).mul(steps).unsqueeze(1) * _frequencies.to(sigma.device).unsqueeze(0);
         return cat([cos(angles), sin(angles)], 1);
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _frequencies.Dispose();
+        }
+        base.Dispose(disposing);
     }
 }

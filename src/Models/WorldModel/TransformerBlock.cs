@@ -46,13 +46,20 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor, Tensor>
         Tensor[] m = modulation.forward(nn.functional.silu(time)).unsqueeze(1).chunk(6, -1);
         long b = x.shape[0], n = x.shape[1], d = x.shape[2];
 
-        Tensor h = norm1.forward(x) * (1 + m[1]) + m[0];
+        Tensor h = Modulate(norm1.forward(x), m[0], m[1]);
         Tensor[] qkvParts = qkv.forward(h).reshape(b, n, 3, _heads, d / _heads).permute(2, 0, 3, 1, 4).unbind(0);
         Tensor attended = nn.functional.scaled_dot_product_attention(qkvParts[0], qkvParts[1], qkvParts[2]);
         x = x + m[2] * proj.forward(attended.transpose(1, 2).reshape(b, n, d));
 
-        h = norm2.forward(x) * (1 + m[4]) + m[3];
+        h = Modulate(norm2.forward(x), m[3], m[4]);
         x = x + m[5] * fc2.forward(nn.functional.gelu(fc1.forward(h)));
         return x.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// adaLN: <c>x (1 + scale) + shift</c>, written with tensors only. TorchSharp's implicit C# number to Scalar
+    /// conversions make a temporary whose finalizer can free it while libtorch still reads it (a crash seen here
+    /// 700 steps into training), so hot paths avoid them.
+    /// </summary>
+    internal static Tensor Modulate(Tensor x, Tensor shift, Tensor scale) => x + x * scale + shift;
 }

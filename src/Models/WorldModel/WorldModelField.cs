@@ -50,7 +50,7 @@ public sealed class WorldModelField : IVelocityField, IDisposable
                 Tensor conditioning = _conditioning is null
                     ? zeros([batch, 4, z.shape[2], z.shape[3], z.shape[4]])
                     : _conditioning.expand(batch, -1, -1, -1, -1);
-                Tensor sigma = full(new[] { batch }, (float)context.Sigma);
+                Tensor sigma = tensor(Enumerable.Repeat((float)context.Sigma, (int)batch).ToArray());
                 return _model.forward(z.to(ScalarType.Float32), sigma, conditioning).to(z.dtype);
             });
         }

@@ -94,35 +94,41 @@ public sealed class WorldModelTrainer(TrainingOptions options, WorldModelConfig 
         using var scope = NewDisposeScope();
         using var generator = new Generator(DeterministicNoise.StreamSeed(options.Seed, step, 7), new Device(DeviceType.CPU));
         int batch = options.Batch, frames = options.Frames;
-        var clips = new float[batch][];
-        Parallel.For(0, batch, i => clips[i] = simulator.Generate(PhysicsDataset.TrainSeed((long)step * batch + i), frames).Pixels);
-        Tensor x0 = tensor(clips.SelectMany(c => c).ToArray()).reshape(batch, WorldModelConfig.Channels, frames, config.Height, config.Width);
+        int clipSize = WorldModelConfig.Channels * frames * config.Height * config.Width;
+        var pixels = new float[batch * clipSize];
+        Parallel.For(0, batch, i => Array.Copy(simulator.Generate(PhysicsDataset.TrainSeed((long)step * batch + i), frames).Pixels, 0, pixels, i * clipSize, clipSize));
+        Tensor x0 = tensor(pixels).reshape(batch, WorldModelConfig.Channels, frames, config.Height, config.Width);
+
+        // Scalars are held for the whole step: TorchSharp's implicit ones can be finalized mid-call (see TransformerBlock.Modulate).
+        using Scalar one = 1.0f.ToScalar(), drop = options.ConditionDrop.ToScalar();
+        using Scalar keep1 = Beta1.ToScalar(), keep2 = Beta2.ToScalar(), rest1 = (1 - Beta1).ToScalar(), rest2 = (1 - Beta2).ToScalar();
+        using Scalar decay = (1 - lr * options.WeightDecay).ToScalar(), epsilon = AdamEpsilon.ToScalar(), stepSize = (-lr).ToScalar();
+        using Scalar correction1 = (1 - Math.Pow(Beta1, step + 1)).ToScalar(), correction2 = (1 - Math.Pow(Beta2, step + 1)).ToScalar();
 
         Tensor sigma = sigmoid(randn([batch], generator: generator)); // logit-normal sigma (SD3), mass in the middle
         Tensor s = sigma.reshape(batch, 1, 1, 1, 1);
         Tensor eps = randn(x0.shape, generator: generator);
-        Tensor z = (1 - s) * x0 + s * eps;
-        Tensor keep = rand([batch], generator: generator).ge(options.ConditionDrop).to(ScalarType.Float32).reshape(batch, 1, 1, 1, 1);
-        Tensor givenFrames = arange(frames).lt(WorldModelConfig.GivenFrames).to(ScalarType.Float32).reshape(1, 1, frames, 1, 1);
+        Tensor z = x0 + s * (eps - x0);                                                      // (1 - s) x0 + s eps
+        Tensor keep = rand([batch], generator: generator).ge(drop).to(ScalarType.Float32).reshape(batch, 1, 1, 1, 1);
+        Tensor givenFrames = tensor(Enumerable.Range(0, frames).Select(f => f < WorldModelConfig.GivenFrames ? 1f : 0f).ToArray()).reshape(1, 1, frames, 1, 1);
         Tensor given = keep * givenFrames;                                                    // [B, 1, F, 1, 1]
         Tensor conditioning = cat([x0 * given, given.expand(batch, 1, frames, config.Height, config.Width)], 1);
 
         Tensor prediction = model.forward(z, sigma, conditioning);
-        Tensor free = (1 - given).expand(batch, WorldModelConfig.Channels, frames, config.Height, config.Width);
+        Tensor free = given.neg().add_(one).expand(batch, WorldModelConfig.Channels, frames, config.Height, config.Width);
         Tensor loss = ((prediction - (eps - x0)).square() * free).sum() / free.sum();
         loss.backward();
         nn.utils.clip_grad_norm_(parameters.Select(p => p.Parameter), 1.0);
         using (no_grad())
         {
-            double correction1 = 1 - Math.Pow(Beta1, step + 1), correction2 = 1 - Math.Pow(Beta2, step + 1);
             foreach (var (name, parameter) in parameters)
             {
                 Tensor grad = parameter.grad!;
                 Tensor m = moments["adam_m." + name], v = moments["adam_v." + name];
-                m.mul_(Beta1).add_(grad, alpha: 1 - Beta1);
-                v.mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
-                parameter.mul_(1 - lr * options.WeightDecay);
-                parameter.addcdiv_(m / correction1, (v / correction2).sqrt_().add_(AdamEpsilon), value: -lr);
+                m.mul_(keep1).add_(grad, alpha: rest1);
+                v.mul_(keep2).addcmul_(grad, grad, value: rest2);
+                parameter.mul_(decay);
+                parameter.addcdiv_(m.div(correction1), v.div(correction2).sqrt_().add_(epsilon), value: stepSize);
                 grad.zero_();
             }
         }

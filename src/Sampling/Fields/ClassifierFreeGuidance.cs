@@ -53,8 +53,11 @@ public sealed class ClassifierFreeGuidance : IVelocityField
 
         using Prediction cond = condTask.Result;
         using Prediction uncond = uncondTask.Result;
-        double w = Scale;
-        torch.Tensor guided = TensorBlock.Run(() => uncond.Velocity + w * (cond.Velocity - uncond.Velocity));
+        torch.Tensor guided = TensorBlock.Run(() =>
+        {
+            using var w = Scale.ToScalar();
+            return uncond.Velocity + (cond.Velocity - uncond.Velocity).mul(w);
+        });
         return new Prediction(
             guided,
             cond.Evaluations + uncond.Evaluations,

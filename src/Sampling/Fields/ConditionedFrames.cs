@@ -55,8 +55,11 @@ public sealed class ConditionedFrames : IVelocityField, IDisposable
         Prediction inner = await _inner.PredictAsync(z, context, cancellationToken).ConfigureAwait(false);
         using (inner)
         {
-            double s = context.Sigma;
-            Tensor velocity = TensorBlock.Run(() => where(_frameMask, (z - _given.to(z.dtype)) / s, inner.Velocity));
+            Tensor velocity = TensorBlock.Run(() =>
+            {
+                using Scalar s = context.Sigma.ToScalar();
+                return where(_frameMask, (z - _given.to(z.dtype)).div(s), inner.Velocity);
+            });
             return inner with { Velocity = velocity };
         }
     }

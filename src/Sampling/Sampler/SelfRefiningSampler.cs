@@ -137,7 +137,7 @@ public sealed class SelfRefiningSampler
                 predictions++;
                 evaluations += first.Evaluations;
                 skippedEvaluations += first.SkippedEvaluations;
-                (x0, next) = TensorBlock.Run(() => (z - s * first.Velocity, z + (sNext - s) * first.Velocity));
+                (x0, next) = TensorBlock.Run(() => EulerPrediction(z, first.Velocity, s, sNext));
             }
 
             int batch = seeds.Count;
@@ -158,7 +158,11 @@ public sealed class SelfRefiningSampler
                 using (Tensor eps = DeterministicNoise.Batch(seeds, step, iteration, sampleShape, z.dtype, z.device, NoiseSlice))
                 {
                     Tensor previous = x0;
-                    perturbed = TensorBlock.Run(() => (1 - s) * previous + s * eps);
+                    perturbed = TensorBlock.Run(() =>
+                    {
+                        using Scalar keep = (1 - s).ToScalar(), noise = s.ToScalar();
+                        return previous.mul(keep).add_(eps.mul(noise));
+                    });
                 }
                 using (perturbed)
                 using (Prediction refined = await _field.PredictAsync(
@@ -204,18 +208,28 @@ public sealed class SelfRefiningSampler
         double p = Refinement.P;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        Tensor x0New = z - s * velocity;
-        Tensor nextNew = z + (sNext - s) * velocity;
+        var (x0New, nextNew) = EulerPrediction(z, velocity, s, sNext);
         Tensor change = (x0New - x0).abs();
+        using Scalar power = p.ToScalar(), root = (1.0 / p).ToScalar(), threshold = tau.ToScalar();
         Tensor uncertainty = p == 1.0
             ? change.mean([1], keepdim: true)
-            : change.pow(p).mean([1], keepdim: true).pow(1.0 / p);
-        Tensor mask = uncertainty.lt(tau).logical_or(certain);
+            : change.pow(power).mean([1], keepdim: true).pow(root);
+        Tensor mask = uncertainty.lt(threshold).logical_or(certain);
         Tensor nextMerged = where(mask, next, nextNew);
         Tensor x0Merged = where(mask, x0, x0New);
         double[] fractions = mask.reshape(mask.shape[0], -1).to(ScalarType.Float64).mean([1]).data<double>().ToArray();
         return new MergedPrediction(
             x0Merged.DetachFromDisposeScope(), nextMerged.DetachFromDisposeScope(), mask.DetachFromDisposeScope(), fractions);
+    }
+
+    /// <summary>
+    /// <c>x0 = z - s v</c> and the Euler step <c>z + (s_next - s) v</c>. Scalars are held for the call: TorchSharp's
+    /// implicit number-to-Scalar temporaries can be finalized while libtorch still reads them.
+    /// </summary>
+    private static (Tensor X0, Tensor Next) EulerPrediction(Tensor z, Tensor velocity, double s, double sNext)
+    {
+        using Scalar sigma = s.ToScalar(), delta = (sNext - s).ToScalar();
+        return (z - velocity.mul(sigma), z + velocity.mul(delta));
     }
 
     /// <summary>
@@ -231,7 +245,8 @@ public sealed class SelfRefiningSampler
                 settled[b] = true;
                 using var noGrad = no_grad();
                 using Tensor row = certain[b];
-                row.fill_(true);
+                using Scalar yes = true.ToScalar();
+                row.fill_(yes);
             }
         }
     }
