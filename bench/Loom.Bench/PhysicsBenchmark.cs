@@ -17,7 +17,7 @@ public static class PhysicsBenchmark
 {
     private const int Given = WorldModelConfig.GivenFrames;
 
-    /// <summary>Runs the benchmark: <c>--weights --scenes --validation --steps --plan --guidance --taus --long-frames --window --overlap</c>.</summary>
+    /// <summary>Runs the benchmark: <c>--weights --scenes --validation --steps --plan --guidance --taus --long-frames --window --overlap --strip</c>.</summary>
     public static async Task<BenchTable> RunAsync(BenchArguments args)
     {
         string weights = args.Text("weights", Path.Combine("models", "physics-world-model.safetensors"));
@@ -37,9 +37,7 @@ public static class PhysicsBenchmark
         PhysicsClip[] test = Enumerable.Range(0, scenes).Select(i => simulator.Generate(PhysicsDataset.TestSeed(i), frames)).ToArray();
         PhysicsClip[] valid = Enumerable.Range(0, validation).Select(i => simulator.Generate(PhysicsDataset.ValidationSeed(i), frames)).ToArray();
 
-        IVelocityField Field(TemporalWindow w, FrameConditioning? c) => guidance > 1
-            ? new ClassifierFreeGuidance(new WorldModelField(model, c), new WorldModelField(model, null), guidance)
-            : new WorldModelField(model, c);
+        IVelocityField Field(TemporalWindow w, FrameConditioning? c) => new WorldModelField(model, c, guidance);
 
         async Task<(float[][] Videos, int Evaluations, double Seconds)> Generate(PhysicsClip[] clips, int n, RefinementOptions options, WindowJoin join, bool conditioned = true)
         {
@@ -90,9 +88,16 @@ public static class PhysicsBenchmark
         Add("copy last frame (baseline)", 0, test, test.Select(c => PhysicsBaselines.CopyLastFrame(c, Given)).ToArray(), 0);
         Add("constant velocity (baseline)", 0, test, test.Select(c => PhysicsBaselines.ConstantVelocity(c, Given)).ToArray(), 0);
 
+        string? strip = args.Text("strip", "") is { Length: > 0 } stripPath ? stripPath : null;
         async Task Row(string method, PhysicsClip[] clips, int n, RefinementOptions options, WindowJoin join = WindowJoin.CoDenoise)
         {
             var (videos, evaluations, seconds) = await Generate(clips, n, options, join);
+            if (strip is not null && method.StartsWith("uncertainty-aware", StringComparison.Ordinal))
+            {
+                // Truth above, generation below, for the first 4 scenes: the first 2 frames of each pair are the given ones.
+                var rows = Enumerable.Range(0, Math.Min(4, clips.Length)).SelectMany(i => new[] { clips[i].Pixels, videos[i] }).ToArray();
+                PngWriter.WriteStrip(strip, rows, clips[0].Frames, simulator.Height, simulator.Width, scale: 3);
+            }
             Add(method, evaluations, clips, videos.Select((v, i) => PhysicsMetrics.Score(v, clips[i], Given)).ToArray(), seconds);
         }
 

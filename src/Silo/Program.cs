@@ -1,3 +1,7 @@
-// The silo host (Orleans + gRPC + /metrics) is built by issue 5; this project holds its place in the map.
-Console.Error.WriteLine("loom-silo: the cluster host is not built yet (see the open issues).");
-return 2;
+using Loom.Silo;
+using Microsoft.Extensions.Hosting;
+
+// A Loom silo: Orleans + shards. Configuration: appsettings.json, LOOM__* environment variables, --Loom:Key=value.
+HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+builder.AddLoomSilo();
+await builder.Build().RunAsync();

@@ -8,14 +8,14 @@ namespace Loom.Models.Weights;
 
 /// <summary>
 /// The safetensors format, read and written directly: an 8-byte little-endian header length, a JSON header naming
-/// each tensor's dtype, shape and byte range, then the raw little-endian buffers. F32, F64, BF16, F16, I64 and I32.
+/// each tensor's dtype, shape and byte range, then the raw little-endian buffers. F32, F64, BF16, F16, I64, I32 and U8.
 /// </summary>
 public static class SafeTensors
 {
     private static readonly Dictionary<ScalarType, string> Names = new()
     {
         [ScalarType.Float32] = "F32", [ScalarType.Float64] = "F64", [ScalarType.BFloat16] = "BF16",
-        [ScalarType.Float16] = "F16", [ScalarType.Int64] = "I64", [ScalarType.Int32] = "I32",
+        [ScalarType.Float16] = "F16", [ScalarType.Int64] = "I64", [ScalarType.Int32] = "I32", [ScalarType.Byte] = "U8",
     };
 
     /// <summary>Writes <paramref name="tensors"/> (CPU copies are taken) and optional string metadata to <paramref name="path"/>.</summary>
@@ -110,6 +110,7 @@ public static class SafeTensors
     {
         ScalarType.Float64 or ScalarType.Int64 => 8,
         ScalarType.Float32 or ScalarType.Int32 => 4,
+        ScalarType.Byte => 1,
         _ => 2,
     };
 }

@@ -1,3 +1,4 @@
+using Loom.Sampling.Fields;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -66,7 +67,7 @@ public sealed class PhysicsWorldModel : nn.Module<Tensor, Tensor, Tensor, Tensor
             throw new ArgumentException($"video [{string.Join(", ", video.shape)}] does not fit the model (at most {_config.MaxFrames} frames of {_config.Height}x{_config.Width}).", nameof(video));
         }
         Tensor tokens = patch_embed.forward(Patchify(cat([video, conditioning], 1)));  // [B, F*S, D]
-        tokens = (tokens.reshape(b, frames, _config.PatchesPerFrame, -1) + spatial_position + temporal_position.narrow(1, 0, frames))
+        tokens = HeldScalars.Add(HeldScalars.Add(tokens.reshape(b, frames, _config.PatchesPerFrame, -1), spatial_position), temporal_position.narrow(1, 0, frames))
             .reshape(b, frames * _config.PatchesPerFrame, -1);
         Tensor time = time_out.forward(nn.functional.silu(time_in.forward(TimestepEmbedding(sigma))));
         foreach (TransformerBlock block in blocks)

@@ -1,3 +1,4 @@
+using Loom.Sampling.Fields;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -49,10 +50,10 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor, Tensor>
         Tensor h = Modulate(norm1.forward(x), m[0], m[1]);
         Tensor[] qkvParts = qkv.forward(h).reshape(b, n, 3, _heads, d / _heads).permute(2, 0, 3, 1, 4).unbind(0);
         Tensor attended = nn.functional.scaled_dot_product_attention(qkvParts[0], qkvParts[1], qkvParts[2]);
-        x = x + m[2] * proj.forward(attended.transpose(1, 2).reshape(b, n, d));
+        x = HeldScalars.Add(x, m[2] * proj.forward(attended.transpose(1, 2).reshape(b, n, d)));
 
         h = Modulate(norm2.forward(x), m[3], m[4]);
-        x = x + m[5] * fc2.forward(nn.functional.gelu(fc1.forward(h)));
+        x = HeldScalars.Add(x, m[5] * fc2.forward(nn.functional.gelu(fc1.forward(h))));
         return x.MoveToOuterDisposeScope();
     }
 
@@ -61,5 +62,5 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor, Tensor>
     /// conversions make a temporary whose finalizer can free it while libtorch still reads it (a crash seen here
     /// 700 steps into training), so hot paths avoid them.
     /// </summary>
-    internal static Tensor Modulate(Tensor x, Tensor shift, Tensor scale) => x + x * scale + shift;
+    internal static Tensor Modulate(Tensor x, Tensor shift, Tensor scale) => HeldScalars.Add(x.addcmul(x, scale, HeldScalars.One), shift);
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Loom.Models.Physics;
+using Loom.Sampling.Fields;
 using Loom.Sampling.Noise;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -108,7 +109,7 @@ public sealed class WorldModelTrainer(TrainingOptions options, WorldModelConfig 
         Tensor sigma = sigmoid(randn([batch], generator: generator)); // logit-normal sigma (SD3), mass in the middle
         Tensor s = sigma.reshape(batch, 1, 1, 1, 1);
         Tensor eps = randn(x0.shape, generator: generator);
-        Tensor z = x0 + s * (eps - x0);                                                      // (1 - s) x0 + s eps
+        Tensor z = HeldScalars.Add(x0, s * HeldScalars.Sub(eps, x0));                                                      // (1 - s) x0 + s eps
         Tensor keep = rand([batch], generator: generator).ge(drop).to(ScalarType.Float32).reshape(batch, 1, 1, 1, 1);
         Tensor givenFrames = tensor(Enumerable.Range(0, frames).Select(f => f < WorldModelConfig.GivenFrames ? 1f : 0f).ToArray()).reshape(1, 1, frames, 1, 1);
         Tensor given = keep * givenFrames;                                                    // [B, 1, F, 1, 1]
@@ -116,7 +117,7 @@ public sealed class WorldModelTrainer(TrainingOptions options, WorldModelConfig 
 
         Tensor prediction = model.forward(z, sigma, conditioning);
         Tensor free = given.neg().add_(one).expand(batch, WorldModelConfig.Channels, frames, config.Height, config.Width);
-        Tensor loss = ((prediction - (eps - x0)).square() * free).sum() / free.sum();
+        Tensor loss = (HeldScalars.Sub(prediction, HeldScalars.Sub(eps, x0)).square() * free).sum() / free.sum();
         loss.backward();
         nn.utils.clip_grad_norm_(parameters.Select(p => p.Parameter), 1.0);
         using (no_grad())

@@ -56,7 +56,7 @@ public sealed class ClassifierFreeGuidance : IVelocityField
         torch.Tensor guided = TensorBlock.Run(() =>
         {
             using var w = Scale.ToScalar();
-            return uncond.Velocity + (cond.Velocity - uncond.Velocity).mul(w);
+            return HeldScalars.Add(uncond.Velocity, HeldScalars.Sub(cond.Velocity, uncond.Velocity).mul(w));
         });
         return new Prediction(
             guided,

@@ -58,7 +58,7 @@ public sealed class ConditionedFrames : IVelocityField, IDisposable
             Tensor velocity = TensorBlock.Run(() =>
             {
                 using Scalar s = context.Sigma.ToScalar();
-                return where(_frameMask, (z - _given.to(z.dtype)).div(s), inner.Velocity);
+                return where(_frameMask, HeldScalars.Sub(z, _given.to(z.dtype)).div(s), inner.Velocity);
             });
             return inner with { Velocity = velocity };
         }

@@ -209,7 +209,7 @@ public sealed class SelfRefiningSampler
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var (x0New, nextNew) = EulerPrediction(z, velocity, s, sNext);
-        Tensor change = (x0New - x0).abs();
+        Tensor change = HeldScalars.Sub(x0New, x0).abs();
         using Scalar power = p.ToScalar(), root = (1.0 / p).ToScalar(), threshold = tau.ToScalar();
         Tensor uncertainty = p == 1.0
             ? change.mean([1], keepdim: true)
@@ -229,7 +229,7 @@ public sealed class SelfRefiningSampler
     private static (Tensor X0, Tensor Next) EulerPrediction(Tensor z, Tensor velocity, double s, double sNext)
     {
         using Scalar sigma = s.ToScalar(), delta = (sNext - s).ToScalar();
-        return (z - velocity.mul(sigma), z + velocity.mul(delta));
+        return (HeldScalars.Sub(z, velocity.mul(sigma)), HeldScalars.Add(z, velocity.mul(delta)));
     }
 
     /// <summary>

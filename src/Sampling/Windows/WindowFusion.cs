@@ -1,3 +1,4 @@
+using Loom.Sampling.Fields;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -39,7 +40,7 @@ public static class WindowFusion
                     continue;
                 }
                 Tensor weighted = part.narrow(FrameAxis, from - window.Start, to - from) * WeightTensor(weights[window.Index], from - window.Start, to - from, like);
-                sum = sum is null ? weighted : sum + weighted;
+                sum = sum is null ? weighted : HeldScalars.Add(sum, weighted);
             }
             if (sum is null)
             {

@@ -94,8 +94,12 @@ public sealed class WindowedSampler
         };
     }
 
-    private async Task<WindowedResult> CoDenoiseAsync(
-        IReadOnlyList<long> seeds, long[] sampleShape, FrameConditioning? conditioning, Action<StepReport>? onStep, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sets up co-denoising over the whole video for stepping one outer step at a time (a job checkpoints between
+    /// steps): the returned run's sampler sees one fused velocity field, with the given frames held exact.
+    /// </summary>
+    /// <param name="conditioning">Clean frames given for the whole video, or null; borrowed for the run's lifetime.</param>
+    public CoDenoiseRun StartCoDenoise(FrameConditioning? conditioning)
     {
         var slices = new List<FrameConditioning>();
         var evaluator = new FieldWindowEvaluator(window =>
@@ -112,17 +116,15 @@ public sealed class WindowedSampler
         });
         IVelocityField field = new CoDenoiseField(Plan, evaluator, Blend, SkipCertainWindows);
         ConditionedFrames? conditioned = conditioning is { Any: true } ? new ConditionedFrames(field, conditioning.Clean, conditioning.Given) : null;
-        try
-        {
-            var sampler = new SelfRefiningSampler(conditioned ?? field, Schedule, Refinement);
-            SampleResult result = await sampler.SampleAsync(seeds, sampleShape, onStep, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return new WindowedResult(result.Latent, WindowJoin.CoDenoise, result.Steps);
-        }
-        finally
-        {
-            conditioned?.Dispose();
-            slices.ForEach(s => s.Clean.Dispose());
-        }
+        return new CoDenoiseRun(new SelfRefiningSampler(conditioned ?? field, Schedule, Refinement), conditioned, slices);
+    }
+
+    private async Task<WindowedResult> CoDenoiseAsync(
+        IReadOnlyList<long> seeds, long[] sampleShape, FrameConditioning? conditioning, Action<StepReport>? onStep, CancellationToken cancellationToken)
+    {
+        using CoDenoiseRun run = StartCoDenoise(conditioning);
+        SampleResult result = await run.Sampler.SampleAsync(seeds, sampleShape, onStep, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return new WindowedResult(result.Latent, WindowJoin.CoDenoise, result.Steps);
     }
 
     private async Task<WindowedResult> IndependentAsync(

@@ -1,0 +1,32 @@
+using Orleans.Concurrency;
+
+namespace Loom.Grains.Jobs;
+
+/// <summary>One render job (key: the job id). Persisted; its sampling loop runs outside grain calls.</summary>
+[Alias("loom.render-job")]
+public interface IRenderJobGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Validates and accepts <paramref name="spec"/>, then queues the job. Idempotent: the same spec again returns the
+    /// job as it is. A different spec under an existing id, or any bad field, throws <see cref="InvalidJobSpecException"/>
+    /// and persists nothing.
+    /// </summary>
+    [Alias("submit")]
+    Task<JobStatus> SubmitAsync(JobSpec spec);
+
+    /// <summary>The job now; <see cref="JobNotFoundException"/> if it was never accepted.</summary>
+    [Alias("status")]
+    Task<JobStatus> GetStatusAsync();
+
+    /// <summary>Cancels the job (stops its shard work); a final job is returned unchanged.</summary>
+    [Alias("cancel")]
+    Task<JobStatus> CancelAsync(string reason);
+
+    /// <summary>Admission by the queue: start sampling. One-way, so the queue never waits on a job.</summary>
+    [Alias("start"), OneWay]
+    Task StartAsync(long admissionOrder);
+
+    /// <summary>Heartbeat from the queue: resume the loop from the last checkpoint if it is not running here.</summary>
+    [Alias("ensure-running"), OneWay]
+    Task EnsureRunningAsync();
+}

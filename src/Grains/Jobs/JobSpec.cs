@@ -1,0 +1,48 @@
+using Loom.Sampling.Windows;
+
+namespace Loom.Grains.Jobs;
+
+/// <summary>
+/// Everything a render job needs, as submitted. Defaults are the physics world model's own settings.
+/// Persisted with the job: never reorder these members.
+/// </summary>
+/// <param name="Model">Model name, as the silo's model catalog knows it.</param>
+/// <param name="Frames">Latent frames of the video (pixel frames for the physics model).</param>
+/// <param name="Height">Frame height in pixels.</param>
+/// <param name="Width">Frame width in pixels.</param>
+/// <param name="Steps">Sampling steps N.</param>
+/// <param name="Shift">Schedule shift k.</param>
+/// <param name="Guidance">Classifier-free guidance scale (1 = off).</param>
+/// <param name="Plan">Refinement plan, e.g. <c>1-4:2</c> (<c>none</c> for plain Euler).</param>
+/// <param name="Tau">Uncertainty threshold (0 = plain P&amp;P).</param>
+/// <param name="WindowLength">Frames per temporal window.</param>
+/// <param name="WindowOverlap">Frames shared by neighbouring windows.</param>
+/// <param name="Join">How windows are joined.</param>
+/// <param name="Seed">Noise seed: the same spec and seed give the same video, bit for bit.</param>
+/// <param name="Priority">Admission priority: higher starts first.</param>
+/// <param name="Output">Path of the result file; empty: the silo's output directory, named after the job.</param>
+/// <param name="Conditioning">Frames given clean at the start of the video (video-to-world), or null.</param>
+/// <param name="CheckpointEvery">Steps between latent checkpoints.</param>
+/// <param name="Blend">Fusion weights across window overlaps.</param>
+/// <param name="Exact">True: never batched with other jobs' windows, so the output is bit-reproducible.</param>
+[GenerateSerializer, Alias("loom.job-spec")]
+public sealed record JobSpec(
+    string Model = "physics",
+    int Frames = 16,
+    int Height = 32,
+    int Width = 32,
+    int Steps = 12,
+    double Shift = 1.0,
+    double Guidance = 1.0,
+    string Plan = "1-4:2",
+    double Tau = 0.1,
+    int WindowLength = 16,
+    int WindowOverlap = 4,
+    WindowJoin Join = WindowJoin.CoDenoise,
+    long Seed = 0,
+    int Priority = 0,
+    string Output = "",
+    GivenFrames? Conditioning = null,
+    int CheckpointEvery = 1,
+    WindowBlend Blend = WindowBlend.Linear,
+    bool Exact = true);

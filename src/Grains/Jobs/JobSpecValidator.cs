@@ -1,0 +1,84 @@
+using Loom.Sampling.Refinement;
+using Loom.Sampling.Windows;
+
+namespace Loom.Grains.Jobs;
+
+/// <summary>Checks a spec field by field; the first problem is thrown with its field named.</summary>
+public static class JobSpecValidator
+{
+    /// <summary>Throws <see cref="InvalidJobSpecException"/> for the first bad field of <paramref name="spec"/>.</summary>
+    /// <param name="spec">The submitted spec.</param>
+    /// <param name="limits">Configured bounds.</param>
+    /// <param name="models">The models this cluster serves, by name.</param>
+    public static void Validate(JobSpec spec, JobLimits limits, IReadOnlyDictionary<string, ModelShape> models)
+    {
+        void Check(bool ok, string field, string message)
+        {
+            if (!ok)
+            {
+                throw new InvalidJobSpecException(field, message);
+            }
+        }
+
+        Check(!string.IsNullOrWhiteSpace(spec.Model), "model", "is required.");
+        Check(models.ContainsKey(spec.Model), "model", $"unknown model '{spec.Model}'; served: {string.Join(", ", models.Keys.Order())}.");
+        ModelShape model = models[spec.Model];
+        Check(spec.Frames >= 1 && spec.Frames <= limits.MaxFrames, "frames", $"must be in 1..{limits.MaxFrames}; got {spec.Frames}.");
+        Check(spec.Height > 0 && spec.Height % model.Patch == 0, "height", $"must be a positive multiple of {model.Patch}; got {spec.Height}.");
+        Check(spec.Width > 0 && spec.Width % model.Patch == 0, "width", $"must be a positive multiple of {model.Patch}; got {spec.Width}.");
+        Check(spec.Height == model.Height, "height", $"model '{model.Name}' renders {model.Height} pixels high; got {spec.Height}.");
+        Check(spec.Width == model.Width, "width", $"model '{model.Name}' renders {model.Width} pixels wide; got {spec.Width}.");
+        Check(spec.Steps >= 1 && spec.Steps <= limits.MaxSteps, "steps", $"must be in 1..{limits.MaxSteps}; got {spec.Steps}.");
+        Check(double.IsFinite(spec.Shift) && spec.Shift > 0, "shift", $"must be a positive finite number; got {spec.Shift}.");
+        Check(double.IsFinite(spec.Guidance) && spec.Guidance >= 0 && spec.Guidance <= limits.MaxGuidance, "guidance", $"must be in 0..{limits.MaxGuidance}; got {spec.Guidance}.");
+        RefinementPlan plan;
+        try
+        {
+            plan = RefinementPlan.Parse(spec.Plan ?? "");
+            plan.ValidateFor(spec.Steps);
+        }
+        catch (RefinementPlanException e)
+        {
+            throw new InvalidJobSpecException("plan", e.Message);
+        }
+        Check(Enumerable.Range(0, spec.Steps).All(i => plan.ExtraAt(i) <= limits.MaxIterationsPerStep), "plan", $"at most {limits.MaxIterationsPerStep} refinement iterations per step.");
+        Check(!double.IsNaN(spec.Tau) && spec.Tau >= 0, "tau", $"must be >= 0; got {spec.Tau}.");
+        Check(spec.WindowLength >= 1 && spec.WindowLength <= model.MaxWindow, "window_length", $"must be in 1..{model.MaxWindow} (the model's longest window); got {spec.WindowLength}.");
+        Check(spec.WindowOverlap >= 0 && spec.WindowOverlap < spec.WindowLength, "window_overlap", $"must be in 0..{spec.WindowLength - 1} (less than window_length); got {spec.WindowOverlap}.");
+        Check(Enum.IsDefined(spec.Join), "join", $"unknown join {spec.Join}.");
+        Check(Enum.IsDefined(spec.Blend), "blend", $"unknown blend {spec.Blend}.");
+        Check(spec.CheckpointEvery >= 1, "checkpoint_every", $"must be at least 1; got {spec.CheckpointEvery}.");
+        if (spec.Conditioning is { } given)
+        {
+            Check(given.Count >= 1 && given.Count <= spec.Frames, "conditioning", $"frame count must be in 1..{spec.Frames}; got {given.Count}.");
+            Check(given.Rgb is not null && given.Rgb.Length <= limits.MaxConditioningBytes, "conditioning", $"at most {limits.MaxConditioningBytes} bytes.");
+            long expected = (long)given.Count * spec.Height * spec.Width * 3;
+            Check(given.Rgb!.Length == expected, "conditioning", $"{given.Count} frames of {spec.Height}x{spec.Width} RGB are {expected} bytes; got {given.Rgb.Length}.");
+        }
+        if (!string.IsNullOrEmpty(spec.Output))
+        {
+            Check(Path.IsPathFullyQualified(spec.Output), "output", $"must be an absolute path; got '{spec.Output}'.");
+            Check(IsWritable(spec.Output), "output", $"'{spec.Output}' is not writable by the silo.");
+        }
+    }
+
+    /// <summary>The window plan a valid spec samples with.</summary>
+    public static WindowPlan Windows(JobSpec spec) => new(spec.Frames, Math.Min(spec.WindowLength, spec.Frames), spec.Frames <= spec.WindowLength ? 0 : spec.WindowOverlap);
+
+    private static bool IsWritable(string path)
+    {
+        try
+        {
+            string directory = Path.GetDirectoryName(path) ?? "/";
+            Directory.CreateDirectory(directory);
+            string probe = Path.Combine(directory, $".loom-write-probe-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            return !Directory.Exists(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,307 @@
+using System.Text.Json;
+using Loom.Grains.Routing;
+using Loom.Grains.Shards;
+using Loom.Grains.Storage;
+using Loom.Models.Weights;
+using Loom.Sampling.Sampler;
+using Loom.Sampling.Windows;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+using static TorchSharp.torch;
+
+namespace Loom.Grains.Jobs;
+
+/// <summary>
+/// A render job: validates and persists the spec, waits for admission, then runs the sampling loop outside any grain
+/// call (a task on the grain's scheduler whose tensor work runs on the thread pool), fanning each step's windows out
+/// to shards and checkpointing the latent. If its silo dies, the queue's heartbeat re-activates it elsewhere and the
+/// loop resumes from the last checkpoint; noise depends only on (seed, step, iteration), so the bits do not change.
+/// </summary>
+public sealed partial class RenderJobGrain(
+    [PersistentState("job", "jobs")] IPersistentState<RenderJobState> state,
+    ShardRouter router,
+    ILatentStore latents,
+    ModelCatalog catalog,
+    IOptions<LoomOptions> options,
+    ILocalSiloDetails silo,
+    ILogger<RenderJobGrain> logger) : Grain, IRenderJobGrain
+{
+    private readonly SemaphoreSlim _writes = new(1, 1);
+    private Task? _loop;
+    private CancellationTokenSource? _stop;
+    private bool _cancelRequested;
+
+    private string JobId => this.GetPrimaryKeyString();
+
+    private IJobQueueGrain Queue => GrainFactory.GetGrain<IJobQueueGrain>(JobQueueGrain.Key);
+
+    /// <inheritdoc />
+    public async Task<JobStatus> SubmitAsync(JobSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (state.State.Spec is { } existing)
+        {
+            if (!SameSpec(existing, spec))
+            {
+                throw new InvalidJobSpecException("job_id", $"job '{JobId}' already exists with a different spec.");
+            }
+            if (state.State.Phase == JobPhase.Queued)
+            {
+                await Queue.EnqueueAsync(JobId, existing.Priority); // idempotent: repairs a submit whose enqueue failed
+            }
+            return Status();
+        }
+        JobSpecValidator.Validate(spec, options.Value.Limits, catalog.Shapes);
+        state.State = new RenderJobState { Spec = spec, Phase = JobPhase.Queued, SubmittedAt = DateTimeOffset.UtcNow };
+        await SaveAsync();
+        LogAccepted(logger, JobId, spec.Frames, spec.Steps, spec.Plan);
+        await Queue.EnqueueAsync(JobId, spec.Priority);
+        return Status();
+    }
+
+    /// <inheritdoc />
+    public Task<JobStatus> GetStatusAsync() => Task.FromResult(Status());
+
+    /// <inheritdoc />
+    public async Task<JobStatus> CancelAsync(string reason)
+    {
+        JobStatus current = Status();
+        if (current.IsFinal)
+        {
+            return current;
+        }
+        _cancelRequested = true;
+        _stop?.Cancel();
+        await FinishAsync(JobPhase.Cancelled, string.IsNullOrWhiteSpace(reason) ? "cancelled" : reason);
+        return Status();
+    }
+
+    /// <inheritdoc />
+    public async Task StartAsync(long admissionOrder)
+    {
+        if (state.State.Spec is null || IsFinal(state.State.Phase))
+        {
+            await Queue.FinishedAsync(JobId);
+            return;
+        }
+        if (state.State.Phase == JobPhase.Queued)
+        {
+            state.State.Phase = JobPhase.Running;
+            state.State.StartedAt = DateTimeOffset.UtcNow;
+            state.State.AdmissionOrder = admissionOrder;
+            await SaveAsync();
+        }
+        StartLoop();
+    }
+
+    /// <inheritdoc />
+    public async Task EnsureRunningAsync()
+    {
+        if (state.State.Spec is null || IsFinal(state.State.Phase))
+        {
+            await Queue.FinishedAsync(JobId);
+            return;
+        }
+        if (state.State.Phase == JobPhase.Running && _loop is null)
+        {
+            state.State.Resumes++;
+            LogResuming(logger, JobId, state.State.StepsDone, silo.SiloAddress.ToString());
+            StartLoop();
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Stop the loop without changing the phase: the queue's heartbeat resumes it from the checkpoint.
+        _stop?.Cancel();
+        if (_loop is { } loop)
+        {
+            await loop.WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Current);
+        }
+    }
+
+    private void StartLoop()
+    {
+        if (_loop is not null)
+        {
+            return;
+        }
+        _stop = new CancellationTokenSource();
+        _loop = RunAsync(_stop.Token);
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await Task.Yield(); // leave the calling turn first
+        JobSpec spec = state.State.Spec!;
+        var counters = new JobCounters();
+        Tensor? latent = null;
+        try
+        {
+            using var sampling = new JobSampling(spec, (w, c) => new ShardWindowField(JobId, spec, w, c, router, counters));
+            if (sampling.IsStepwise)
+            {
+                LatentCheckpoint? checkpoint = await latents.LoadAsync(JobId, cancellationToken);
+                int first = checkpoint?.StepsDone ?? 0;
+                latent = checkpoint is null ? sampling.InitialLatent() : JobSampling.FromBytes(checkpoint.Latent, sampling.SampleShape);
+                state.State.StepsDone = first;
+                state.State.CertainFractions = state.State.CertainFractions.Take(first).ToList();
+                var fractions = new List<double>();
+                int firstPrediction = sampling.Windows.Windows.Count * (spec.Guidance > 1 ? 2 : 1);
+                for (int step = first; step < spec.Steps; step++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    DelayDeactivation(TimeSpan.FromMinutes(10));
+                    Tensor z = latent;
+                    int index = step;
+                    StepOutcome outcome = await Task.Run(() => sampling.StepAsync(z, index, cancellationToken), cancellationToken);
+                    latent.Dispose();
+                    latent = outcome.Latent;
+                    StepReport report = outcome.Report;
+                    state.State.Evaluations += report.Evaluations;
+                    state.State.RefineEvaluations += Math.Max(0, report.Evaluations - firstPrediction);
+                    state.State.SkippedEvaluations += report.SkippedEvaluations;
+                    fractions.Add(report.CertainFraction);
+                    Fold(counters);
+                    if ((step + 1) % spec.CheckpointEvery == 0 || step + 1 == spec.Steps)
+                    {
+                        byte[] bytes = JobSampling.ToBytes(latent);
+                        await latents.SaveAsync(JobId, new LatentCheckpoint(step + 1, bytes), cancellationToken);
+                        state.State.StepsDone = step + 1;
+                        state.State.CertainFractions.AddRange(fractions);
+                        fractions.Clear();
+                        if (_cancelRequested)
+                        {
+                            return;
+                        }
+                        await SaveAsync();
+                    }
+                }
+            }
+            else
+            {
+                using WindowedResult result = await Task.Run(() => sampling.SampleAllAsync(null, cancellationToken), cancellationToken);
+                latent = result.Latent.clone();
+                state.State.Evaluations += result.Evaluations;
+                state.State.SkippedEvaluations += result.SkippedEvaluations;
+                state.State.StepsDone = spec.Steps;
+                Fold(counters);
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            string output = string.IsNullOrEmpty(spec.Output) ? Path.GetFullPath(Path.Combine(options.Value.OutputDirectory, $"{JobId}.safetensors")) : spec.Output;
+            Tensor final = latent;
+            string hash = await Task.Run(() => WriteOutput(output, final, spec), cancellationToken);
+            if (_cancelRequested)
+            {
+                return;
+            }
+            state.State.OutputPath = output;
+            state.State.LatentSha256 = hash;
+            await FinishAsync(JobPhase.Completed, null);
+            LogCompleted(logger, JobId, state.State.Evaluations, state.State.Shards.Count, output);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled by the user (CancelAsync recorded it) or by deactivation (resumed later from the checkpoint).
+        }
+        catch (Exception e)
+        {
+            LogFailed(logger, e, JobId);
+            if (!_cancelRequested)
+            {
+                await FinishAsync(JobPhase.Failed, $"{e.GetType().Name}: {e.Message}");
+            }
+        }
+        finally
+        {
+            latent?.Dispose();
+            _loop = null;
+        }
+    }
+
+    private void Fold(JobCounters counters)
+    {
+        state.State.Retries = Math.Max(state.State.Retries, counters.Retries);
+        foreach (string shard in counters.Shards.Keys.Where(s => !state.State.Shards.Contains(s)))
+        {
+            state.State.Shards.Add(shard);
+        }
+    }
+
+    private async Task FinishAsync(JobPhase phase, string? error)
+    {
+        if (IsFinal(state.State.Phase))
+        {
+            return;
+        }
+        state.State.Phase = phase;
+        state.State.Error = error;
+        state.State.FinishedAt = DateTimeOffset.UtcNow;
+        await SaveAsync();
+        await latents.DeleteAsync(JobId);
+        await Queue.FinishedAsync(JobId);
+    }
+
+    private async Task SaveAsync()
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <summary>Writes the video (uint8 <c>[F, H, W, 3]</c>) and latent as safetensors; returns the latent's SHA-256.</summary>
+    private static string WriteOutput(string path, Tensor latent, JobSpec spec)
+    {
+        string hash = JobSampling.Hash(latent);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var scope = NewDisposeScope();
+        Tensor video = tensor(JobSampling.ToRgb(latent)).reshape(spec.Frames, spec.Height, spec.Width, 3);
+        string temporary = path + ".tmp";
+        SafeTensors.Save(temporary, new Dictionary<string, Tensor> { ["video"] = video, ["latent"] = latent[0].contiguous() }, new Dictionary<string, string>
+        {
+            ["loom.spec"] = JsonSerializer.Serialize(spec with { Conditioning = null }),
+            ["loom.latent_sha256"] = hash,
+        });
+        File.Move(temporary, path, overwrite: true);
+        return hash;
+    }
+
+    private JobStatus Status()
+    {
+        RenderJobState s = state.State;
+        if (s.Spec is null)
+        {
+            throw new JobNotFoundException(JobId);
+        }
+        return new JobStatus(JobId, s.Phase, s.Spec, s.StepsDone, s.Evaluations, s.RefineEvaluations, s.SkippedEvaluations,
+            s.CertainFractions.ToArray(), s.Error, s.OutputPath, s.LatentSha256, s.Resumes, s.Retries, s.Shards.ToArray(),
+            s.SubmittedAt, s.StartedAt, s.FinishedAt, s.AdmissionOrder, silo.SiloAddress.ToString());
+    }
+
+    private static bool IsFinal(JobPhase phase) => phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
+
+    private static bool SameSpec(JobSpec a, JobSpec b)
+        => a with { Conditioning = null } == b with { Conditioning = null }
+           && (a.Conditioning is null) == (b.Conditioning is null)
+           && (a.Conditioning is null || (a.Conditioning.Count == b.Conditioning!.Count && a.Conditioning.Rgb.AsSpan().SequenceEqual(b.Conditioning.Rgb)));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {JobId} accepted: {Frames} frames, {Steps} steps, plan {Plan}")]
+    private static partial void LogAccepted(ILogger logger, string jobId, int frames, int steps, string plan);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {JobId} resuming after step {Steps} on {Silo}")]
+    private static partial void LogResuming(ILogger logger, string jobId, int steps, string silo);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {JobId} completed: {Evaluations} evaluations on {Shards} shards, output {Output}")]
+    private static partial void LogCompleted(ILogger logger, string jobId, int evaluations, int shards, string output);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "job {JobId} failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string jobId);
+}

@@ -1,0 +1,57 @@
+namespace Loom.Grains.Jobs;
+
+/// <summary>A job's persisted state. Never renumber these members.</summary>
+[GenerateSerializer, Alias("loom.render-job-state")]
+public sealed class RenderJobState
+{
+    /// <summary>The accepted spec; null until a submit is accepted.</summary>
+    [Id(0)] public JobSpec? Spec { get; set; }
+
+    /// <summary>Phase.</summary>
+    [Id(1)] public JobPhase Phase { get; set; }
+
+    /// <summary>Steps finished and checkpointed.</summary>
+    [Id(2)] public int StepsDone { get; set; }
+
+    /// <summary>Forward passes spent.</summary>
+    [Id(3)] public int Evaluations { get; set; }
+
+    /// <summary>Forward passes spent by refinement.</summary>
+    [Id(4)] public int RefineEvaluations { get; set; }
+
+    /// <summary>Forward passes saved by window skipping.</summary>
+    [Id(5)] public int SkippedEvaluations { get; set; }
+
+    /// <summary>Certain share after each step.</summary>
+    [Id(6)] public List<double> CertainFractions { get; set; } = [];
+
+    /// <summary>Failure or cancel reason.</summary>
+    [Id(7)] public string? Error { get; set; }
+
+    /// <summary>Result path.</summary>
+    [Id(8)] public string? OutputPath { get; set; }
+
+    /// <summary>SHA-256 of the final latent.</summary>
+    [Id(9)] public string? LatentSha256 { get; set; }
+
+    /// <summary>Loop restarts from a checkpoint.</summary>
+    [Id(10)] public int Resumes { get; set; }
+
+    /// <summary>Evaluations retried elsewhere.</summary>
+    [Id(11)] public int Retries { get; set; }
+
+    /// <summary>Shards used.</summary>
+    [Id(12)] public List<string> Shards { get; set; } = [];
+
+    /// <summary>Accepted at.</summary>
+    [Id(13)] public DateTimeOffset SubmittedAt { get; set; }
+
+    /// <summary>Admitted at.</summary>
+    [Id(14)] public DateTimeOffset? StartedAt { get; set; }
+
+    /// <summary>Finished at.</summary>
+    [Id(15)] public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>Admission order.</summary>
+    [Id(16)] public long AdmissionOrder { get; set; }
+}

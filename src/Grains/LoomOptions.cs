@@ -1,0 +1,43 @@
+using Loom.Grains.Jobs;
+
+namespace Loom.Grains;
+
+/// <summary>How a silo does its work (configuration section <c>Loom</c>; every value has a working default).</summary>
+public sealed class LoomOptions
+{
+    /// <summary>Folder of model weights (<c>*.safetensors</c>); the bundled physics model lives in <c>models/</c>.</summary>
+    public string ModelDirectory { get; set; } = "models";
+
+    /// <summary>Where results go when a job names no output path.</summary>
+    public string OutputDirectory { get; set; } = Path.Combine("out", "jobs");
+
+    /// <summary>CPU shards on a silo without GPUs (one per GPU otherwise).</summary>
+    public int Shards { get; set; } = 2;
+
+    /// <summary>Most requests one forward pass takes (non-exact jobs only).</summary>
+    public int MaxBatch { get; set; } = 8;
+
+    /// <summary>Torch intra-op threads per shard (0: leave libtorch's default).</summary>
+    public int ThreadsPerShard { get; set; }
+
+    /// <summary>Conditioning entries each shard caches by content hash.</summary>
+    public int ConditioningCacheEntries { get; set; } = 256;
+
+    /// <summary>Time one window evaluation may take before it is retried elsewhere.</summary>
+    public TimeSpan EvaluationTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Attempts per window evaluation, on different shards where there are several.</summary>
+    public int EvaluationAttempts { get; set; } = 5;
+
+    /// <summary>Jobs sampling at once; the rest wait in the queue by priority.</summary>
+    public int MaxRunningJobs { get; set; } = 16;
+
+    /// <summary>How often a silo reports its shards and checks that admitted jobs are running.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A shard not reported for this long is left out of placement.</summary>
+    public TimeSpan ShardStaleAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Bounds on submitted specs.</summary>
+    public JobLimits Limits { get; set; } = new();
+}

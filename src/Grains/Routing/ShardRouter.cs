@@ -1,0 +1,206 @@
+using System.Collections.Concurrent;
+using Loom.Grains.Jobs;
+using Loom.Grains.Shards;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace Loom.Grains.Routing;
+
+/// <summary>
+/// Sends window evaluations to shards (one per silo, shared by the jobs it hosts). Placement: model affinity, then the
+/// least expected finish time <c>(queue depth + this silo's in-flight + 1) x measured latency</c>, with power-of-two
+/// choices among many shards. Resilience (Polly v8, built once): a timeout per attempt, retries on another shard, and
+/// one circuit breaker per shard. An evaluation is idempotent, so a retry anywhere gives the same bits.
+/// </summary>
+public sealed partial class ShardRouter
+{
+    private static readonly TimeSpan SnapshotAge = TimeSpan.FromSeconds(1);
+    private readonly IGrainFactory _grains;
+    private readonly ModelCatalog _catalog;
+    private readonly LoomOptions _options;
+    private readonly ILogger<ShardRouter> _logger;
+    private readonly ResiliencePipeline _attempts;
+    private readonly ConcurrentDictionary<string, (ResiliencePipeline Pipeline, CircuitBreakerStateProvider State)> _breakers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _inflight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Shard, string Key), bool> _conditioningSent = new();
+    private readonly SemaphoreSlim _refresh = new(1, 1);
+    private ShardInfo[] _shards = [];
+    private DateTimeOffset _shardsAt = DateTimeOffset.MinValue;
+
+    /// <summary>Builds the pipelines.</summary>
+    public ShardRouter(IGrainFactory grains, ModelCatalog catalog, IOptions<LoomOptions> options, ILogger<ShardRouter> logger)
+    {
+        _grains = grains;
+        _catalog = catalog;
+        _options = options.Value;
+        _logger = logger;
+        _attempts = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = Math.Max(0, _options.EvaluationAttempts - 1),
+                BackoffType = DelayBackoffType.Exponential,
+                Delay = TimeSpan.FromMilliseconds(100),
+                MaxDelay = TimeSpan.FromSeconds(2),
+                UseJitter = true,
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or InvalidJobSpecException)),
+                OnRetry = args =>
+                {
+                    if (args.Context.Properties.TryGetValue(RetryCounter, out Action<string>? count))
+                    {
+                        count(args.Outcome.Exception?.GetType().Name ?? "unknown");
+                    }
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .AddTimeout(_options.EvaluationTimeout)
+            .Build();
+    }
+
+    private static readonly ResiliencePropertyKey<Action<string>> RetryCounter = new("loom.retry-counter");
+
+    /// <summary>Evaluates <paramref name="request"/> somewhere; <paramref name="onRetry"/> hears of each retry.</summary>
+    /// <param name="request">The request, without conditioning bytes.</param>
+    /// <param name="conditioning">The window's given frames (sent to a shard only when it lacks them), or null.</param>
+    /// <param name="onRetry">Called with the failure's type name before each retry.</param>
+    /// <param name="cancellationToken">Cancels the evaluation, also on the shard.</param>
+    public async Task<WindowResult> EvaluateAsync(WindowRequest request, WindowConditioning? conditioning, Action<string>? onRetry, CancellationToken cancellationToken)
+    {
+        var tried = new HashSet<string>(StringComparer.Ordinal);
+        ResilienceContext context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: false, cancellationToken);
+        if (onRetry is not null)
+        {
+            context.Properties.Set(RetryCounter, onRetry);
+        }
+        try
+        {
+            return await _attempts.ExecuteAsync(
+                async (ctx, state) => await state.Router.AttemptAsync(state.Request, state.Conditioning, state.Tried, ctx.CancellationToken).ConfigureAwait(false),
+                context,
+                (Router: this, Request: request, Conditioning: conditioning, Tried: tried)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private async ValueTask<WindowResult> AttemptAsync(WindowRequest request, WindowConditioning? conditioning, HashSet<string> tried, CancellationToken cancellationToken)
+    {
+        ShardInfo shard = await PickAsync(request.Model, tried, cancellationToken).ConfigureAwait(false);
+        tried.Add(shard.ShardId);
+        var breaker = Breaker(shard.ShardId);
+        _inflight.AddOrUpdate(shard.ShardId, 1, (_, n) => n + 1);
+        try
+        {
+            return await breaker.Pipeline.ExecuteAsync(
+                async token => await CallAsync(shard.ShardId, request, conditioning, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogAttemptFailed(_logger, request.JobId, request.Step, request.Iteration, shard.ShardId, e.GetType().Name, e.Message);
+            _shardsAt = DateTimeOffset.MinValue; // look at the directory again before the next attempt
+            throw;
+        }
+        finally
+        {
+            _inflight.AddOrUpdate(shard.ShardId, 0, (_, n) => n - 1);
+        }
+    }
+
+    private async ValueTask<WindowResult> CallAsync(string shardId, WindowRequest request, WindowConditioning? conditioning, CancellationToken cancellationToken)
+    {
+        IShardGrain grain = _grains.GetGrain<IShardGrain>(shardId);
+        string? key = request.ConditioningKey;
+        bool send = key is not null && !_conditioningSent.ContainsKey((shardId, key));
+        try
+        {
+            WindowResult result = await grain.EvaluateAsync(send ? request with { Conditioning = conditioning } : request, cancellationToken).ConfigureAwait(false);
+            if (send)
+            {
+                _conditioningSent[(shardId, key!)] = true;
+            }
+            return result;
+        }
+        catch (ConditioningMissingException) when (conditioning is not null)
+        {
+            // The shard restarted or evicted it: send it once more with the frames; not a failure of the shard.
+            WindowResult result = await grain.EvaluateAsync(request with { Conditioning = conditioning }, cancellationToken).ConfigureAwait(false);
+            _conditioningSent[(shardId, key!)] = true;
+            return result;
+        }
+    }
+
+    /// <summary>The live shards, at most a second old.</summary>
+    public async Task<ShardInfo[]> ShardsAsync(CancellationToken cancellationToken = default)
+    {
+        if (DateTimeOffset.UtcNow - _shardsAt < SnapshotAge)
+        {
+            return _shards;
+        }
+        await _refresh.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (DateTimeOffset.UtcNow - _shardsAt >= SnapshotAge)
+            {
+                _shards = await _grains.GetGrain<IShardDirectoryGrain>(0).GetShardsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+                _shardsAt = DateTimeOffset.UtcNow;
+            }
+            return _shards;
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
+
+    private async Task<ShardInfo> PickAsync(string model, HashSet<string> tried, CancellationToken cancellationToken)
+    {
+        ShardInfo[] live = await ShardsAsync(cancellationToken).ConfigureAwait(false);
+        var open = live.Where(s => Breaker(s.ShardId).State.CircuitState is not (CircuitState.Open or CircuitState.Isolated)).ToList();
+        var fresh = open.Where(s => !tried.Contains(s.ShardId)).ToList();
+        List<ShardInfo> candidates = fresh.Count > 0 ? fresh : open;
+        if (candidates.Count == 0)
+        {
+            throw new ShardUnavailableException($"no live shard can take model '{model}' ({live.Length} live, all failing or untried).");
+        }
+        double Cost(ShardInfo s)
+        {
+            double latency = s.LatencySeconds > 0 ? s.LatencySeconds : 0.05;
+            double load = (s.QueueDepth + _inflight.GetValueOrDefault(s.ShardId) + 1) * latency;
+            return s.Models.Contains(model) ? load : load + _catalog.LoadSeconds(model); // affinity
+        }
+        if (candidates.Count <= 8)
+        {
+            return candidates.MinBy(Cost)!;
+        }
+        ShardInfo a = candidates[Random.Shared.Next(candidates.Count)], b = candidates[Random.Shared.Next(candidates.Count)];
+        return Cost(a) <= Cost(b) ? a : b;
+    }
+
+    private (ResiliencePipeline Pipeline, CircuitBreakerStateProvider State) Breaker(string shardId) => _breakers.GetOrAdd(shardId, id =>
+    {
+        var state = new CircuitBreakerStateProvider();
+        ResiliencePipeline pipeline = new ResiliencePipelineBuilder()
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = 0.5,
+                MinimumThroughput = 3,
+                SamplingDuration = TimeSpan.FromSeconds(30),
+                BreakDuration = TimeSpan.FromSeconds(10),
+                StateProvider = state,
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or ConditioningMissingException or InvalidJobSpecException)),
+            })
+            .Build();
+        return (pipeline, state);
+    });
+
+    /// <summary>State of each shard's circuit breaker this silo has used.</summary>
+    public IReadOnlyDictionary<string, CircuitState> BreakerStates => _breakers.ToDictionary(kv => kv.Key, kv => kv.Value.State.CircuitState);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "job {JobId} step {Step} iteration {Iteration}: shard {Shard} failed ({Error}: {Detail}); retrying elsewhere")]
+    private static partial void LogAttemptFailed(ILogger logger, string jobId, int step, int iteration, string shard, string error, string detail);
+}

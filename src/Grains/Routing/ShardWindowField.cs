@@ -1,0 +1,55 @@
+using System.Security.Cryptography;
+using Loom.Grains.Jobs;
+using Loom.Grains.Shards;
+using Loom.Sampling.Fields;
+using Loom.Sampling.Windows;
+using TorchSharp;
+
+namespace Loom.Grains.Routing;
+
+/// <summary>
+/// One window of one job as a velocity field whose predictions are made on shards. The window's given frames are
+/// hashed once; shards receive them the first time and keep them by that key.
+/// </summary>
+public sealed class ShardWindowField : IVelocityField
+{
+    private readonly string _jobId;
+    private readonly JobSpec _spec;
+    private readonly ShardRouter _router;
+    private readonly JobCounters _counters;
+    private readonly WindowConditioning? _conditioning;
+    private readonly string? _conditioningKey;
+
+    /// <summary>A field for <paramref name="window"/> of job <paramref name="jobId"/>, conditioned on <paramref name="given"/>.</summary>
+    public ShardWindowField(string jobId, JobSpec spec, TemporalWindow window, FrameConditioning? given, ShardRouter router, JobCounters counters)
+    {
+        _jobId = jobId;
+        _spec = spec;
+        Window = window;
+        _router = router;
+        _counters = counters;
+        if (given is { Any: true })
+        {
+            _conditioning = new WindowConditioning(JobSampling.ToBytes(given.Clean), given.Given.ToArray());
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            hash.AppendData(_conditioning.Clean);
+            hash.AppendData(_conditioning.Given.Select(g => g ? (byte)1 : (byte)0).ToArray());
+            _conditioningKey = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+        }
+    }
+
+    /// <summary>The window this field evaluates.</summary>
+    public TemporalWindow Window { get; }
+
+    /// <inheritdoc />
+    public async Task<Prediction> PredictAsync(torch.Tensor z, StepContext context, CancellationToken cancellationToken = default)
+    {
+        var request = new WindowRequest(
+            _jobId, _spec.Model, _spec.Priority, _spec.Exact, context.Step, context.Iteration, context.Sigma, _spec.Guidance,
+            z.shape, JobSampling.ToBytes(z), _conditioningKey, null);
+        WindowResult result = await _router.EvaluateAsync(request, _conditioning, _ => _counters.Retried(), cancellationToken).ConfigureAwait(false);
+        _counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);
+        torch.Tensor velocity = TensorBlock.Run(() => JobSampling.FromBytes(result.Velocity, z.shape[1..]).reshape(z.shape).to(z.dtype));
+        return new Prediction(velocity, result.Evaluations);
+    }
+}

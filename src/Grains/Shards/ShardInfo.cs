@@ -1,0 +1,25 @@
+namespace Loom.Grains.Shards;
+
+/// <summary>A shard as the directory sees it.</summary>
+/// <param name="ShardId">Grain key: the owning silo's address and the device index.</param>
+/// <param name="Silo">The owning silo's address.</param>
+/// <param name="Device">Device name (cpu:0, cuda:1, ...).</param>
+/// <param name="Models">Models loaded on it.</param>
+/// <param name="QueueDepth">Requests waiting or running.</param>
+/// <param name="LatencySeconds">Smoothed seconds per forward pass.</param>
+/// <param name="Completed">Requests evaluated since start.</param>
+/// <param name="Forwards">Forward passes run since start (fewer than requests when batching).</param>
+/// <param name="BusySeconds">Seconds spent in forward passes since start.</param>
+/// <param name="ReportedAt">When the silo reported it.</param>
+[GenerateSerializer, Alias("loom.shard-info"), Immutable]
+public sealed record ShardInfo(
+    string ShardId,
+    string Silo,
+    string Device,
+    IReadOnlyList<string> Models,
+    int QueueDepth,
+    double LatencySeconds,
+    long Completed,
+    long Forwards,
+    double BusySeconds,
+    DateTimeOffset ReportedAt);

@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using Loom.Grains.Jobs;
+using Loom.Models.WorldModel;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Loom.Grains.Shards;
+
+/// <summary>
+/// One device's worker: a dedicated thread (off the Orleans scheduler) that takes window requests highest priority
+/// first, batches requests of non-exact jobs with the same model and window shape into one forward pass, and keeps
+/// each model it serves loaded. Requests whose caller cancelled are dropped before they reach the model.
+/// </summary>
+public sealed class ShardWorker : IDisposable
+{
+    private readonly ModelCatalog _catalog;
+    private readonly int _maxBatch;
+    private readonly int _cacheEntries;
+    private readonly List<Pending> _queue = [];
+    private readonly Dictionary<string, WindowConditioning> _conditioning = new(StringComparer.Ordinal);
+    private readonly Queue<string> _conditioningOrder = new();
+    private readonly Dictionary<string, PhysicsWorldModel> _models = new(StringComparer.Ordinal);
+    private readonly Thread _thread;
+    private long _sequence;
+    private int _running;
+    private bool _stopping;
+    private double _latency;
+    private long _completed;
+    private long _forwards;
+    private double _busySeconds;
+
+    /// <summary>Starts the worker thread for device <paramref name="device"/>.</summary>
+    public ShardWorker(string shardId, string device, ModelCatalog catalog, int maxBatch, int cacheEntries)
+    {
+        ShardId = shardId;
+        Device = device;
+        _catalog = catalog;
+        _maxBatch = Math.Max(1, maxBatch);
+        _cacheEntries = Math.Max(1, cacheEntries);
+        _thread = new Thread(Run) { IsBackground = true, Name = $"loom-shard {device}" };
+        _thread.Start();
+    }
+
+    /// <summary>The shard's grain key.</summary>
+    public string ShardId { get; }
+
+    /// <summary>Device name.</summary>
+    public string Device { get; }
+
+    /// <summary>A snapshot of load and health.</summary>
+    public ShardInfo Info(string silo)
+    {
+        lock (_queue)
+        {
+            return new ShardInfo(ShardId, silo, Device, _models.Keys.ToArray(), _queue.Count + _running, _latency, _completed, _forwards, _busySeconds, DateTimeOffset.UtcNow);
+        }
+    }
+
+    /// <summary>Queues <paramref name="request"/> and completes when its velocity is ready.</summary>
+    /// <exception cref="ConditioningMissingException">The request names conditioning this shard does not hold.</exception>
+    public Task<WindowResult> EvaluateAsync(WindowRequest request, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(request, new TaskCompletionSource<WindowResult>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken, Stopwatch.GetTimestamp());
+        lock (_queue)
+        {
+            if (_stopping)
+            {
+                throw new ShardUnavailableException($"shard {ShardId} is stopping.");
+            }
+            if (request.ConditioningKey is { } key)
+            {
+                if (request.Conditioning is { } given)
+                {
+                    Remember(key, given);
+                }
+                else if (!_conditioning.ContainsKey(key))
+                {
+                    throw new ConditioningMissingException(key);
+                }
+            }
+            pending = pending with { Sequence = _sequence++ };
+            _queue.Add(pending);
+            Monitor.Pulse(_queue);
+        }
+        cancellationToken.Register(() => pending.Completion.TrySetCanceled(cancellationToken));
+        return pending.Completion.Task;
+    }
+
+    private void Remember(string key, WindowConditioning given)
+    {
+        if (_conditioning.TryAdd(key, given))
+        {
+            _conditioningOrder.Enqueue(key);
+            while (_conditioningOrder.Count > _cacheEntries)
+            {
+                _conditioning.Remove(_conditioningOrder.Dequeue());
+            }
+        }
+    }
+
+    private void Run()
+    {
+        while (true)
+        {
+            List<Pending> batch;
+            lock (_queue)
+            {
+                _queue.RemoveAll(p => p.Completion.Task.IsCompleted);
+                while (_queue.Count == 0 && !_stopping)
+                {
+                    Monitor.Wait(_queue);
+                    _queue.RemoveAll(p => p.Completion.Task.IsCompleted);
+                }
+                if (_stopping)
+                {
+                    foreach (Pending p in _queue)
+                    {
+                        p.Completion.TrySetException(new ShardUnavailableException($"shard {ShardId} stopped."));
+                    }
+                    _queue.Clear();
+                    return;
+                }
+                Pending first = _queue.MinBy(p => (-p.Request.Priority, p.Sequence))!;
+                batch = first.Request.BatchKey.Length == 0
+                    ? [first]
+                    : _queue.Where(p => p.Request.BatchKey == first.Request.BatchKey)
+                        .OrderBy(p => (-p.Request.Priority, p.Sequence)).Take(_maxBatch).ToList();
+                batch.ForEach(p => _queue.Remove(p));
+                _running = batch.Count;
+            }
+            Evaluate(batch);
+            lock (_queue)
+            {
+                _running = 0;
+            }
+        }
+    }
+
+    private void Evaluate(List<Pending> batch)
+    {
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            string modelName = batch[0].Request.Model;
+            if (!_models.TryGetValue(modelName, out PhysicsWorldModel? model))
+            {
+                model = _catalog.Load(modelName);
+                lock (_queue)
+                {
+                    _models[modelName] = model;
+                }
+            }
+            byte[][] velocities;
+            using (var scope = NewDisposeScope())
+            {
+                var inputs = batch.Select(p => Input(p.Request)).ToList();
+                Tensor[] outputs = WorldModelBatch.Evaluate(model, inputs);
+                velocities = outputs.Select(JobSampling.ToBytes).ToArray();
+            }
+            double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            lock (_queue)
+            {
+                _latency = _forwards == 0 ? seconds : 0.8 * _latency + 0.2 * seconds;
+                _forwards++;
+                _completed += batch.Count;
+                _busySeconds += seconds;
+            }
+            for (int i = 0; i < batch.Count; i++)
+            {
+                WindowRequest request = batch[i].Request;
+                batch[i].Completion.TrySetResult(new WindowResult(
+                    velocities[i], (int)request.Shape[0] * (request.Guidance > 1 ? 2 : 1), ShardId,
+                    Stopwatch.GetElapsedTime(batch[i].QueuedAt, started).TotalSeconds, seconds, batch.Count));
+            }
+        }
+        catch (Exception e)
+        {
+            batch.ForEach(p => p.Completion.TrySetException(e));
+        }
+    }
+
+    private WindowInput Input(WindowRequest request)
+    {
+        Tensor latent = JobSampling.FromBytes(request.Latent, request.Shape[1..]).reshape(request.Shape);
+        Tensor? conditioning = null;
+        if (request.ConditioningKey is { } key)
+        {
+            WindowConditioning? given = request.Conditioning;
+            lock (_queue)
+            {
+                if (given is null && !_conditioning.TryGetValue(key, out given))
+                {
+                    throw new ConditioningMissingException(key); // evicted while queued: the caller resends it
+                }
+            }
+            long[] cleanShape = [1, .. request.Shape[1..]];
+            using Tensor clean = JobSampling.FromBytes(given.Clean, cleanShape[1..]);
+            conditioning = WorldModelBatch.Conditioning(clean, given.Given);
+        }
+        return new WindowInput(latent, request.Sigma, conditioning, request.Guidance);
+    }
+
+    /// <summary>Stops taking work, fails what is queued, and frees the models.</summary>
+    public void Dispose()
+    {
+        lock (_queue)
+        {
+            _stopping = true;
+            Monitor.PulseAll(_queue);
+        }
+        _thread.Join(TimeSpan.FromSeconds(30));
+        foreach (PhysicsWorldModel model in _models.Values)
+        {
+            model.Dispose();
+        }
+    }
+
+    private sealed record Pending(WindowRequest Request, TaskCompletionSource<WindowResult> Completion, CancellationToken Cancellation, long QueuedAt, long Sequence = 0);
+}

@@ -1,0 +1,94 @@
+using Loom.Sampling.Fields;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Loom.Models.WorldModel;
+
+/// <summary>
+/// Evaluates several window inputs of one shape in a single forward pass: conditional rows of every input, then the
+/// unconditional rows of the guided ones, and guidance <c>v = v_u + w (v_c - v_u)</c> per input. The in-process
+/// sampler and a GPU shard both go through here, so a window evaluated anywhere runs the same arithmetic.
+/// </summary>
+public static class WorldModelBatch
+{
+    /// <summary>Conditioning planes (3 clean RGB + 1 "given" flag).</summary>
+    public const int ConditioningChannels = WorldModelConfig.Channels + 1;
+
+    /// <summary>Velocities for <paramref name="inputs"/>, one new tensor each (caller owns), shaped as each latent.</summary>
+    /// <exception cref="ArgumentException">Inputs differ in window shape.</exception>
+    public static Tensor[] Evaluate(PhysicsWorldModel model, IReadOnlyList<WindowInput> inputs)
+    {
+        if (inputs.Count == 0)
+        {
+            return [];
+        }
+        long[] cellShape = inputs[0].Latent.shape[1..];
+        if (inputs.Any(i => !i.Latent.shape[1..].SequenceEqual(cellShape)))
+        {
+            throw new ArgumentException("inputs of one batch must share their window shape [3, L, H, W].", nameof(inputs));
+        }
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        long[] planes = [ConditioningChannels, .. cellShape[1..]];
+        var latents = new List<Tensor>();
+        var sigmas = new List<float>();
+        var conditions = new List<Tensor>();
+        void AddRows(WindowInput input, bool conditional)
+        {
+            long b = input.Latent.shape[0];
+            latents.Add(input.Latent.to(ScalarType.Float32));
+            sigmas.AddRange(Enumerable.Repeat((float)input.Sigma, (int)b));
+            conditions.Add(conditional && input.Conditioning is not null
+                ? input.Conditioning.to(ScalarType.Float32).expand([b, .. planes])
+                : zeros([b, .. planes]));
+        }
+        foreach (WindowInput input in inputs)
+        {
+            AddRows(input, conditional: true);
+        }
+        foreach (WindowInput input in inputs.Where(i => i.EvaluationsPerSample == 2))
+        {
+            AddRows(input, conditional: false);
+        }
+        Tensor output = model.forward(cat(latents, 0), tensor(sigmas.ToArray()), cat(conditions, 0));
+
+        var results = new Tensor[inputs.Count];
+        long conditionalRow = 0, unconditionalRow = inputs.Sum(i => i.Latent.shape[0]);
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            WindowInput input = inputs[i];
+            long b = input.Latent.shape[0];
+            Tensor velocity = output.narrow(0, conditionalRow, b);
+            conditionalRow += b;
+            if (input.EvaluationsPerSample == 2)
+            {
+                Tensor unconditional = output.narrow(0, unconditionalRow, b);
+                unconditionalRow += b;
+                using Scalar w = input.Guidance.ToScalar();
+                velocity = HeldScalars.Add(unconditional, HeldScalars.Sub(velocity, unconditional).mul(w));
+            }
+            results[i] = velocity.to(input.Latent.dtype).contiguous().clone().MoveToOuterDisposeScope();
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Conditioning planes for frames given clean: <paramref name="clean"/> <c>[b, 3, L, H, W]</c> where
+    /// <paramref name="given"/> is true, zero elsewhere, plus the 0/1 "given" plane; null when no frame is given.
+    /// </summary>
+    public static Tensor? Conditioning(Tensor clean, IReadOnlyList<bool> given)
+    {
+        if (!given.Any(g => g))
+        {
+            return null;
+        }
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        long frames = given.Count;
+        Tensor mask = tensor(given.ToArray()).to(ScalarType.Float32).reshape(1, 1, frames, 1, 1);
+        Tensor masked = clean.to(ScalarType.Float32) * mask;
+        long[] planeShape = (long[])masked.shape.Clone();
+        planeShape[1] = 1;
+        return cat([masked, mask.expand(planeShape)], 1).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,32 @@
+namespace Loom.Silo;
+
+/// <summary>How the silo joins its cluster (configuration section <c>Loom</c>, beside <see cref="Grains.LoomOptions"/>).</summary>
+public sealed class LoomHostOptions
+{
+    /// <summary>Orleans cluster id: silos with the same id and Redis form one cluster.</summary>
+    public string ClusterId { get; set; } = "loom";
+
+    /// <summary>Orleans service id: keys grain state; keep it stable across deployments.</summary>
+    public string ServiceId { get; set; } = "loom";
+
+    /// <summary>Silo-to-silo port.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Client gateway port.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>Embedded mode with several silos on one machine: the first silo's port (0: this silo is the first).</summary>
+    public int PrimarySiloPort { get; set; }
+
+    /// <summary>Address other silos reach this one at (cluster mode).</summary>
+    public string AdvertisedIp { get; set; } = "127.0.0.1";
+
+    /// <summary>Redis connection string: empty for embedded mode, else cluster mode (membership, state, checkpoints).</summary>
+    public string Redis { get; set; } = "";
+
+    /// <summary>Embedded mode: folder for grain state and latent checkpoints.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Declare a silo dead after ~3 s of silence instead of Orleans' ~30 s (small clusters and tests).</summary>
+    public bool FastFailureDetection { get; set; }
+}

@@ -1,0 +1,22 @@
+namespace Loom.Cluster.Tests;
+
+/// <summary>Three silos of two shards each, shared by the tests that do not kill anything.</summary>
+public sealed class SharedCluster : IAsyncLifetime
+{
+    /// <summary>The cluster.</summary>
+    public LoomTestCluster Cluster { get; private set; } = null!;
+
+    /// <inheritdoc />
+    public async Task InitializeAsync() => Cluster = await LoomTestCluster.StartAsync(silos: 3, shardsPerSilo: 2, settings: new Dictionary<string, string> { ["MaxRunningJobs"] = "6" });
+
+    /// <inheritdoc />
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+/// <summary>The collection of tests on <see cref="SharedCluster"/>.</summary>
+[CollectionDefinition(Name)]
+public sealed class SharedClusterCollection : ICollectionFixture<SharedCluster>
+{
+    /// <summary>Collection name.</summary>
+    public const string Name = "shared cluster";
+}

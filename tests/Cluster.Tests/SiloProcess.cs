@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Loom.Cluster.Tests;
+
+/// <summary>A real <c>loom-silo</c> process of a test cluster. Kill it to simulate a node dying.</summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+
+    private SiloProcess(Process process, int siloPort, int gatewayPort)
+    {
+        _process = process;
+        SiloPort = siloPort;
+        GatewayPort = gatewayPort;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    /// <summary>Silo-to-silo port.</summary>
+    public int SiloPort { get; }
+
+    /// <summary>Gateway port.</summary>
+    public int GatewayPort { get; }
+
+    /// <summary>True while the process runs.</summary>
+    public bool IsRunning => !_process.HasExited;
+
+    /// <summary>What the silo printed.</summary>
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts a silo with <paramref name="settings"/> (configuration keys under <c>Loom:</c>).</summary>
+    public static SiloProcess Start(IReadOnlyDictionary<string, string> settings, int? siloPort = null, int? gatewayPort = null)
+    {
+        int silo = siloPort ?? Ports.Free(), gateway = gatewayPort ?? Ports.Free();
+        string dll = SiloBinary();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var (key, value) in settings.Append(new("SiloPort", silo.ToString())).Append(new("GatewayPort", gateway.ToString())))
+        {
+            start.ArgumentList.Add($"--Loom:{key}={value}");
+        }
+        start.Environment["DOTNET_gcServer"] = "0";
+        return new SiloProcess(Process.Start(start)!, silo, gateway);
+    }
+
+    /// <summary>Kills the process outright, as a crashed node: no graceful shutdown, no membership goodbye.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_log)
+        {
+            _log.AppendLine(line);
+        }
+    }
+
+    /// <summary>The built silo next to this test build (same configuration).</summary>
+    private static string SiloBinary()
+    {
+        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0/
+        string root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Cluster.sln")))
+        {
+            root = Path.GetDirectoryName(root.TrimEnd('/'))!;
+        }
+        string dll = Path.Combine(root, "src", "Silo", "bin", configuration, "net10.0", "loom-silo.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"build the silo first: {dll} is missing.");
+    }
+}
