@@ -26,8 +26,11 @@ public sealed class LoomOptions
     /// <summary>Time one window evaluation may take before it is retried elsewhere.</summary>
     public TimeSpan EvaluationTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
-    /// <summary>Attempts per window evaluation, on different shards where there are several.</summary>
-    public int EvaluationAttempts { get; set; } = 5;
+    /// <summary>
+    /// Attempts per window evaluation, on different shards where there are several. With exponential backoff capped at
+    /// 4 s, the default 8 spans about 20 s: long enough for membership to declare a dead silo and its shards gone.
+    /// </summary>
+    public int EvaluationAttempts { get; set; } = 8;
 
     /// <summary>Jobs sampling at once; the rest wait in the queue by priority.</summary>
     public int MaxRunningJobs { get; set; } = 16;

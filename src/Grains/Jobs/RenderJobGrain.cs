@@ -8,6 +8,9 @@ using Loom.Sampling.Windows;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
+using Orleans.Storage;
+using Polly;
+using Polly.Retry;
 using static TorchSharp.torch;
 
 namespace Loom.Grains.Jobs;
@@ -27,6 +30,18 @@ public sealed partial class RenderJobGrain(
     ILocalSiloDetails silo,
     ILogger<RenderJobGrain> logger) : Grain, IRenderJobGrain
 {
+    /// <summary>State and checkpoint writes ride out a storage blip (a Redis restart) of about half a minute.</summary>
+    private static readonly ResiliencePipeline StorageRetry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = 12,
+            BackoffType = DelayBackoffType.Exponential,
+            Delay = TimeSpan.FromMilliseconds(200),
+            MaxDelay = TimeSpan.FromSeconds(4),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or InconsistentStateException)),
+        })
+        .Build();
+
     private readonly SemaphoreSlim _writes = new(1, 1);
     private Task? _loop;
     private CancellationTokenSource? _stop;
@@ -143,7 +158,7 @@ public sealed partial class RenderJobGrain(
             using var sampling = new JobSampling(spec, (w, c) => new ShardWindowField(JobId, spec, w, c, router, counters));
             if (sampling.IsStepwise)
             {
-                LatentCheckpoint? checkpoint = await latents.LoadAsync(JobId, cancellationToken);
+                LatentCheckpoint? checkpoint = await StorageRetry.ExecuteAsync(async t => await latents.LoadAsync(JobId, t), cancellationToken);
                 int first = checkpoint?.StepsDone ?? 0;
                 latent = checkpoint is null ? sampling.InitialLatent() : JobSampling.FromBytes(checkpoint.Latent, sampling.SampleShape);
                 state.State.StepsDone = first;
@@ -168,7 +183,8 @@ public sealed partial class RenderJobGrain(
                     if ((step + 1) % spec.CheckpointEvery == 0 || step + 1 == spec.Steps)
                     {
                         byte[] bytes = JobSampling.ToBytes(latent);
-                        await latents.SaveAsync(JobId, new LatentCheckpoint(step + 1, bytes), cancellationToken);
+                        int done = step + 1;
+                        await StorageRetry.ExecuteAsync(async t => await latents.SaveAsync(JobId, new LatentCheckpoint(done, bytes), t), cancellationToken);
                         state.State.StepsDone = step + 1;
                         state.State.CertainFractions.AddRange(fractions);
                         fractions.Clear();
@@ -240,8 +256,8 @@ public sealed partial class RenderJobGrain(
         state.State.Error = error;
         state.State.FinishedAt = DateTimeOffset.UtcNow;
         await SaveAsync();
-        await latents.DeleteAsync(JobId);
-        await Queue.FinishedAsync(JobId);
+        await StorageRetry.ExecuteAsync(async t => await latents.DeleteAsync(JobId, t));
+        await StorageRetry.ExecuteAsync(async _ => await Queue.FinishedAsync(JobId));
     }
 
     private async Task SaveAsync()
@@ -249,7 +265,7 @@ public sealed partial class RenderJobGrain(
         await _writes.WaitAsync();
         try
         {
-            await state.WriteStateAsync();
+            await StorageRetry.ExecuteAsync(async _ => await state.WriteStateAsync());
         }
         finally
         {
@@ -283,7 +299,7 @@ public sealed partial class RenderJobGrain(
         }
         return new JobStatus(JobId, s.Phase, s.Spec, s.StepsDone, s.Evaluations, s.RefineEvaluations, s.SkippedEvaluations,
             s.CertainFractions.ToArray(), s.Error, s.OutputPath, s.LatentSha256, s.Resumes, s.Retries, s.Shards.ToArray(),
-            s.SubmittedAt, s.StartedAt, s.FinishedAt, s.AdmissionOrder, silo.SiloAddress.ToString());
+            s.SubmittedAt, s.StartedAt, s.FinishedAt, s.AdmissionOrder, silo.SiloAddress.ToParsableString());
     }
 
     private static bool IsFinal(JobPhase phase) => phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;

@@ -44,7 +44,7 @@ public sealed partial class ShardRouter
                 MaxRetryAttempts = Math.Max(0, _options.EvaluationAttempts - 1),
                 BackoffType = DelayBackoffType.Exponential,
                 Delay = TimeSpan.FromMilliseconds(100),
-                MaxDelay = TimeSpan.FromSeconds(2),
+                MaxDelay = TimeSpan.FromSeconds(4),
                 UseJitter = true,
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or InvalidJobSpecException)),
                 OnRetry = args =>
@@ -146,8 +146,16 @@ public sealed partial class ShardRouter
         {
             if (DateTimeOffset.UtcNow - _shardsAt >= SnapshotAge)
             {
-                _shards = await _grains.GetGrain<IShardDirectoryGrain>(0).GetShardsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-                _shardsAt = DateTimeOffset.UtcNow;
+                try
+                {
+                    _shards = await _grains.GetGrain<IShardDirectoryGrain>(0).GetShardsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+                    _shardsAt = DateTimeOffset.UtcNow;
+                }
+                catch (Exception e) when (e is not OperationCanceledException && _shards.Length > 0)
+                {
+                    // The directory's silo just died and membership has not said so yet: place on what we last knew.
+                    LogDirectoryUnavailable(_logger, e.GetType().Name, _shards.Length);
+                }
             }
             return _shards;
         }
@@ -167,9 +175,11 @@ public sealed partial class ShardRouter
         {
             throw new ShardUnavailableException($"no live shard can take model '{model}' ({live.Length} live, all failing or untried).");
         }
+        double[] known = candidates.Where(s => s.LatencySeconds > 0).Select(s => s.LatencySeconds).Order().ToArray();
+        double typical = known.Length > 0 ? known[known.Length / 2] : 0.05; // a shard not measured yet: assume the median
         double Cost(ShardInfo s)
         {
-            double latency = s.LatencySeconds > 0 ? s.LatencySeconds : 0.05;
+            double latency = s.LatencySeconds > 0 ? s.LatencySeconds : typical;
             double load = (s.QueueDepth + _inflight.GetValueOrDefault(s.ShardId) + 1) * latency;
             return s.Models.Contains(model) ? load : load + _catalog.LoadSeconds(model); // affinity
         }
@@ -200,6 +210,9 @@ public sealed partial class ShardRouter
 
     /// <summary>State of each shard's circuit breaker this silo has used.</summary>
     public IReadOnlyDictionary<string, CircuitState> BreakerStates => _breakers.ToDictionary(kv => kv.Key, kv => kv.Value.State.CircuitState);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "shard directory unavailable ({Error}); placing on the last {Count} shards known")]
+    private static partial void LogDirectoryUnavailable(ILogger logger, string error, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "job {JobId} step {Step} iteration {Iteration}: shard {Shard} failed ({Error}: {Detail}); retrying elsewhere")]
     private static partial void LogAttemptFailed(ILogger logger, string jobId, int step, int iteration, string shard, string error, string detail);

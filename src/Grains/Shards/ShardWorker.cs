@@ -142,6 +142,7 @@ public sealed class ShardWorker : IDisposable
         try
         {
             string modelName = batch[0].Request.Model;
+            bool warmUp = false;
             if (!_models.TryGetValue(modelName, out PhysicsWorldModel? model))
             {
                 model = _catalog.Load(modelName);
@@ -149,6 +150,8 @@ public sealed class ShardWorker : IDisposable
                 {
                     _models[modelName] = model;
                 }
+                warmUp = true;
+                started = Stopwatch.GetTimestamp(); // loading is not forward latency
             }
             byte[][] velocities;
             using (var scope = NewDisposeScope())
@@ -160,7 +163,11 @@ public sealed class ShardWorker : IDisposable
             double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             lock (_queue)
             {
-                _latency = _forwards == 0 ? seconds : 0.8 * _latency + 0.2 * seconds;
+                // The first pass after a load warms libtorch up and would make this shard look slow for a long time.
+                if (!warmUp)
+                {
+                    _latency = _latency == 0 ? seconds : 0.8 * _latency + 0.2 * seconds;
+                }
                 _forwards++;
                 _completed += batch.Count;
                 _busySeconds += seconds;

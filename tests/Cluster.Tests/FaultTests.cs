@@ -1,0 +1,48 @@
+using Loom.Grains.Jobs;
+
+namespace Loom.Cluster.Tests;
+
+/// <summary>Nodes die mid-job (SIGKILL of real silo processes); the job still completes with the same bits.</summary>
+public sealed class FaultTests
+{
+    private static JobSpec LongJob(long seed) => Specs.SixWindows(seed, steps: 30) with { Plan = "1-10:1" };
+
+    [Fact]
+    public async Task Killing_the_silo_that_runs_the_job_grain_resumes_the_job_elsewhere_with_the_same_video()
+    {
+        await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 3);
+        JobSpec spec = LongJob(31);
+        await cluster.SubmitAsync("kill-job-host", spec);
+        JobStatus running = await cluster.WaitAsync("kill-job-host", s => s.StepsDone >= 3);
+        Assert.False(running.IsFinal, "the job must still be running when its silo dies");
+        string killedHost = running.Host;
+
+        await cluster.SiloOf(killedHost).KillAsync();
+        JobStatus done = await cluster.WaitFinalAsync("kill-job-host");
+
+        Assert.True(done.Phase == JobPhase.Completed, $"{done.Phase}: {done.Error}");
+        Assert.NotEqual(killedHost, done.Host);
+        Assert.True(done.Resumes >= 1, "the loop must have been resumed from a checkpoint");
+        Assert.Equal(await cluster.ReferenceHashAsync(spec), done.LatentSha256);
+    }
+
+    [Fact]
+    public async Task Killing_a_silo_whose_shards_are_in_use_retries_elsewhere_with_the_same_video()
+    {
+        await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 3);
+        JobSpec spec = LongJob(32);
+        await cluster.SubmitAsync("kill-shards", spec);
+        JobStatus running = await cluster.WaitAsync("kill-shards", s => s.StepsDone >= 3);
+        string victim = running.Shards.Select(s => s[..s.LastIndexOf('/')]).First(silo => silo != running.Host);
+        Assert.False(running.IsFinal);
+
+        await cluster.SiloOf(victim).KillAsync();
+        JobStatus done = await cluster.WaitFinalAsync("kill-shards");
+
+        Assert.True(done.Phase == JobPhase.Completed, $"{done.Phase}: {done.Error}");
+        Assert.Equal(running.Host, done.Host);
+        Assert.Equal(await cluster.ReferenceHashAsync(spec), done.LatentSha256);
+        var after = await cluster.WaitForShardsAsync(4);
+        Assert.DoesNotContain(after, s => s.Silo == victim);
+    }
+}
