@@ -7,6 +7,7 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
     ["windows"] = WindowsBenchmark.RunAsync,
     ["scenes"] = ScenesCommand.RunAsync,
     ["physics"] = PhysicsBenchmark.RunAsync,
+    ["overhead"] = OverheadBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

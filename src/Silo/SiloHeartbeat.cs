@@ -19,19 +19,27 @@ public sealed partial class SiloHeartbeat(IGrainFactory grains, ShardHost shards
         using var timer = new PeriodicTimer(options.Value.HeartbeatInterval);
         do
         {
+            // Two beats in one: a directory that cannot be reached must not hold up admission and resumes.
             try
             {
                 await grains.GetGrain<IShardDirectoryGrain>(0).ReportAsync(shards.Infos()).WaitAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogHeartbeatFailed(logger, "directory", e.GetType().Name, e.Message);
+            }
+            try
+            {
                 await grains.GetGrain<IJobQueueGrain>(JobQueueGrain.Key).TickAsync().WaitAsync(stoppingToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                LogHeartbeatFailed(logger, e.GetType().Name, e.Message);
+                LogHeartbeatFailed(logger, "queue", e.GetType().Name, e.Message);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "heartbeat failed ({Error}: {Detail}); trying again next beat")]
-    private static partial void LogHeartbeatFailed(ILogger logger, string error, string detail);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "heartbeat to the {Target} failed ({Error}: {Detail}); trying again next beat")]
+    private static partial void LogHeartbeatFailed(ILogger logger, string target, string error, string detail);
 }

@@ -17,22 +17,7 @@ internal static class Specs
     /// <summary>A small, quick job.</summary>
     public static JobSpec Small(long seed, int priority = 0) => new(Frames: 8, Steps: 3, Plan: "1:1", WindowLength: 8, WindowOverlap: 0, Seed: seed, Priority: priority);
 
-    /// <summary>The first <paramref name="count"/> frames of physics scene <paramref name="seed"/> as RGB bytes.</summary>
+    /// <summary>The first <paramref name="count"/> frames of physics test scene <paramref name="seed"/>.</summary>
     public static GivenFrames GivenFromScene(long seed, int count)
-    {
-        PhysicsClip clip = new PhysicsSimulator(32, 32).Generate(PhysicsDataset.TestSeed((int)(seed % 1000)), count);
-        var rgb = new byte[count * 32 * 32 * 3];
-        for (int f = 0; f < count; f++)
-        {
-            for (int p = 0; p < 32 * 32; p++)
-            {
-                for (int c = 0; c < 3; c++)
-                {
-                    float v = clip.Pixels[((c * count) + f) * 32 * 32 + p];
-                    rgb[((f * 32 * 32) + p) * 3 + c] = (byte)Math.Clamp(Math.Round((v + 1) * 127.5), 0, 255);
-                }
-            }
-        }
-        return new GivenFrames(count, rgb);
-    }
+        => GivenFrames.FromClip(new PhysicsSimulator(32, 32).Generate(PhysicsDataset.TestSeed((int)(seed % 1000)), count), count);
 }

@@ -28,5 +28,5 @@ public interface IRenderJobGrain : IGrainWithStringKey
 
     /// <summary>Heartbeat from the queue: resume the loop from the last checkpoint if it is not running here.</summary>
     [Alias("ensure-running"), OneWay]
-    Task EnsureRunningAsync();
+    Task EnsureRunningAsync(long admissionOrder);
 }

@@ -26,6 +26,7 @@ public sealed class JobQueueGrain(
     public async Task FinishedAsync(string jobId)
     {
         bool changed = state.State.Running.Remove(jobId) | state.State.Waiting.RemoveAll(e => e.JobId == jobId) > 0;
+        state.State.AdmissionOrders.Remove(jobId);
         await AdmitAsync(changed);
     }
 
@@ -35,7 +36,7 @@ public sealed class JobQueueGrain(
         await AdmitAsync(changed: false);
         foreach (string jobId in state.State.Running)
         {
-            await GrainFactory.GetGrain<IRenderJobGrain>(jobId).EnsureRunningAsync();
+            await GrainFactory.GetGrain<IRenderJobGrain>(jobId).EnsureRunningAsync(state.State.AdmissionOrders.GetValueOrDefault(jobId));
         }
     }
 
@@ -60,6 +61,7 @@ public sealed class JobQueueGrain(
             s.Waiting.Remove(next);
             s.Running.Add(next.JobId);
             admitted.Add((next.JobId, ++s.Admitted));
+            s.AdmissionOrders[next.JobId] = s.Admitted;
         }
         if (changed || admitted.Count > 0)
         {

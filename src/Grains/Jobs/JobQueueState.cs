@@ -18,6 +18,9 @@ public sealed class JobQueueState
 
     /// <summary>Admission held.</summary>
     [Id(4)] public bool Paused { get; set; }
+
+    /// <summary>Admission order of each running job.</summary>
+    [Id(5)] public Dictionary<string, long> AdmissionOrders { get; set; } = [];
 }
 
 /// <summary>A waiting job.</summary>

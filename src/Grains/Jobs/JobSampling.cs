@@ -60,12 +60,13 @@ public sealed class JobSampling : IDisposable
         => _sampler.SampleAsync(Seeds, SampleShape, _conditioning, onStep, cancellationToken);
 
     /// <summary>Samples <paramref name="spec"/> start to finish in this process; returns the final latent.</summary>
-    public static async Task<Tensor> RunAsync(JobSpec spec, Func<TemporalWindow, FrameConditioning?, IVelocityField> windowField, CancellationToken cancellationToken = default)
+    public static async Task<Tensor> RunAsync(
+        JobSpec spec, Func<TemporalWindow, FrameConditioning?, IVelocityField> windowField, Action<StepReport>? onStep = null, CancellationToken cancellationToken = default)
     {
         using var sampling = new JobSampling(spec, windowField);
         if (!sampling.IsStepwise)
         {
-            using WindowedResult result = await sampling.SampleAllAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            using WindowedResult result = await sampling.SampleAllAsync(onStep, cancellationToken).ConfigureAwait(false);
             return TensorBlock.Run(() => result.Latent.clone());
         }
         Tensor z = sampling.InitialLatent();
@@ -74,6 +75,7 @@ public sealed class JobSampling : IDisposable
             StepOutcome outcome = await sampling.StepAsync(z, step, cancellationToken).ConfigureAwait(false);
             z.Dispose();
             z = outcome.Latent;
+            onStep?.Invoke(outcome.Report);
         }
         return z;
     }
@@ -100,7 +102,10 @@ public sealed class JobSampling : IDisposable
 
     /// <summary>Video frames as RGB bytes <c>[F, H, W, 3]</c> from a pixel-space latent <c>[1, 3, F, H, W]</c> in [-1, 1].</summary>
     public static byte[] ToRgb(Tensor latent) => TensorBlock.Read(() =>
-        latent[0].clamp(-1, 1).add(1).mul(127.5).round().to(ScalarType.Byte).permute(1, 2, 3, 0).contiguous().data<byte>().ToArray());
+    {
+        using Scalar low = (-1.0).ToScalar(), high = 1.0.ToScalar(), half = 127.5.ToScalar();
+        return latent[0].clamp(low, high).add(high).mul(half).round().to(ScalarType.Byte).permute(1, 2, 3, 0).contiguous().data<byte>().ToArray();
+    });
 
     /// <summary>The given frames of <paramref name="spec"/> as a clean latent over the whole video, or null.</summary>
     private static FrameConditioning? Given(JobSpec spec)
@@ -111,8 +116,9 @@ public sealed class JobSampling : IDisposable
         }
         Tensor clean = TensorBlock.Run(() =>
         {
+            using Scalar half = 127.5.ToScalar(), one = 1.0.ToScalar();
             Tensor frames = tensor(given.Rgb).reshape(given.Count, spec.Height, spec.Width, 3)
-                .permute(3, 0, 1, 2).to(ScalarType.Float32).div(127.5).sub(1.0);
+                .permute(3, 0, 1, 2).to(ScalarType.Float32).div(half).sub(one);
             Tensor rest = zeros(3, spec.Frames - given.Count, spec.Height, spec.Width);
             return cat([frames, rest], 1).unsqueeze(0);
         });

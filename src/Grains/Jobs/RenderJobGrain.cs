@@ -42,6 +42,8 @@ public sealed partial class RenderJobGrain(
         })
         .Build();
 
+    private int _loopFailures;
+
     private readonly SemaphoreSlim _writes = new(1, 1);
     private Task? _loop;
     private CancellationTokenSource? _stop;
@@ -68,10 +70,21 @@ public sealed partial class RenderJobGrain(
             return Status();
         }
         JobSpecValidator.Validate(spec, options.Value.Limits, catalog.Shapes);
-        state.State = new RenderJobState { Spec = spec, Phase = JobPhase.Queued, SubmittedAt = DateTimeOffset.UtcNow };
-        await SaveAsync();
-        LogAccepted(logger, JobId, spec.Frames, spec.Steps, spec.Plan);
+        // Queue first, then persist: if the save fails the caller hears so, and the queue's admission finds no job and
+        // drops it; if the enqueue fails nothing was persisted. Either way a submit that returned is never lost.
+        // (The queue's one-way start can only run after this call returns.)
         await Queue.EnqueueAsync(JobId, spec.Priority);
+        state.State = new RenderJobState { Spec = spec, Phase = JobPhase.Queued, SubmittedAt = DateTimeOffset.UtcNow };
+        try
+        {
+            await SaveAsync();
+        }
+        catch
+        {
+            state.State = new RenderJobState();
+            throw;
+        }
+        LogAccepted(logger, JobId, spec.Frames, spec.Steps, spec.Plan);
         return Status();
     }
 
@@ -111,11 +124,16 @@ public sealed partial class RenderJobGrain(
     }
 
     /// <inheritdoc />
-    public async Task EnsureRunningAsync()
+    public async Task EnsureRunningAsync(long admissionOrder)
     {
         if (state.State.Spec is null || IsFinal(state.State.Phase))
         {
             await Queue.FinishedAsync(JobId);
+            return;
+        }
+        if (state.State.Phase == JobPhase.Queued)
+        {
+            await StartAsync(admissionOrder); // the queue admitted it; its one-way start was lost or is still on its way
             return;
         }
         if (state.State.Phase == JobPhase.Running && _loop is null)
@@ -180,6 +198,7 @@ public sealed partial class RenderJobGrain(
                     state.State.SkippedEvaluations += report.SkippedEvaluations;
                     fractions.Add(report.CertainFraction);
                     Fold(counters);
+                    _loopFailures = 0;
                     if ((step + 1) % spec.CheckpointEvery == 0 || step + 1 == spec.Steps)
                     {
                         byte[] bytes = JobSampling.ToBytes(latent);
@@ -218,9 +237,14 @@ public sealed partial class RenderJobGrain(
             await FinishAsync(JobPhase.Completed, null);
             LogCompleted(logger, JobId, state.State.Evaluations, state.State.Shards.Count, output);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
             // Cancelled by the user (CancelAsync recorded it) or by deactivation (resumed later from the checkpoint).
+        }
+        catch (Exception e) when (!IsPermanent(e) && ++_loopFailures < MaxLoopFailures)
+        {
+            // No shard, a timeout, storage away: stay Running; the queue's next heartbeat resumes from the checkpoint.
+            LogInterrupted(logger, JobId, _loopFailures, e.GetType().Name, e.Message);
         }
         catch (Exception e)
         {
@@ -237,6 +261,12 @@ public sealed partial class RenderJobGrain(
         }
     }
 
+    /// <summary>Loop failures in a row (without a finished step) before a job is failed for good.</summary>
+    private const int MaxLoopFailures = 5;
+
+    /// <summary>Errors that would repeat on every resume: the job fails at once.</summary>
+    private static bool IsPermanent(Exception e) => e is ArgumentException or InvalidDataException or InvalidJobSpecException or NotSupportedException or FormatException;
+
     private void Fold(JobCounters counters)
     {
         state.State.Retries = Math.Max(state.State.Retries, counters.Retries);
@@ -252,10 +282,19 @@ public sealed partial class RenderJobGrain(
         {
             return;
         }
+        (JobPhase Phase, string? Error, DateTimeOffset? At) before = (state.State.Phase, state.State.Error, state.State.FinishedAt);
         state.State.Phase = phase;
         state.State.Error = error;
         state.State.FinishedAt = DateTimeOffset.UtcNow;
-        await SaveAsync();
+        try
+        {
+            await SaveAsync();
+        }
+        catch
+        {
+            (state.State.Phase, state.State.Error, state.State.FinishedAt) = before;
+            throw;
+        }
         await StorageRetry.ExecuteAsync(async t => await latents.DeleteAsync(JobId, t));
         await StorageRetry.ExecuteAsync(async _ => await Queue.FinishedAsync(JobId));
     }
@@ -265,7 +304,16 @@ public sealed partial class RenderJobGrain(
         await _writes.WaitAsync();
         try
         {
-            await StorageRetry.ExecuteAsync(async _ => await state.WriteStateAsync());
+            // Grain state may only be touched on the grain's scheduler: every retry continues on the captured context.
+            ResilienceContext context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: true);
+            try
+            {
+                await StorageRetry.ExecuteAsync(async _ => await state.WriteStateAsync(), context);
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
+            }
         }
         finally
         {
@@ -317,6 +365,9 @@ public sealed partial class RenderJobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "job {JobId} completed: {Evaluations} evaluations on {Shards} shards, output {Output}")]
     private static partial void LogCompleted(ILogger logger, string jobId, int evaluations, int shards, string output);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "job {JobId} interrupted ({Failures} in a row: {Error}: {Detail}); it resumes from its checkpoint")]
+    private static partial void LogInterrupted(ILogger logger, string jobId, int failures, string error, string detail);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "job {JobId} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string jobId);

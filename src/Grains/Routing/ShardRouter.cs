@@ -13,8 +13,8 @@ namespace Loom.Grains.Routing;
 /// <summary>
 /// Sends window evaluations to shards (one per silo, shared by the jobs it hosts). Placement: model affinity, then the
 /// least expected finish time <c>(queue depth + this silo's in-flight + 1) x measured latency</c>, with power-of-two
-/// choices among many shards. Resilience (Polly v8, built once): a timeout per attempt, retries on another shard, and
-/// one circuit breaker per shard. An evaluation is idempotent, so a retry anywhere gives the same bits.
+/// choices among many shards. Resilience (Polly v8): retries on another shard (built once), and per shard a circuit
+/// breaker around a timeout per attempt. An evaluation is idempotent, so a retry anywhere gives the same bits.
 /// </summary>
 public sealed partial class ShardRouter
 {
@@ -56,7 +56,6 @@ public sealed partial class ShardRouter
                     return ValueTask.CompletedTask;
                 },
             })
-            .AddTimeout(_options.EvaluationTimeout)
             .Build();
     }
 
@@ -204,6 +203,7 @@ public sealed partial class ShardRouter
                 StateProvider = state,
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or ConditioningMissingException or InvalidJobSpecException)),
             })
+            .AddTimeout(_options.EvaluationTimeout) // inside the breaker, so a hung shard's timeouts trip it
             .Build();
         return (pipeline, state);
     });

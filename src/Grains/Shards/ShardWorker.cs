@@ -82,7 +82,8 @@ public sealed class ShardWorker : IDisposable
             _queue.Add(pending);
             Monitor.Pulse(_queue);
         }
-        cancellationToken.Register(() => pending.Completion.TrySetCanceled(cancellationToken));
+        CancellationTokenRegistration registration = cancellationToken.Register(() => pending.Completion.TrySetCanceled(cancellationToken));
+        pending.Completion.Task.ContinueWith(_ => registration.Dispose(), TaskScheduler.Default);
         return pending.Completion.Task;
     }
 
@@ -102,6 +103,34 @@ public sealed class ShardWorker : IDisposable
     {
         while (true)
         {
+            try
+            {
+                if (!RunOnce())
+                {
+                    return;
+                }
+            }
+            catch (Exception e)
+            {
+                // Never let the device thread die: whatever went wrong fails only what was taken, and the loop goes on.
+                List<Pending> taken;
+                lock (_queue)
+                {
+                    taken = _taken;
+                    _taken = [];
+                    _running = 0;
+                }
+                taken.ForEach(p => p.Completion.TrySetException(e));
+            }
+        }
+    }
+
+    private List<Pending> _taken = [];
+
+    /// <summary>Takes and evaluates one batch; false when the worker is stopping.</summary>
+    private bool RunOnce()
+    {
+        {
             List<Pending> batch;
             lock (_queue)
             {
@@ -118,7 +147,7 @@ public sealed class ShardWorker : IDisposable
                         p.Completion.TrySetException(new ShardUnavailableException($"shard {ShardId} stopped."));
                     }
                     _queue.Clear();
-                    return;
+                    return false;
                 }
                 Pending first = _queue.MinBy(p => (-p.Request.Priority, p.Sequence))!;
                 batch = first.Request.BatchKey.Length == 0
@@ -127,13 +156,16 @@ public sealed class ShardWorker : IDisposable
                         .OrderBy(p => (-p.Request.Priority, p.Sequence)).Take(_maxBatch).ToList();
                 batch.ForEach(p => _queue.Remove(p));
                 _running = batch.Count;
+                _taken = batch;
             }
             Evaluate(batch);
             lock (_queue)
             {
                 _running = 0;
+                _taken = [];
             }
         }
+        return true;
     }
 
     private void Evaluate(List<Pending> batch)
@@ -156,7 +188,24 @@ public sealed class ShardWorker : IDisposable
             byte[][] velocities;
             using (var scope = NewDisposeScope())
             {
-                var inputs = batch.Select(p => Input(p.Request)).ToList();
+                // A request whose input cannot be built (its conditioning was evicted) fails alone, not its batch.
+                var inputs = new List<WindowInput>();
+                foreach (Pending p in batch.ToList())
+                {
+                    try
+                    {
+                        inputs.Add(Input(p.Request));
+                    }
+                    catch (Exception e)
+                    {
+                        p.Completion.TrySetException(e);
+                        batch.Remove(p);
+                    }
+                }
+                if (inputs.Count == 0)
+                {
+                    return;
+                }
                 Tensor[] outputs = WorldModelBatch.Evaluate(model, inputs);
                 velocities = outputs.Select(JobSampling.ToBytes).ToArray();
             }

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using Loom.Cluster.Tests;
+using Loom.Grains.Jobs;
+using Loom.Models.Physics;
+using Loom.Models.WorldModel;
+using Loom.Silo;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Loom.Bench;
+
+/// <summary>
+/// What the cluster costs over the bare sampler: the same job (the physics model, co-denoised windows with P&amp;P)
+/// run directly in-process, through an embedded silo with one shard, and through a cluster of two silo processes.
+/// </summary>
+public static class OverheadBenchmark
+{
+    /// <summary>Runs it: <c>--frames --window --overlap --steps --plan --repeats --models</c>.</summary>
+    public static async Task<BenchTable> RunAsync(BenchArguments args)
+    {
+        string models = Path.GetFullPath(args.Text("models", "models"));
+        int repeats = args.Int("repeats", 3);
+        var spec = new JobSpec(
+            Frames: args.Int("frames", 40), Steps: args.Int("steps", 12), Plan: args.Text("plan", "1-4:2"), Tau: 0.1,
+            WindowLength: args.Int("window", 16), WindowOverlap: args.Int("overlap", 4), Seed: 5, Conditioning: GivenFrames.FromClip(new PhysicsSimulator(32, 32).Generate(PhysicsDataset.TestSeed(0), 2), 2));
+        string weights = Path.Combine(models, "physics-world-model.safetensors");
+        if (!File.Exists(weights))
+        {
+            throw new ArgumentException($"--models: {weights} does not exist.");
+        }
+
+        var table = new BenchTable("overhead", new Dictionary<string, object>
+        {
+            ["job"] = $"{spec.Frames} frames, windows {spec.WindowLength}/{spec.WindowOverlap} ({JobSpecValidator.Windows(spec).Windows.Count}), {spec.Steps} steps, plan {spec.Plan}",
+            ["repeats"] = $"{repeats} (best wall time shown)",
+        }, ["way", "shards", "wall s", "evaluations", "ratio to direct", "same bits"]);
+
+        // 1. The sampler in this process, windows evaluated one after another by the model directly.
+        using PhysicsWorldModel model = WorldModelWeights.Load(weights);
+        string reference = "";
+        int evaluations = 0;
+        double direct = await Best(repeats, async () =>
+        {
+            evaluations = 0;
+            using var latent = await JobSampling.RunAsync(spec, (w, c) => new WorldModelField(model, c, spec.Guidance), r => evaluations += r.Evaluations);
+            reference = JobSampling.Hash(latent);
+        });
+        table.Add("direct, in-process sampler", 0, direct, evaluations, 1.0, "reference");
+
+        // 2. An embedded silo in this process with one shard.
+        string data = Directory.CreateTempSubdirectory("loom-bench-").FullName;
+        using (IHost silo = EmbeddedSilo(models, data, Ports.Free(), Ports.Free()))
+        {
+            await silo.StartAsync();
+            var grains = silo.Services.GetRequiredService<IGrainFactory>();
+            var (seconds, status) = await RunJobs(grains, spec, "embedded", repeats);
+            table.Add("embedded silo, 1 shard", 1, seconds, status.Evaluations, seconds / direct, status.LatentSha256 == reference ? "yes" : "NO");
+            await silo.StopAsync();
+        }
+
+        // 3. Two silo processes (localhost clustering), one shard each, and a client here.
+        int primary = Ports.Free(), gateway1 = Ports.Free(), gateway2 = Ports.Free();
+        Dictionary<string, string> Settings(int primaryPort, string folder) => new()
+        {
+            ["ModelDirectory"] = models, ["DataDirectory"] = Path.Combine(data, folder), ["OutputDirectory"] = Path.Combine(data, "out"),
+            ["Shards"] = "1", ["ThreadsPerShard"] = "1", ["PrimarySiloPort"] = primaryPort.ToString(),
+        };
+        await using (SiloProcess first = SiloProcess.Start(Settings(0, "a"), primary, gateway1))
+        await using (SiloProcess second = SiloProcess.Start(Settings(primary, "b"), null, gateway2))
+        {
+            using IHost client = Host.CreateDefaultBuilder()
+                .UseOrleansClient(c => c.UseLocalhostClustering([gateway1, gateway2]))
+                .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning))
+                .Build();
+            await StartWithRetry(client);
+            var grains = client.Services.GetRequiredService<IClusterClient>();
+            while ((await grains.GetGrain<Grains.Shards.IShardDirectoryGrain>(0).GetShardsAsync()).Length < 2)
+            {
+                await Task.Delay(200);
+            }
+            var (seconds, status) = await RunJobs(grains, spec, "processes", repeats);
+            table.Add("2 silo processes", 2, seconds, status.Evaluations, seconds / direct, status.LatentSha256 == reference ? "yes" : "NO");
+            await client.StopAsync();
+        }
+        Directory.Delete(data, recursive: true);
+        table.Notes.Add("wall s: submit to completed (cluster rows include grain calls, serialization, checkpoints to disk every step and the output file).");
+        table.Notes.Add("same bits: the final latent's SHA-256 equals the direct run's. Windows of one step run in parallel on the cluster rows.");
+        return table;
+    }
+
+    private static async Task<(double Seconds, JobStatus Status)> RunJobs(IGrainFactory grains, JobSpec spec, string prefix, int repeats)
+    {
+        JobStatus last = null!;
+        int run = 0;
+        double best = await Best(repeats, async () =>
+        {
+            string id = $"{prefix}-{run++}-{Guid.NewGuid():N}";
+            await grains.GetGrain<IRenderJobGrain>(id).SubmitAsync(spec);
+            do
+            {
+                await Task.Delay(20);
+                last = await grains.GetGrain<IRenderJobGrain>(id).GetStatusAsync();
+            }
+            while (!last.IsFinal);
+            if (last.Phase != JobPhase.Completed)
+            {
+                throw new InvalidOperationException($"job {id} ended {last.Phase}: {last.Error}");
+            }
+        });
+        return (best, last);
+    }
+
+    private static async Task<double> Best(int repeats, Func<Task> run)
+    {
+        await run(); // warm-up: JIT, model load
+        double best = double.MaxValue;
+        for (int i = 0; i < repeats; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            await run();
+            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+        return best;
+    }
+
+    private static IHost EmbeddedSilo(string models, string data, int siloPort, int gatewayPort)
+    {
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Loom:ModelDirectory"] = models, ["Loom:DataDirectory"] = data, ["Loom:OutputDirectory"] = Path.Combine(data, "out"),
+            ["Loom:Shards"] = "1", ["Loom:SiloPort"] = siloPort.ToString(), ["Loom:GatewayPort"] = gatewayPort.ToString(),
+        });
+        builder.AddLoomSilo();
+        return builder.Build();
+    }
+
+    private static async Task StartWithRetry(IHost client)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await client.StartAsync();
+                return;
+            }
+            catch (Exception) when (attempt < 60)
+            {
+                await Task.Delay(500);
+            }
+        }
+    }
+}
