@@ -8,7 +8,8 @@ namespace Loom.Models.WorldModel;
 /// <param name="Dim">Token width.</param>
 /// <param name="Depth">Transformer blocks.</param>
 /// <param name="Heads">Attention heads.</param>
-public sealed record WorldModelConfig(int MaxFrames = 16, int Height = 32, int Width = 32, int Patch = 8, int Dim = 128, int Depth = 6, int Heads = 4)
+/// <param name="DataStd">Pixel standard deviation assumed by the skip preconditioning (see <see cref="PhysicsWorldModel"/>).</param>
+public sealed record WorldModelConfig(int MaxFrames = 16, int Height = 32, int Width = 32, int Patch = 8, int Dim = 128, int Depth = 6, int Heads = 4, double DataStd = 0.5)
 {
     /// <summary>Image channels (RGB).</summary>
     public const int Channels = 3;
