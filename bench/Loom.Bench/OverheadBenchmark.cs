@@ -71,7 +71,7 @@ public static class OverheadBenchmark
         await using (SiloProcess second = SiloProcess.Start(Settings(primary, "b"), null, gateway2))
         {
             using IHost client = Host.CreateDefaultBuilder()
-                .UseOrleansClient(c => c.UseLocalhostClustering([gateway1, gateway2]))
+                .UseOrleansClient(c => c.UseLocalhostClustering([gateway1, gateway2], serviceId: "loom", clusterId: "loom"))
                 .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning))
                 .Build();
             await StartWithRetry(client);
