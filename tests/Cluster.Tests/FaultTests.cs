@@ -7,14 +7,30 @@ public sealed class FaultTests
 {
     private static JobSpec LongJob(long seed) => Specs.SixWindows(seed, steps: 30) with { Plan = "1-10:1" };
 
+    /// <summary>A 3-silo cluster with a long job that has finished 3 steps and is still running.</summary>
+    private static async Task<(LoomTestCluster Cluster, JobSpec Spec, JobStatus Running)> RunningJobAsync(string jobId, long seed)
+    {
+        LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 3);
+        try
+        {
+            JobSpec spec = LongJob(seed);
+            await cluster.SubmitAsync(jobId, spec);
+            JobStatus running = await cluster.WaitAsync(jobId, s => s.StepsDone >= 3);
+            Assert.False(running.IsFinal, "the job must still be running when a silo dies");
+            return (cluster, spec, running);
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
     [Fact]
     public async Task Killing_the_silo_that_runs_the_job_grain_resumes_the_job_elsewhere_with_the_same_video()
     {
-        await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 3);
-        JobSpec spec = LongJob(31);
-        await cluster.SubmitAsync("kill-job-host", spec);
-        JobStatus running = await cluster.WaitAsync("kill-job-host", s => s.StepsDone >= 3);
-        Assert.False(running.IsFinal, "the job must still be running when its silo dies");
+        var (cluster, spec, running) = await RunningJobAsync("kill-job-host", 31);
+        await using LoomTestCluster _ = cluster;
         string killedHost = running.Host;
 
         await cluster.SiloOf(killedHost).KillAsync();
@@ -29,12 +45,9 @@ public sealed class FaultTests
     [Fact]
     public async Task Killing_a_silo_whose_shards_are_in_use_retries_elsewhere_with_the_same_video()
     {
-        await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 3);
-        JobSpec spec = LongJob(32);
-        await cluster.SubmitAsync("kill-shards", spec);
-        JobStatus running = await cluster.WaitAsync("kill-shards", s => s.StepsDone >= 3);
+        var (cluster, spec, running) = await RunningJobAsync("kill-shards", 32);
+        await using LoomTestCluster _ = cluster;
         string victim = running.Shards.Select(s => s[..s.LastIndexOf('/')]).First(silo => silo != running.Host);
-        Assert.False(running.IsFinal);
 
         await cluster.SiloOf(victim).KillAsync();
         JobStatus done = await cluster.WaitFinalAsync("kill-shards");

@@ -60,6 +60,11 @@ public sealed class ShardWorker : IDisposable
     /// <exception cref="ConditioningMissingException">The request names conditioning this shard does not hold.</exception>
     public Task<WindowResult> EvaluateAsync(WindowRequest request, CancellationToken cancellationToken)
     {
+        long values = request.Shape is { Length: 5 } shape ? shape.Aggregate(1L, (a, b) => a * b) : -1;
+        if (values < 1 || request.Latent.Length != values * sizeof(float))
+        {
+            throw new ArgumentException($"latent must be float32 [b, 3, L, H, W]; got shape [{string.Join(", ", request.Shape ?? [])}] with {request.Latent.Length} bytes.", nameof(request));
+        }
         var pending = new Pending(request, new TaskCompletionSource<WindowResult>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken, Stopwatch.GetTimestamp());
         lock (_queue)
         {
@@ -101,71 +106,56 @@ public sealed class ShardWorker : IDisposable
 
     private void Run()
     {
-        while (true)
+        while (Take() is { } batch)
         {
             try
             {
-                if (!RunOnce())
-                {
-                    return;
-                }
+                Evaluate(batch);
             }
             catch (Exception e)
             {
-                // Never let the device thread die: whatever went wrong fails only what was taken, and the loop goes on.
-                List<Pending> taken;
+                // Evaluate fails its own batch; this only guarantees the device thread never dies.
+                batch.ForEach(p => p.Completion.TrySetException(e));
+            }
+            finally
+            {
                 lock (_queue)
                 {
-                    taken = _taken;
-                    _taken = [];
                     _running = 0;
                 }
-                taken.ForEach(p => p.Completion.TrySetException(e));
             }
         }
     }
 
-    private List<Pending> _taken = [];
-
-    /// <summary>Takes and evaluates one batch; false when the worker is stopping.</summary>
-    private bool RunOnce()
+    /// <summary>Waits for work and takes the next batch, highest priority first; null when the worker is stopping.</summary>
+    private List<Pending>? Take()
     {
+        lock (_queue)
         {
-            List<Pending> batch;
-            lock (_queue)
+            _queue.RemoveAll(p => p.Completion.Task.IsCompleted);
+            while (_queue.Count == 0 && !_stopping)
             {
+                Monitor.Wait(_queue);
                 _queue.RemoveAll(p => p.Completion.Task.IsCompleted);
-                while (_queue.Count == 0 && !_stopping)
-                {
-                    Monitor.Wait(_queue);
-                    _queue.RemoveAll(p => p.Completion.Task.IsCompleted);
-                }
-                if (_stopping)
-                {
-                    foreach (Pending p in _queue)
-                    {
-                        p.Completion.TrySetException(new ShardUnavailableException($"shard {ShardId} stopped."));
-                    }
-                    _queue.Clear();
-                    return false;
-                }
-                Pending first = _queue.MinBy(p => (-p.Request.Priority, p.Sequence))!;
-                batch = first.Request.BatchKey.Length == 0
-                    ? [first]
-                    : _queue.Where(p => p.Request.BatchKey == first.Request.BatchKey)
-                        .OrderBy(p => (-p.Request.Priority, p.Sequence)).Take(_maxBatch).ToList();
-                batch.ForEach(p => _queue.Remove(p));
-                _running = batch.Count;
-                _taken = batch;
             }
-            Evaluate(batch);
-            lock (_queue)
+            if (_stopping)
             {
-                _running = 0;
-                _taken = [];
+                foreach (Pending p in _queue)
+                {
+                    p.Completion.TrySetException(new ShardUnavailableException($"shard {ShardId} stopped."));
+                }
+                _queue.Clear();
+                return null;
             }
+            Pending first = _queue.MinBy(p => (-p.Request.Priority, p.Sequence))!;
+            List<Pending> batch = first.Request.BatchKey.Length == 0
+                ? [first]
+                : _queue.Where(p => p.Request.BatchKey == first.Request.BatchKey)
+                    .OrderBy(p => (-p.Request.Priority, p.Sequence)).Take(_maxBatch).ToList();
+            batch.ForEach(p => _queue.Remove(p));
+            _running = batch.Count;
+            return batch;
         }
-        return true;
     }
 
     private void Evaluate(List<Pending> batch)
