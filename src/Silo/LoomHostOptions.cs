@@ -29,4 +29,16 @@ public sealed class LoomHostOptions
 
     /// <summary>Declare a silo dead after ~3 s of silence instead of Orleans' ~30 s (small clusters and tests).</summary>
     public bool FastFailureDetection { get; set; }
+
+    /// <summary>
+    /// Port of the public gRPC API (HTTP/2 without TLS; put TLS in front of it). 0: a free port the OS picks (see
+    /// <see cref="LoomSiloHost.GrpcAddress"/>).
+    /// </summary>
+    public int GrpcPort { get; set; } = 7070;
+
+    /// <summary>
+    /// API keys a caller must send in the <c>x-api-key</c> header (every RPC but grpc.health.v1). None: the API
+    /// listens on loopback only and takes no key.
+    /// </summary>
+    public string[] ApiKeys { get; set; } = [];
 }

@@ -53,6 +53,7 @@ public static class LoomSiloExtensions
                 string data = Path.GetFullPath(host.DataDirectory);
                 silo.Services.AddGrainStorage("jobs", (sp, _) => new FileGrainStorage(Path.Combine(data, "state"), sp.GetRequiredService<IGrainStorageSerializer>()));
                 silo.Services.AddSingleton<ILatentStore>(new FileLatentStore(Path.Combine(data, "latents")));
+                silo.Services.AddSingleton<IResultStore>(new FileResultStore(Path.Combine(data, "results")));
             }
             else
             {
@@ -63,6 +64,7 @@ public static class LoomSiloExtensions
                 silo.AddRedisGrainStorage("jobs", o => o.ConfigurationOptions = redis.Clone());
                 silo.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis.Clone()));
                 silo.Services.AddSingleton<ILatentStore>(sp => new RedisLatentStore(sp.GetRequiredService<IConnectionMultiplexer>(), $"loom:{host.ServiceId}:"));
+                silo.Services.AddSingleton<IResultStore>(sp => new RedisResultStore(sp.GetRequiredService<IConnectionMultiplexer>(), $"loom:{host.ServiceId}:"));
             }
             silo.Services.AddPlacementDirector<ShardPlacement, ShardPlacementDirector>();
         });
@@ -70,6 +72,7 @@ public static class LoomSiloExtensions
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<ShardHost>();
         builder.Services.AddSingleton<ShardRouter>();
+        builder.Services.AddSingleton<SiloReadiness>();
         builder.Services.AddHostedService<SiloHeartbeat>();
         return builder;
     }

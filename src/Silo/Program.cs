@@ -1,7 +1,4 @@
 using Loom.Silo;
-using Microsoft.Extensions.Hosting;
 
-// A Loom silo: Orleans + shards. Configuration: appsettings.json, LOOM__* environment variables, --Loom:Key=value.
-HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
-builder.AddLoomSilo();
-await builder.Build().RunAsync();
+// A Loom silo: Orleans, shards and the gRPC API. Configuration: appsettings.json, LOOM__* variables, --Loom:Key=value.
+await LoomSiloHost.Build(args).RunAsync();

@@ -11,7 +11,8 @@ namespace Loom.Silo;
 /// Every heartbeat: report this silo's shards to the directory, and tick the job queue (admission, and resuming any
 /// admitted job whose loop is not running, e.g. after its silo died).
 /// </summary>
-public sealed partial class SiloHeartbeat(IGrainFactory grains, ShardHost shards, IOptions<LoomOptions> options, ILogger<SiloHeartbeat> logger) : BackgroundService
+public sealed partial class SiloHeartbeat(
+    IGrainFactory grains, ShardHost shards, SiloReadiness readiness, IOptions<LoomOptions> options, ILogger<SiloHeartbeat> logger) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -23,6 +24,7 @@ public sealed partial class SiloHeartbeat(IGrainFactory grains, ShardHost shards
             try
             {
                 await grains.GetGrain<IShardDirectoryGrain>(0).ReportAsync(shards.Infos()).WaitAsync(stoppingToken);
+                readiness.Reported();
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {

@@ -3,17 +3,21 @@ using System.Text;
 
 namespace Loom.Cluster.Tests;
 
-/// <summary>A real <c>loom-silo</c> process of a test cluster. Kill it to simulate a node dying.</summary>
+/// <summary>
+/// A real <c>loom-silo</c> process of a test cluster, on free ports (silo, gateway and gRPC API). Kill it to simulate a
+/// node dying. Also compiled into tests/EndToEnd.Tests.
+/// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
-    private SiloProcess(Process process, int siloPort, int gatewayPort)
+    private SiloProcess(Process process, int siloPort, int gatewayPort, int grpcPort)
     {
         _process = process;
         SiloPort = siloPort;
         GatewayPort = gatewayPort;
+        GrpcPort = grpcPort;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
@@ -25,6 +29,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
     /// <summary>Gateway port.</summary>
     public int GatewayPort { get; }
+
+    /// <summary>Port of the gRPC API (loopback, HTTP/2 cleartext).</summary>
+    public int GrpcPort { get; }
 
     /// <summary>True while the process runs.</summary>
     public bool IsRunning => !_process.HasExited;
@@ -41,10 +48,11 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a silo with <paramref name="settings"/> (configuration keys under <c>Loom:</c>).</summary>
+    /// <summary>Starts a silo with <paramref name="settings"/> (configuration keys under <c>Loom:</c>; a <c>GrpcPort</c> there is kept).</summary>
     public static SiloProcess Start(IReadOnlyDictionary<string, string> settings, int? siloPort = null, int? gatewayPort = null)
     {
         int silo = siloPort ?? Ports.Free(), gateway = gatewayPort ?? Ports.Free();
+        int grpc = settings.TryGetValue("GrpcPort", out string? given) ? int.Parse(given, System.Globalization.CultureInfo.InvariantCulture) : Ports.Free();
         string dll = SiloBinary();
         var start = new ProcessStartInfo("dotnet")
         {
@@ -53,12 +61,13 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardError = true,
         };
         start.ArgumentList.Add(dll);
-        foreach (var (key, value) in settings.Append(new("SiloPort", silo.ToString())).Append(new("GatewayPort", gateway.ToString())))
+        IEnumerable<KeyValuePair<string, string>> ports = [new("SiloPort", silo.ToString()), new("GatewayPort", gateway.ToString()), new("GrpcPort", grpc.ToString())];
+        foreach (var (key, value) in settings.Where(s => s.Key != "GrpcPort").Concat(ports))
         {
             start.ArgumentList.Add($"--Loom:{key}={value}");
         }
         start.Environment["DOTNET_gcServer"] = "0";
-        return new SiloProcess(Process.Start(start)!, silo, gateway);
+        return new SiloProcess(Process.Start(start)!, silo, gateway, grpc);
     }
 
     /// <summary>Kills the process outright, as a crashed node: no graceful shutdown, no membership goodbye.</summary>

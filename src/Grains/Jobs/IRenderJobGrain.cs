@@ -7,12 +7,15 @@ namespace Loom.Grains.Jobs;
 public interface IRenderJobGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Validates and accepts <paramref name="spec"/>, then queues the job. Idempotent: the same spec again returns the
-    /// job as it is. A different spec under an existing id, or any bad field, throws <see cref="InvalidJobSpecException"/>
-    /// and persists nothing.
+    /// Validates and accepts <paramref name="spec"/>, then queues the job and lists it in the job index. Idempotent: the
+    /// same spec again returns the job as it is. A different spec under an existing id, or any bad field, throws
+    /// <see cref="InvalidJobSpecException"/> and persists nothing (field <c>idempotency_key</c> when the job was
+    /// submitted under <paramref name="idempotencyKey"/>, else <c>job_id</c>).
     /// </summary>
+    /// <param name="spec">What to render.</param>
+    /// <param name="idempotencyKey">The client's idempotency key, kept with the job; null or empty for none.</param>
     [Alias("submit")]
-    Task<JobStatus> SubmitAsync(JobSpec spec);
+    Task<JobStatus> SubmitAsync(JobSpec spec, string? idempotencyKey = null);
 
     /// <summary>The job now; <see cref="JobNotFoundException"/> if it was never accepted.</summary>
     [Alias("status")]

@@ -17,4 +17,7 @@ public sealed class JobLimits
 
     /// <summary>Largest conditioning payload in bytes.</summary>
     public int MaxConditioningBytes { get; set; } = 64 << 20;
+
+    /// <summary>Longest prompt in UTF-8 bytes.</summary>
+    public int MaxPromptBytes { get; set; } = 4096;
 }

@@ -25,6 +25,7 @@ namespace Loom.Grains.Jobs;
 /// <param name="CheckpointEvery">Steps between latent checkpoints.</param>
 /// <param name="Blend">Fusion weights across window overlaps.</param>
 /// <param name="Exact">True: never batched with other jobs' windows, so the output is bit-reproducible.</param>
+/// <param name="Prompt">Text prompt (text-conditioned models only; empty for the physics model).</param>
 [GenerateSerializer, Alias("loom.job-spec")]
 public sealed record JobSpec(
     string Model = "physics",
@@ -45,4 +46,5 @@ public sealed record JobSpec(
     GivenFrames? Conditioning = null,
     int CheckpointEvery = 1,
     WindowBlend Blend = WindowBlend.Linear,
-    bool Exact = true);
+    bool Exact = true,
+    string Prompt = "");

@@ -48,6 +48,10 @@ public static class JobSpecValidator
         Check(Enum.IsDefined(spec.Join), "join", $"unknown join {spec.Join}.");
         Check(Enum.IsDefined(spec.Blend), "blend", $"unknown blend {spec.Blend}.");
         Check(spec.CheckpointEvery >= 1, "checkpoint_every", $"must be at least 1; got {spec.CheckpointEvery}.");
+        string prompt = spec.Prompt ?? "";
+        int promptBytes = System.Text.Encoding.UTF8.GetByteCount(prompt);
+        Check(promptBytes <= limits.MaxPromptBytes, "prompt", $"at most {limits.MaxPromptBytes} UTF-8 bytes; got {promptBytes}.");
+        Check(model.TextConditioned || prompt.Length == 0, "prompt", $"model '{model.Name}' is not text-conditioned; leave the prompt empty.");
         if (spec.Conditioning is { } given)
         {
             Check(given.Count >= 1 && given.Count <= spec.Frames, "conditioning", $"frame count must be in 1..{spec.Frames}; got {given.Count}.");

@@ -20,6 +20,10 @@ namespace Loom.Grains.Jobs;
 /// <param name="FinishedAt">When it reached a final phase.</param>
 /// <param name="AdmissionOrder">Position in the order jobs were admitted (0 before admission).</param>
 /// <param name="Host">The silo running the job grain now.</param>
+/// <param name="Windows">Per-window cost so far (live within a running step).</param>
+/// <param name="IdempotencyKey">The key it was submitted under, if any.</param>
+/// <param name="ModelSha256">SHA-256 of the model file it was accepted for.</param>
+/// <param name="ResultBytes">Size of the result file (0 until completed).</param>
 [GenerateSerializer, Alias("loom.job-status")]
 public sealed record JobStatus(
     string JobId,
@@ -40,7 +44,11 @@ public sealed record JobStatus(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     long AdmissionOrder,
-    string Host)
+    string Host,
+    IReadOnlyList<WindowProgress>? Windows = null,
+    string? IdempotencyKey = null,
+    string? ModelSha256 = null,
+    long ResultBytes = 0)
 {
     /// <summary>True for Completed, Failed and Cancelled.</summary>
     public bool IsFinal => Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;

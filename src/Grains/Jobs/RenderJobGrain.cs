@@ -1,8 +1,6 @@
-using System.Text.Json;
 using Loom.Grains.Routing;
 using Loom.Grains.Shards;
 using Loom.Grains.Storage;
-using Loom.Models.Weights;
 using Loom.Sampling.Sampler;
 using Loom.Sampling.Windows;
 using Microsoft.Extensions.Logging;
@@ -25,6 +23,7 @@ public sealed partial class RenderJobGrain(
     [PersistentState("job", "jobs")] IPersistentState<RenderJobState> state,
     ShardRouter router,
     ILatentStore latents,
+    IResultStore results,
     ModelCatalog catalog,
     IOptions<LoomOptions> options,
     ILocalSiloDetails silo,
@@ -48,25 +47,36 @@ public sealed partial class RenderJobGrain(
     private Task? _loop;
     private CancellationTokenSource? _stop;
     private bool _cancelRequested;
+    private JobCounters? _counters;
 
     private string JobId => this.GetPrimaryKeyString();
 
     private IJobQueueGrain Queue => GrainFactory.GetGrain<IJobQueueGrain>(JobQueueGrain.Key);
 
+    private IJobIndexGrain Index => GrainFactory.GetGrain<IJobIndexGrain>(JobIndexGrain.Key);
+
     /// <inheritdoc />
-    public async Task<JobStatus> SubmitAsync(JobSpec spec)
+    public async Task<JobStatus> SubmitAsync(JobSpec spec, string? idempotencyKey = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        string? key = string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey;
         if (state.State.Spec is { } existing)
         {
             if (!SameSpec(existing, spec))
             {
-                throw new InvalidJobSpecException("job_id", $"job '{JobId}' already exists with a different spec.");
+                throw key is not null && key == state.State.IdempotencyKey
+                    ? new InvalidJobSpecException("idempotency_key", $"'{key}' was first used for job '{JobId}' with a different spec.")
+                    : new InvalidJobSpecException("job_id", $"job '{JobId}' already exists with a different spec.");
+            }
+            if (key is not null && state.State.IdempotencyKey is { } first && first != key)
+            {
+                throw new InvalidJobSpecException("idempotency_key", $"job '{JobId}' was submitted under another idempotency key.");
             }
             if (state.State.Phase == JobPhase.Queued)
             {
                 await Queue.EnqueueAsync(JobId, existing.Priority); // idempotent: repairs a submit whose enqueue failed
             }
+            await RecordInIndexAsync(); // idempotent too: repairs a submit whose index entry failed
             return Status();
         }
         JobSpecValidator.Validate(spec, options.Value.Limits, catalog.Shapes);
@@ -74,7 +84,15 @@ public sealed partial class RenderJobGrain(
         // drops it; if the enqueue fails nothing was persisted. Either way a submit that returned is never lost.
         // (The queue's one-way start can only run after this call returns.)
         await Queue.EnqueueAsync(JobId, spec.Priority);
-        state.State = new RenderJobState { Spec = spec, Phase = JobPhase.Queued, SubmittedAt = DateTimeOffset.UtcNow };
+        state.State = new RenderJobState
+        {
+            Spec = spec,
+            Phase = JobPhase.Queued,
+            SubmittedAt = DateTimeOffset.UtcNow,
+            IdempotencyKey = key,
+            Windows = WindowTally.Empty(JobSpecValidator.Windows(spec)),
+            ModelSha256 = catalog.Shapes[spec.Model].Sha256,
+        };
         try
         {
             await SaveAsync();
@@ -85,6 +103,8 @@ public sealed partial class RenderJobGrain(
             throw;
         }
         LogAccepted(logger, JobId, spec.Frames, spec.Steps, spec.Plan);
+        // Listed before the caller hears of it; if this fails the caller retries, and the repeat submit records it.
+        await RecordInIndexAsync();
         return Status();
     }
 
@@ -119,6 +139,7 @@ public sealed partial class RenderJobGrain(
             state.State.StartedAt = DateTimeOffset.UtcNow;
             state.State.AdmissionOrder = admissionOrder;
             await SaveAsync();
+            await TryRecordInIndexAsync();
         }
         StartLoop();
     }
@@ -169,7 +190,7 @@ public sealed partial class RenderJobGrain(
     {
         await Task.Yield(); // leave the calling turn first
         JobSpec spec = state.State.Spec!;
-        var counters = new JobCounters();
+        var counters = _counters = new JobCounters();
         Tensor? latent = null;
         try
         {
@@ -182,7 +203,8 @@ public sealed partial class RenderJobGrain(
                 state.State.StepsDone = first;
                 state.State.CertainFractions = state.State.CertainFractions.Take(first).ToList();
                 var fractions = new List<double>();
-                int firstPrediction = sampling.Windows.Windows.Count * (spec.Guidance > 1 ? 2 : 1);
+                int passes = spec.Guidance > 1 ? 2 : 1;
+                int firstPrediction = sampling.Windows.Windows.Count * passes;
                 for (int step = first; step < spec.Steps; step++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -197,6 +219,7 @@ public sealed partial class RenderJobGrain(
                     state.State.RefineEvaluations += Math.Max(0, report.Evaluations - firstPrediction);
                     state.State.SkippedEvaluations += report.SkippedEvaluations;
                     fractions.Add(report.CertainFraction);
+                    WindowTally.AddStep(state.State.Windows, counters.TakeWindows(), report.Predictions, passes);
                     Fold(counters);
                     _loopFailures = 0;
                     if ((step + 1) % spec.CheckpointEvery == 0 || step + 1 == spec.Steps)
@@ -222,16 +245,19 @@ public sealed partial class RenderJobGrain(
                 state.State.Evaluations += result.Evaluations;
                 state.State.SkippedEvaluations += result.SkippedEvaluations;
                 state.State.StepsDone = spec.Steps;
+                WindowTally.AddRun(state.State.Windows, counters.TakeWindows(), result.Steps);
                 Fold(counters);
             }
             cancellationToken.ThrowIfCancellationRequested();
             string output = string.IsNullOrEmpty(spec.Output) ? Path.GetFullPath(Path.Combine(options.Value.OutputDirectory, $"{JobId}.safetensors")) : spec.Output;
             Tensor final = latent;
-            string hash = await Task.Run(() => WriteOutput(output, final, spec), cancellationToken);
+            (string hash, byte[] file) = await Task.Run(() => JobResultFile.Write(output, final, spec), cancellationToken);
+            await StorageRetry.ExecuteAsync(async t => await results.SaveAsync(JobId, file, t), cancellationToken);
             if (_cancelRequested)
             {
                 return;
             }
+            state.State.ResultBytes = file.Length;
             state.State.OutputPath = output;
             state.State.LatentSha256 = hash;
             await FinishAsync(JobPhase.Completed, null);
@@ -297,6 +323,26 @@ public sealed partial class RenderJobGrain(
         }
         await StorageRetry.ExecuteAsync(async t => await latents.DeleteAsync(JobId, t));
         await StorageRetry.ExecuteAsync(async _ => await Queue.FinishedAsync(JobId));
+        await TryRecordInIndexAsync();
+    }
+
+    private Task RecordInIndexAsync()
+    {
+        RenderJobState s = state.State;
+        return Index.RecordAsync(new JobIndexEntry(JobId, s.Spec!.Model, s.Phase, s.SubmittedAt, s.IdempotencyKey));
+    }
+
+    /// <summary>A phase change for the list; the job goes on if the index cannot be reached (its list entry lags).</summary>
+    private async Task TryRecordInIndexAsync()
+    {
+        try
+        {
+            await StorageRetry.ExecuteAsync(async _ => await RecordInIndexAsync());
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogIndexFailed(logger, JobId, e.GetType().Name, e.Message);
+        }
     }
 
     private async Task SaveAsync()
@@ -321,23 +367,6 @@ public sealed partial class RenderJobGrain(
         }
     }
 
-    /// <summary>Writes the video (uint8 <c>[F, H, W, 3]</c>) and latent as safetensors; returns the latent's SHA-256.</summary>
-    private static string WriteOutput(string path, Tensor latent, JobSpec spec)
-    {
-        string hash = JobSampling.Hash(latent);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var scope = NewDisposeScope();
-        Tensor video = tensor(JobSampling.ToRgb(latent)).reshape(spec.Frames, spec.Height, spec.Width, 3);
-        string temporary = path + ".tmp";
-        SafeTensors.Save(temporary, new Dictionary<string, Tensor> { ["video"] = video, ["latent"] = latent[0].contiguous() }, new Dictionary<string, string>
-        {
-            ["loom.spec"] = JsonSerializer.Serialize(spec with { Conditioning = null }),
-            ["loom.latent_sha256"] = hash,
-        });
-        File.Move(temporary, path, overwrite: true);
-        return hash;
-    }
-
     private JobStatus Status()
     {
         RenderJobState s = state.State;
@@ -347,7 +376,9 @@ public sealed partial class RenderJobGrain(
         }
         return new JobStatus(JobId, s.Phase, s.Spec, s.StepsDone, s.Evaluations, s.RefineEvaluations, s.SkippedEvaluations,
             s.CertainFractions.ToArray(), s.Error, s.OutputPath, s.LatentSha256, s.Resumes, s.Retries, s.Shards.ToArray(),
-            s.SubmittedAt, s.StartedAt, s.FinishedAt, s.AdmissionOrder, silo.SiloAddress.ToParsableString());
+            s.SubmittedAt, s.StartedAt, s.FinishedAt, s.AdmissionOrder, silo.SiloAddress.ToParsableString(),
+            _counters is { } live && s.Phase == JobPhase.Running ? WindowTally.Live(s.Windows, live.PendingWindows) : s.Windows.ToArray(),
+            s.IdempotencyKey, s.ModelSha256, s.ResultBytes);
     }
 
     private static bool IsFinal(JobPhase phase) => phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
@@ -368,6 +399,9 @@ public sealed partial class RenderJobGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "job {JobId} interrupted ({Failures} in a row: {Error}: {Detail}); it resumes from its checkpoint")]
     private static partial void LogInterrupted(ILogger logger, string jobId, int failures, string error, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "job {JobId}: the job index was not updated ({Error}: {Detail}); its list entry lags")]
+    private static partial void LogIndexFailed(ILogger logger, string jobId, string error, string detail);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "job {JobId} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string jobId);

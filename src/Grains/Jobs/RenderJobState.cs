@@ -54,4 +54,16 @@ public sealed class RenderJobState
 
     /// <summary>Admission order.</summary>
     [Id(16)] public long AdmissionOrder { get; set; }
+
+    /// <summary>The idempotency key it was submitted under, if any.</summary>
+    [Id(17)] public string? IdempotencyKey { get; set; }
+
+    /// <summary>Per-window cost, as of the last finished step.</summary>
+    [Id(18)] public List<WindowProgress> Windows { get; set; } = [];
+
+    /// <summary>SHA-256 of the model file when the job was accepted.</summary>
+    [Id(19)] public string? ModelSha256 { get; set; }
+
+    /// <summary>Size of the result file in bytes (0 until completed).</summary>
+    [Id(20)] public long ResultBytes { get; set; }
 }

@@ -10,9 +10,33 @@ public sealed class JobCounters
     /// <summary>Shards that evaluated at least one window.</summary>
     public ConcurrentDictionary<string, int> Shards { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Per window index: predictions asked of it and the forward passes they cost, since the last <see cref="TakeWindows"/>.</summary>
+    private readonly ConcurrentDictionary<int, (int Calls, long Evaluations)> _windows = new();
+
     /// <summary>Evaluations retried on another shard.</summary>
     public int Retries => Volatile.Read(ref _retries);
 
     /// <summary>Counts one retry.</summary>
     public void Retried() => Interlocked.Increment(ref _retries);
+
+    /// <summary>Counts one prediction of window <paramref name="index"/> that cost <paramref name="evaluations"/> forward passes.</summary>
+    public void Evaluated(int index, int evaluations)
+        => _windows.AddOrUpdate(index, (1, evaluations), (_, c) => (c.Calls + 1, c.Evaluations + evaluations));
+
+    /// <summary>Window counts not yet taken (a live view; safe from any thread).</summary>
+    public IReadOnlyDictionary<int, (int Calls, long Evaluations)> PendingWindows => _windows.ToDictionary(kv => kv.Key, kv => kv.Value);
+
+    /// <summary>Takes and resets the window counts (call between steps, when no evaluation is in flight).</summary>
+    public IReadOnlyDictionary<int, (int Calls, long Evaluations)> TakeWindows()
+    {
+        var taken = new Dictionary<int, (int Calls, long Evaluations)>();
+        foreach (int index in _windows.Keys)
+        {
+            if (_windows.TryRemove(index, out var counts))
+            {
+                taken[index] = counts;
+            }
+        }
+        return taken;
+    }
 }

@@ -49,6 +49,7 @@ public sealed class ShardWindowField : IVelocityField
             z.shape, JobSampling.ToBytes(z), _conditioningKey, null);
         WindowResult result = await _router.EvaluateAsync(request, _conditioning, _ => _counters.Retried(), cancellationToken).ConfigureAwait(false);
         _counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);
+        _counters.Evaluated(Window.Index, result.Evaluations);
         torch.Tensor velocity = TensorBlock.Run(() => JobSampling.FromBytes(result.Velocity, z.shape[1..]).reshape(z.shape).to(z.dtype));
         return new Prediction(velocity, result.Evaluations);
     }

@@ -1,0 +1,51 @@
+namespace Loom.Grains.Jobs;
+
+/// <summary>The job list and the idempotency keys (see <see cref="IJobIndexGrain"/>).</summary>
+public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistentState<JobIndexState> state) : Grain, IJobIndexGrain
+{
+    /// <summary>The cluster's one index.</summary>
+    public const string Key = "default";
+
+    /// <inheritdoc />
+    public async Task RecordAsync(JobIndexEntry entry)
+    {
+        JobIndexState s = state.State;
+        JobIndexEntry updated;
+        if (s.Jobs.TryGetValue(entry.JobId, out JobIndexEntry? known))
+        {
+            if (known.Phase == entry.Phase)
+            {
+                return;
+            }
+            updated = known with { Phase = entry.Phase };
+        }
+        else
+        {
+            updated = entry with { Sequence = s.NextSequence++ };
+        }
+        s.Jobs[entry.JobId] = updated;
+        if (!string.IsNullOrEmpty(updated.IdempotencyKey))
+        {
+            s.Keys.TryAdd(updated.IdempotencyKey, updated.JobId);
+        }
+        await state.WriteStateAsync();
+    }
+
+    /// <inheritdoc />
+    public Task<JobPage> ListAsync(JobQuery query)
+    {
+        List<JobIndexEntry> matching = state.State.Jobs.Values
+            .Where(j => query.Phases.Count == 0 || query.Phases.Contains(j.Phase))
+            .Where(j => string.IsNullOrEmpty(query.Model) || j.Model == query.Model)
+            .OrderByDescending(j => j.Sequence)
+            .ToList();
+        JobIndexEntry[] page = matching.Where(j => query.Before is not { } before || j.Sequence < before).Take(Math.Max(1, query.PageSize) + 1).ToArray();
+        bool more = page.Length > query.PageSize;
+        JobIndexEntry[] jobs = more ? page[..query.PageSize] : page;
+        return Task.FromResult(new JobPage(jobs, more ? jobs[^1].Sequence : null, matching.Count));
+    }
+
+    /// <inheritdoc />
+    public Task<string?> FindByKeyAsync(string idempotencyKey)
+        => Task.FromResult(state.State.Keys.TryGetValue(idempotencyKey, out string? jobId) ? jobId : null);
+}

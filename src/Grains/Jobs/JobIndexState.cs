@@ -1,0 +1,15 @@
+namespace Loom.Grains.Jobs;
+
+/// <summary>The job index's persisted state. Never renumber these members.</summary>
+[GenerateSerializer, Alias("loom.job-index-state")]
+public sealed class JobIndexState
+{
+    /// <summary>Every accepted job by id.</summary>
+    [Id(0)] public Dictionary<string, JobIndexEntry> Jobs { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Idempotency key to the job it first created.</summary>
+    [Id(1)] public Dictionary<string, string> Keys { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Sequence number of the next new job.</summary>
+    [Id(2)] public long NextSequence { get; set; } = 1;
+}

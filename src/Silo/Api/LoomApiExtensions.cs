@@ -1,0 +1,59 @@
+using System.Net;
+using Loom.Grains;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Loom.Silo.Api;
+
+/// <summary>The public gRPC API's wiring: Kestrel (HTTP/2 cleartext), loom.v1 services, API keys, health and reflection.</summary>
+public static class LoomApiExtensions
+{
+    /// <summary>
+    /// Listens on <c>Loom:GrpcPort</c> (all interfaces when <c>Loom:ApiKeys</c> lists keys, loopback only when it lists
+    /// none) and takes messages large enough that an oversized conditioning payload (up to twice
+    /// <c>Loom:Limits:MaxConditioningBytes</c>) still reaches the validator and is refused by field, not by the transport.
+    /// </summary>
+    public static WebApplicationBuilder AddLoomApi(this WebApplicationBuilder builder)
+    {
+        IConfigurationSection section = builder.Configuration.GetSection("Loom");
+        var host = section.Get<LoomHostOptions>() ?? new LoomHostOptions();
+        var loom = section.Get<LoomOptions>() ?? new LoomOptions();
+        int receive = (int)Math.Min(int.MaxValue, 2L * loom.Limits.MaxConditioningBytes + (4 << 20));
+        bool open = host.ApiKeys.Any(k => !string.IsNullOrEmpty(k));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = receive;
+            if (open)
+            {
+                kestrel.ListenAnyIP(host.GrpcPort, o => o.Protocols = HttpProtocols.Http2);
+            }
+            else
+            {
+                kestrel.Listen(IPAddress.Loopback, host.GrpcPort, o => o.Protocols = HttpProtocols.Http2);
+            }
+        });
+        builder.Services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = receive;
+            o.Interceptors.Add<ApiKeyInterceptor>();
+            o.Interceptors.Add<ApiErrorInterceptor>();
+        });
+        builder.Services.AddGrpcHealthChecks().AddCheck<SiloReadiness>("silo");
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddSingleton<JobSubmission>();
+        return builder;
+    }
+
+    /// <summary>Maps loom.v1.JobService, loom.v1.ClusterService, grpc.health.v1 and server reflection.</summary>
+    public static WebApplication MapLoomEndpoints(this WebApplication app)
+    {
+        app.MapGrpcService<JobApi>();
+        app.MapGrpcService<ClusterApi>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        return app;
+    }
+}

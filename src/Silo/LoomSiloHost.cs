@@ -1,0 +1,69 @@
+using Loom.Silo.Api;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Loom.Silo;
+
+/// <summary>
+/// A Loom silo as an ASP.NET Core application: Orleans (shards, jobs, queue) and the loom.v1 gRPC API in one process.
+/// <c>loom-silo</c> runs one; the <c>loom</c> CLI boots one in-process for embedded mode:
+/// <code>
+/// WebApplication silo = LoomSiloHost.Build(["--Loom:GrpcPort=0", "--Loom:DataDirectory=/tmp/loom", ...]);
+/// await silo.StartAsync(cancellationToken);
+/// Uri api = LoomSiloHost.GrpcAddress(silo);   // http://127.0.0.1:&lt;port&gt;
+/// ...
+/// await silo.StopAsync(cancellationToken); await silo.DisposeAsync();
+/// </code>
+/// Settings are configuration keys (appsettings.json in the working directory, <c>LOOM__*</c> environment variables,
+/// <c>--Loom:Key=value</c> arguments): <c>Loom:GrpcPort</c> (default 7070; 0 picks a free port), <c>Loom:ApiKeys:0</c>,
+/// <c>Loom:ApiKeys:1</c>, ... and everything <see cref="LoomHostOptions"/> and <see cref="Grains.LoomOptions"/> list.
+/// </summary>
+public static partial class LoomSiloHost
+{
+    /// <summary>The builder with the silo and the API added, for a caller that wants to change more (logging, say) before building.</summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+        builder.AddLoomSilo();
+        builder.AddLoomApi();
+        return builder;
+    }
+
+    /// <summary>A silo ready to start: <see cref="CreateBuilder"/>, then <paramref name="configure"/>, then the endpoints mapped.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        WebApplicationBuilder builder = CreateBuilder(args);
+        configure?.Invoke(builder);
+        WebApplication app = builder.Build();
+        app.MapLoomEndpoints();
+        LoomHostOptions options = app.Services.GetRequiredService<IOptions<LoomHostOptions>>().Value;
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            bool keyed = options.ApiKeys.Any(k => !string.IsNullOrEmpty(k));
+            LogListening(app.Logger, GrpcAddress(app).ToString(), keyed ? options.ApiKeys.Count(k => !string.IsNullOrEmpty(k)) : 0);
+            if (!keyed)
+            {
+                LogNoKeys(app.Logger);
+            }
+        });
+        return app;
+    }
+
+    /// <summary>The loopback address of the started silo's gRPC API (the port actually bound, also when <c>Loom:GrpcPort</c> is 0).</summary>
+    /// <exception cref="InvalidOperationException">The silo has not started.</exception>
+    public static Uri GrpcAddress(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        string bound = app.Urls.FirstOrDefault() ?? throw new InvalidOperationException("the silo has not started: no gRPC address is bound yet.");
+        return new Uri($"http://127.0.0.1:{new Uri(bound.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal)).Port}");
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "gRPC API (loom.v1) on {Address}, {Keys} API keys")]
+    private static partial void LogListening(ILogger logger, string address, int keys);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "no API keys configured (Loom:ApiKeys): the gRPC API listens on loopback only and takes calls without a key")]
+    private static partial void LogNoKeys(ILogger logger);
+}
