@@ -15,6 +15,12 @@ root.Subcommands.Add(new CancelCommand(globals));
 root.Subcommands.Add(new ListCommand(globals));
 root.Subcommands.Add(new ClusterCommand(globals));
 
+if (Console.IsOutputRedirected)
+{
+    // Tables in logs and pipes: do not wrap job ids at the 80 columns Spectre assumes without a terminal.
+    Spectre.Console.AnsiConsole.Profile.Width = 200;
+}
+
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {

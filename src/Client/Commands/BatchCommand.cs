@@ -192,7 +192,7 @@ internal sealed class BatchCommand : Command
                         OutputTarget target = targetOf(item);
                         ResultFile result = ResultFile.Parse(await client.DownloadAsync(ended.JobId, cancellationToken));
                         JsonObject output = await OutputWriter.WriteAsync(target, result.Video(), result.Bytes, cancellationToken);
-                        JsonObject sidecar = Sidecar.Of(ended, connection.Server, item.Spec, item.Source, clock.Elapsed.TotalSeconds);
+                        JsonObject sidecar = Sidecar.Of(ended, connection.Server, specs[item], item.Source, clock.Elapsed.TotalSeconds);
                         sidecar["output"] = output;
                         sidecar["batch"] = new JsonObject
                         {
@@ -246,6 +246,10 @@ internal sealed class BatchCommand : Command
     private static void PrintSummary(Terminal terminal, List<BatchItemOutcome> summary, string folder, string server, double seconds)
     {
         int Count(BatchItemStatus s) => summary.Count(o => o.Status == s);
+        foreach (BatchItemOutcome o in summary.Where(o => o.Status is BatchItemStatus.Invalid or BatchItemStatus.Failed))
+        {
+            Console.Error.WriteLine($"loom: line {o.Item.Line} ({o.Item.Id}): {o.Status.ToString().ToLowerInvariant()}: {o.Message}");
+        }
         if (terminal.Json)
         {
             foreach (BatchItemOutcome o in summary)
@@ -295,9 +299,5 @@ internal sealed class BatchCommand : Command
         }
         AnsiConsole.Write(table);
         terminal.Line($"{summary.Count} items: {Count(BatchItemStatus.Done)} done, {Count(BatchItemStatus.Skipped)} skipped, {Count(BatchItemStatus.Invalid)} invalid, {Count(BatchItemStatus.Failed)} failed in {seconds:0.0} s; outputs in {folder}");
-        foreach (BatchItemOutcome o in summary.Where(o => o.Status is BatchItemStatus.Invalid or BatchItemStatus.Failed))
-        {
-            Console.Error.WriteLine($"loom: line {o.Item.Line} ({o.Item.Id}): {o.Status.ToString().ToLowerInvariant()}: {o.Message}");
-        }
     }
 }

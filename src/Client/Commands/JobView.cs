@@ -24,9 +24,12 @@ internal static class JobView
         Row("nfe", $"{job.Evaluations} (refine {job.RefineEvaluations}, skipped {job.SkippedEvaluations})");
         if (job.CertainFractions.Count > 0)
         {
-            Row("certain", string.Join(" ", job.CertainFractions.Select(f => f.ToString("0.00", CultureInfo.InvariantCulture))));
+            // A long run's fractions would fill the screen: the last 16 steps tell where it stands.
+            IEnumerable<double> last = job.CertainFractions.Skip(Math.Max(0, job.CertainFractions.Count - 16));
+            string earlier = job.CertainFractions.Count > 16 ? $"... ({job.CertainFractions.Count - 16} earlier steps) " : "";
+            Row("certain", earlier + string.Join(" ", last.Select(f => f.ToString("0.00", CultureInfo.InvariantCulture))));
         }
-        Row("spec", string.Join(" ", SpecNames.ToJson(job.Spec).Where(kv => kv.Key != "conditioning").Select(kv => $"{kv.Key}={kv.Value}")));
+        Row("spec", string.Join(" ", SpecNames.ToJson(job.Spec).Where(kv => kv.Key != "conditioning" && kv.Value?.ToString() is { Length: > 0 }).Select(kv => $"{kv.Key}={kv.Value}")));
         if (job.Spec.Conditioning is { Count: > 0 } given)
         {
             Row("given", $"{given.Count} frames");

@@ -18,23 +18,22 @@ internal sealed class PlainJobReporter(Terminal terminal) : IJobReporter
         {
             (JobState state, int steps) = _seen.TryGetValue(label, out var seen) ? seen : (JobState.Unspecified, 0);
             _seen[label] = (job.State, Math.Max(steps, job.StepsDone));
+            bool final = job.State is JobState.Completed or JobState.Failed or JobState.Cancelled;
+            if (job.State != state && !final)
+            {
+                terminal.Line($"{prefix}: {(job.State == JobState.Queued ? "queued" : $"running{(string.IsNullOrEmpty(job.Host) ? "" : $" on {job.Host}")}")}");
+            }
             if (job.StepsDone > steps)
             {
                 double certain = job.CertainFractions.Count > 0 ? job.CertainFractions[^1] : 0;
                 terminal.Line(string.Create(CultureInfo.InvariantCulture, $"{prefix}: step {job.StepsDone}/{job.StepsTotal}  nfe {job.Evaluations} (refine {job.RefineEvaluations}, skipped {job.SkippedEvaluations})  certain {certain:0.000}"));
             }
-            if (job.State == state)
+            if (job.State != state && final)
             {
-                return;
+                terminal.Line(job.State == JobState.Completed
+                    ? $"{prefix}: completed: {job.StepsDone} steps, nfe {job.Evaluations} (refine {job.RefineEvaluations}, skipped {job.SkippedEvaluations})"
+                    : $"{prefix}: {Sidecar.StateName(job.State)}: {job.Error}");
             }
-            string line = job.State switch
-            {
-                JobState.Queued => "queued",
-                JobState.Running => $"running{(string.IsNullOrEmpty(job.Host) ? "" : $" on {job.Host}")}",
-                JobState.Completed => $"completed: {job.StepsDone} steps, nfe {job.Evaluations} (refine {job.RefineEvaluations}, skipped {job.SkippedEvaluations})",
-                _ => $"{Sidecar.StateName(job.State)}: {job.Error}",
-            };
-            terminal.Line($"{prefix}: {line}");
         }
     }
 

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Loom.Protos.V1;
+
+namespace Loom.EndToEnd.Tests;
+
+/// <summary><c>loom batch</c>, run as the real CLI process against a real silo process: per-item outputs, bad lines, resuming.</summary>
+[Collection(SiloCollection.Name)]
+public sealed class CliBatchTests(SiloFixture silo) : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("loom-cli-batch-").FullName;
+
+    [Fact]
+    public async Task A_batch_of_ten_with_one_invalid_item_writes_nine_videos_and_a_rerun_submits_nothing_new()
+    {
+        string manifest = Manifest("ten.jsonl", Enumerable.Range(0, 10).Select(i =>
+            i == 6 ? $$"""{"id": "item-{{i}}", "scene": {{i}}, "steps": 0}""" : $$"""{"id": "item-{{i}}", "scene": {{i}}, "seed": {{i}}, "frames": 16, "steps": 2, "plan": "none"}"""));
+        long before = await TotalJobsAsync();
+
+        LoomResult first = await LoomCli.RunAsync(_folder, "batch", manifest, "--out", "videos", "--server", silo.GrpcAddress, "--json");
+
+        Assert.True(first.ExitCode == 1, first.ToString()); // an item was invalid
+        Dictionary<string, JsonElement> items = Items(first);
+        Assert.Equal(10, items.Count);
+        JsonElement bad = items["item-6"];
+        Assert.Equal("invalid", bad.GetProperty("status").GetString());
+        Assert.Equal("steps", bad.GetProperty("field").GetString());
+        Assert.StartsWith("steps:", bad.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("line 7 (item-6): invalid: steps:", first.Stderr, StringComparison.Ordinal);
+        Assert.Equal(9, items.Values.Count(i => i.GetProperty("status").GetString() == "done"));
+        string videos = Path.Combine(_folder, "videos");
+        Assert.Equal(9, Directory.GetFiles(videos, "*.mp4").Length);
+        Assert.False(File.Exists(Path.Combine(videos, "item-6.mp4")));
+        foreach (int i in Enumerable.Range(0, 10).Where(i => i != 6))
+        {
+            string video = Path.Combine(videos, $"item-{i}.mp4");
+            Assert.Equal(new Ffprobe(16, 256, 256), await Ffprobe.ReadAsync(video));
+            JsonElement sidecar = JsonDocument.Parse(File.ReadAllText(video + ".json")).RootElement;
+            Assert.Equal(i, sidecar.GetProperty("seed").GetInt64());
+            Assert.Equal(items[$"item-{i}"].GetProperty("job_id").GetString(), sidecar.GetProperty("job_id").GetString());
+            Assert.Equal($"test scene {i}", sidecar.GetProperty("spec").GetProperty("conditioning").GetProperty("source").GetString());
+        }
+        long after = await TotalJobsAsync();
+        Assert.Equal(before + 9, after);
+
+        LoomResult rerun = await LoomCli.RunAsync(_folder, "batch", manifest, "--out", "videos", "--server", silo.GrpcAddress, "--json");
+
+        Assert.True(rerun.ExitCode == 1, rerun.ToString());
+        Dictionary<string, JsonElement> again = Items(rerun);
+        Assert.Equal(9, again.Values.Count(i => i.GetProperty("status").GetString() == "skipped"));
+        Assert.Equal("invalid", again["item-6"].GetProperty("status").GetString());
+        Assert.Equal(after, await TotalJobsAsync());
+    }
+
+    [Fact]
+    public async Task A_lost_output_is_downloaded_again_from_its_finished_job_not_rendered_again()
+    {
+        string manifest = Manifest("three.jsonl", Enumerable.Range(0, 3).Select(i => $$"""{"id": "s{{i}}", "seed": {{100 + i}}, "steps": 2, "plan": "none"}"""));
+        LoomResult first = await LoomCli.RunAsync(_folder, "batch", manifest, "--out", "gifs", "--format", "gif", "--server", silo.GrpcAddress, "--json");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        string lost = Path.Combine(_folder, "gifs", "s1.gif");
+        byte[] original = await File.ReadAllBytesAsync(lost);
+        File.Delete(lost);
+        long before = await TotalJobsAsync();
+
+        LoomResult rerun = await LoomCli.RunAsync(_folder, "batch", manifest, "--out", "gifs", "--format", "gif", "--server", silo.GrpcAddress, "--json");
+
+        Assert.True(rerun.ExitCode == 0, rerun.ToString());
+        Dictionary<string, JsonElement> items = Items(rerun);
+        Assert.Equal("done", items["s1"].GetProperty("status").GetString());
+        Assert.Equal(Items(first)["s1"].GetProperty("job_id").GetString(), items["s1"].GetProperty("job_id").GetString());
+        Assert.Equal("skipped", items["s0"].GetProperty("status").GetString());
+        Assert.Equal("skipped", items["s2"].GetProperty("status").GetString());
+        Assert.Equal(before, await TotalJobsAsync());
+        Assert.Equal(original, await File.ReadAllBytesAsync(lost));
+    }
+
+    [Fact]
+    public async Task Lines_that_are_not_json_or_name_an_unknown_field_are_reported_by_field_and_the_rest_render()
+    {
+        string manifest = Manifest("mixed.jsonl", ["{\"id\": \"broken\", \"steps\": ", """{"id": "typo", "stepz": 2}""", """{"id": "fine", "steps": 1, "plan": "none"}"""]);
+
+        LoomResult run = await LoomCli.RunAsync(_folder, "batch", manifest, "--out", "mixed", "--format", "safetensors", "--server", silo.GrpcAddress, "--json");
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Dictionary<string, JsonElement> items = Items(run);
+        Assert.Equal("json", items["line-1"].GetProperty("field").GetString());
+        Assert.Equal("stepz", items["typo"].GetProperty("field").GetString());
+        Assert.Contains("unknown field", items["typo"].GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal("done", items["fine"].GetProperty("status").GetString());
+        Assert.True(new FileInfo(Path.Combine(_folder, "mixed", "fine.safetensors")).Length > 0);
+        JsonElement summary = run.JsonLines[^1];
+        Assert.Equal(1, summary.GetProperty("done").GetInt32());
+        Assert.Equal(2, summary.GetProperty("invalid").GetInt32());
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private string Manifest(string name, IEnumerable<string> lines)
+    {
+        string path = Path.Combine(_folder, name);
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    private static Dictionary<string, JsonElement> Items(LoomResult run)
+        => run.JsonLines.Where(l => l.GetProperty("event").GetString() == "item").ToDictionary(l => l.GetProperty("id").GetString()!);
+
+    private async Task<long> TotalJobsAsync()
+        => (await silo.Jobs.ListJobsAsync(new ListJobsRequest { PageSize = 1 }, SiloFixture.Deadline())).Total;
+}
