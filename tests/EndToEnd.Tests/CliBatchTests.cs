@@ -75,6 +75,36 @@ public sealed class CliBatchTests(SiloFixture silo) : IDisposable
     }
 
     [Fact]
+    public async Task An_item_whose_job_was_cancelled_fails_and_a_rerun_renders_it_once_under_a_new_attempt()
+    {
+        string manifest = Manifest("cancel.jsonl", ["""{"id": "quick", "steps": 1, "plan": "none"}""", """{"id": "slow", "steps": 150, "plan": "none", "frames": 8, "window_length": 8}"""]);
+        using (LoomCli cli = LoomCli.Start(_folder, "batch", manifest, "--out", "runs", "--format", "safetensors", "--server", silo.GrpcAddress))
+        {
+            await cli.WaitForOutputAsync("slow (job ", TimeSpan.FromSeconds(60));
+            string id = cli.Stdout.Split('\n').First(l => l.StartsWith("slow (job ", StringComparison.Ordinal))["slow (job ".Length..].Split(')')[0];
+            await silo.Jobs.CancelJobAsync(new CancelJobRequest { JobId = id, Reason = "test cancels it" }, SiloFixture.Deadline());
+            LoomResult first = await cli.WaitAsync(TimeSpan.FromMinutes(2));
+
+            Assert.True(first.ExitCode == 1, first.ToString());
+            Assert.Contains("slow): failed: cancelled: test cancels it", first.Stderr, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(_folder, "runs", "quick.safetensors")));
+            Assert.False(File.Exists(Path.Combine(_folder, "runs", "slow.safetensors")));
+        }
+        long before = await TotalJobsAsync();
+
+        LoomResult rerun = await LoomCli.RunAsync(_folder, "batch", manifest, "--out", "runs", "--format", "safetensors", "--server", silo.GrpcAddress, "--json");
+
+        Assert.True(rerun.ExitCode == 0, rerun.ToString());
+        Dictionary<string, JsonElement> items = Items(rerun);
+        Assert.Equal("skipped", items["quick"].GetProperty("status").GetString());
+        Assert.Equal("done", items["slow"].GetProperty("status").GetString());
+        Assert.Equal(before + 1, await TotalJobsAsync());
+        JsonElement sidecar = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "runs", "slow.safetensors.json"))).RootElement;
+        Assert.Equal(1, sidecar.GetProperty("batch").GetProperty("attempt").GetInt32());
+        Assert.Equal(150, sidecar.GetProperty("steps").GetProperty("done").GetInt32());
+    }
+
+    [Fact]
     public async Task Lines_that_are_not_json_or_name_an_unknown_field_are_reported_by_field_and_the_rest_render()
     {
         string manifest = Manifest("mixed.jsonl", ["{\"id\": \"broken\", \"steps\": ", """{"id": "typo", "stepz": 2}""", """{"id": "fine", "steps": 1, "plan": "none"}"""]);

@@ -71,6 +71,25 @@ public sealed class CliRenderTests(SiloFixture silo) : IDisposable
     }
 
     [Fact]
+    public async Task Compare_renders_plain_and_refined_from_one_seed_side_by_side_with_both_records()
+    {
+        LoomResult run = await LoomCli.RunAsync(_folder,
+            "render", "--server", silo.GrpcAddress, "--compare", "--scene", "2", "--steps", "3", "--plan", "1-2:2", "--tau", "0", "--seed", "5", "--out", "compare.mp4");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(new Ffprobe(16, 2 * 256 + 8, 256), await Ffprobe.ReadAsync(Path.Combine(_folder, "compare.mp4"))); // one black source column between
+        JsonElement sidecar = ReadJson(Path.Combine(_folder, "compare.mp4.json"));
+        JsonElement baseline = sidecar.GetProperty("baseline"), refined = sidecar.GetProperty("refined");
+        Assert.Equal("none", baseline.GetProperty("spec").GetProperty("plan").GetString());
+        Assert.Equal("1-2:2", refined.GetProperty("spec").GetProperty("plan").GetString());
+        Assert.Equal(5, baseline.GetProperty("seed").GetInt64());
+        Assert.Equal(5, refined.GetProperty("seed").GetInt64());
+        Assert.Equal(3, baseline.GetProperty("nfe").GetProperty("evaluations").GetInt64());
+        Assert.Equal(3 + 4, refined.GetProperty("nfe").GetProperty("evaluations").GetInt64()); // tau 0: nothing is ever certain
+        Assert.NotEqual(baseline.GetProperty("latent_sha256").GetString(), refined.GetProperty("latent_sha256").GetString());
+    }
+
+    [Fact]
     public async Task Given_frames_of_the_wrong_size_are_refused_before_anything_is_submitted()
     {
         LoomResult frames = await LoomCli.RunAsync(_folder,

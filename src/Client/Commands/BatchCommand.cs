@@ -171,7 +171,7 @@ internal sealed class BatchCommand : Command
             toSubmit = again;
         }
 
-        var writing = new SemaphoreSlim(Math.Max(1, Environment.ProcessorCount));
+        using var writing = new SemaphoreSlim(Math.Max(1, Environment.ProcessorCount));
         try
         {
             await JobDisplay.RunAsync(terminal, showWindows: false, async reporter =>
