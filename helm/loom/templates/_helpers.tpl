@@ -1,0 +1,49 @@
+{{/* Base name for every object: the release name, with the chart name appended unless it already contains it. */}}
+{{- define "loom.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "loom.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end -}}
+
+{{/* Selector labels; pass (dict "ctx" $ "component" "silo"). */}}
+{{- define "loom.selectorLabels" -}}
+app.kubernetes.io/name: {{ .ctx.Chart.Name }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* Seconds as a .NET TimeSpan string (hh:mm:ss): a bare number would bind as days. */}}
+{{- define "loom.timespan" -}}
+{{- $s := int . -}}
+{{- printf "%02d:%02d:%02d" (div $s 3600) (div (mod $s 3600) 60) (mod $s 60) -}}
+{{- end -}}
+
+{{- define "loom.image" -}}
+{{- printf "%s:%s" .Values.image.repository (ternary .Values.image.gpuTag .Values.image.cpuTag .Values.gpu.enabled) -}}
+{{- end -}}
+
+{{- define "loom.modelsClaim" -}}
+{{- default (printf "%s-models" (include "loom.fullname" .)) .Values.models.existingClaim -}}
+{{- end -}}
+
+{{/* Refuse settings under which a silo would be killed in the middle of its drain. */}}
+{{- define "loom.checkDrain" -}}
+{{- $need := add (int .Values.drain.preStopSeconds) (int .Values.drain.timeoutSeconds) -}}
+{{- if lt (int .Values.drain.terminationGracePeriodSeconds) (int $need) -}}
+{{- fail (printf "drain.terminationGracePeriodSeconds (%v) must be at least drain.preStopSeconds + drain.timeoutSeconds (%v)" .Values.drain.terminationGracePeriodSeconds $need) -}}
+{{- end -}}
+{{- if lt (int .Values.drain.timeoutSeconds) (int .Values.evaluationTimeoutSeconds) -}}
+{{- fail "drain.timeoutSeconds must be at least evaluationTimeoutSeconds: in-flight evaluations are let finish" -}}
+{{- end -}}
+{{- if not .Values.apiKeys.secretKeys -}}
+{{- fail "apiKeys.secretKeys needs at least one key: without keys the API listens on loopback only and probes fail" -}}
+{{- end -}}
+{{- end -}}
