@@ -1,0 +1,103 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace Loom.Deploy.Tests;
+
+/// <summary>
+/// The chart, as far as it can be checked without helm: its values, the paths its templates read, and the invariants of
+/// k8s/ written into its templates. Rendering is checked only where helm is installed.
+/// </summary>
+public sealed class HelmChartTests
+{
+    [Fact]
+    public void Chart_yaml_names_a_v2_application_chart_with_versions()
+    {
+        Assert.Equal("v2", (string?)HelmChart.Chart["apiVersion"]);
+        Assert.Equal("loom", (string?)HelmChart.Chart["name"]);
+        Assert.Matches(@"^\d+\.\d+\.\d+$", (string?)HelmChart.Chart["version"]);
+        Assert.False(string.IsNullOrEmpty((string?)HelmChart.Chart["appVersion"]));
+        Assert.Contains("NOTES.txt", HelmChart.Templates.Keys);
+        Assert.Contains("_helpers.tpl", HelmChart.Templates.Keys);
+    }
+
+    [Fact]
+    public void Every_value_a_template_reads_is_in_values_yaml()
+    {
+        string[] missing = HelmChart.ValueReferences().Where(r => HelmChart.Value(r.Path[1..]) is null)
+            .Select(r => $"{r.Template}: .Values{r.Path}").Distinct().ToArray();
+        Assert.True(missing.Length == 0, "not in values.yaml: " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public void Default_values_give_the_drain_its_time_and_agree_with_k8s()
+    {
+        long grace = HelmChart.Number("drain.terminationGracePeriodSeconds");
+        long drain = HelmChart.Number("drain.timeoutSeconds");
+        Assert.True(grace >= HelmChart.Number("drain.preStopSeconds") + drain);
+        Assert.True(drain >= HelmChart.Number("evaluationTimeoutSeconds"));
+
+        // The chart and the plain manifests deploy the same silo.
+        Manifests k8s = Manifests.Committed;
+        JsonObject container = Manifests.Container(k8s.Silo, "silo")!;
+        Assert.Equal((long)Manifests.PodSpec(k8s.Silo)["terminationGracePeriodSeconds"]!, grace);
+        Assert.Equal(SiloSettings.ParseTimeSpan(k8s.Env(container, "LOOM__DRAINTIMEOUT")).TotalSeconds, drain);
+        Assert.Equal(SiloSettings.ParseTimeSpan(k8s.Env(container, "LOOM__EVALUATIONTIMEOUT")).TotalSeconds, HelmChart.Number("evaluationTimeoutSeconds"));
+        foreach (string port in new[] { "grpc", "metrics", "silo", "gateway" })
+        {
+            Assert.Equal(Manifests.ContainerPort(container, port), HelmChart.Number($"ports.{port}"));
+        }
+        Assert.Equal(SiloSettings.AppSettingsGrpcPort, HelmChart.Number("ports.grpc"));
+        Assert.True(HelmChart.Number("gpu.gpusPerPod") >= 1);
+    }
+
+    [Fact]
+    public void Templates_refuse_a_grace_period_shorter_than_the_drain()
+    {
+        string silo = HelmChart.Templates["silo-statefulset.yaml"];
+        Assert.StartsWith("{{- include \"loom.checkDrain\" . }}", silo, StringComparison.Ordinal);
+        Assert.Contains("terminationGracePeriodSeconds: {{ .Values.drain.terminationGracePeriodSeconds }}", silo, StringComparison.Ordinal);
+        string helpers = HelmChart.Templates["_helpers.tpl"];
+        Assert.Matches(@"if lt \(int \.Values\.drain\.terminationGracePeriodSeconds\) \(int \$need\)", helpers);
+        Assert.Contains("$need := add (int .Values.drain.preStopSeconds) (int .Values.drain.timeoutSeconds)", helpers, StringComparison.Ordinal);
+        Assert.Contains("LOOM__DRAINTIMEOUT: {{ include \"loom.timespan\" .Values.drain.timeoutSeconds | quote }}", HelmChart.Templates["configmap.yaml"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Templates_request_and_limit_the_gpus_and_probe_the_grpc_port()
+    {
+        string silo = HelmChart.Templates["silo-statefulset.yaml"];
+        // Once under requests, once under limits.
+        Assert.Equal(2, Regex.Matches(silo, @"nvidia\.com/gpu: \{\{ \.Values\.gpu\.gpusPerPod \}\}").Count);
+        Assert.Equal(3, Regex.Matches(silo, @"grpc:\s*\n\s*port: \{\{ \.Values\.ports\.grpc \}\}").Count);
+        Assert.Contains("containerPort: {{ .Values.ports.grpc }}", silo, StringComparison.Ordinal);
+        Assert.Contains("LOOM__GRPCPORT: {{ .Values.ports.grpc | quote }}", HelmChart.Templates["configmap.yaml"], StringComparison.Ordinal);
+        Assert.Contains("fieldPath: status.podIP", silo, StringComparison.Ordinal);
+        Assert.Matches(@"LOOM__APIKEYS__\{\{ \$i \}\}\s*\n\s*valueFrom:\s*\n\s*secretKeyRef:", silo);
+    }
+
+    [Fact]
+    public void Templates_select_the_silos_by_the_labels_their_pods_carry()
+    {
+        const string siloLabels = "include \"loom.selectorLabels\" (dict \"ctx\" . \"component\" \"silo\")";
+        string silo = HelmChart.Templates["silo-statefulset.yaml"];
+        // matchLabels and the pod template's labels come from the same helper.
+        Assert.Equal(3, Regex.Matches(silo, Regex.Escape(siloLabels)).Count);
+        Assert.Equal(4, Regex.Matches(HelmChart.Templates["services.yaml"], Regex.Escape(siloLabels)).Count);
+        Assert.Contains(siloLabels, HelmChart.Templates["pdb.yaml"], StringComparison.Ordinal);
+        Assert.Contains("name: {{ include \"loom.fullname\" . }}-silo", HelmChart.Templates["hpa.yaml"], StringComparison.Ordinal);
+    }
+
+    [NeedsToolFact("helm")]
+    public void Helm_lints_and_renders_the_chart()
+    {
+        (int lint, string lintOutput, string lintError) = Tool.Run("helm", "lint", HelmChart.Folder);
+        Assert.True(lint == 0, lintOutput + lintError);
+        (int render, string output, string error) = Tool.Run("helm", "template", "loom", HelmChart.Folder);
+        Assert.True(render == 0, error);
+        var rendered = new Manifests(Yaml.Documents(output));
+        Assert.Equal(HelmChart.Number("gpu.gpusPerPod"), (long)Manifests.Container(rendered.Silo, "silo")!["resources"]!["limits"]!["nvidia.com/gpu"]!);
+        (int refused, _, string reason) = Tool.Run("helm", "template", "loom", HelmChart.Folder, "--set", "drain.terminationGracePeriodSeconds=60");
+        Assert.NotEqual(0, refused);
+        Assert.Contains("terminationGracePeriodSeconds", reason, StringComparison.Ordinal);
+    }
+}

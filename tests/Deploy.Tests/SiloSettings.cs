@@ -1,0 +1,38 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace Loom.Deploy.Tests;
+
+/// <summary>What the silo itself says about its settings: src/Silo/appsettings.json and the option classes it binds.</summary>
+internal static partial class SiloSettings
+{
+    /// <summary>
+    /// Settings the deployment sets before the silo reads them (issue 7: metrics and graceful drain come after the
+    /// manifests). .NET configuration ignores a key no option has, so each of these does nothing until it lands.
+    /// </summary>
+    public static readonly string[] Pending = ["MetricsPort", "DrainTimeout"];
+
+    public static JsonObject AppSettings { get; } = JsonNode.Parse(
+        Repository.Read("src/Silo/appsettings.json"),
+        documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
+
+    public static long AppSettingsGrpcPort => (long)AppSettings["Loom"]!["GrpcPort"]!;
+
+    /// <summary>Property names of the classes bound to the <c>Loom</c> section.</summary>
+    public static IReadOnlySet<string> OptionNames { get; } = new[] { "src/Silo/LoomHostOptions.cs", "src/Grains/LoomOptions.cs" }
+        .SelectMany(f => Property().Matches(Repository.Read(f)).Select(m => m.Groups[1].Value))
+        .ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A TimeSpan setting as .NET configuration binds it; a bare number would be read as days, so it must be hh:mm:ss.</summary>
+    public static TimeSpan ParseTimeSpan(string? value)
+    {
+        Assert.NotNull(value);
+        Assert.Contains(":", value, StringComparison.Ordinal);
+        return TimeSpan.Parse(value, CultureInfo.InvariantCulture);
+    }
+
+    [GeneratedRegex(@"public\s+[\w<>\[\]?.]+\s+(\w+)\s*\{\s*get;\s*set;")]
+    private static partial Regex Property();
+}
