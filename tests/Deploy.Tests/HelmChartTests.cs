@@ -87,6 +87,17 @@ public sealed class HelmChartTests
         Assert.Contains("name: {{ include \"loom.fullname\" . }}-silo", HelmChart.Templates["hpa.yaml"], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Bundled_redis_keeps_an_append_only_file_on_a_volume_and_refuses_writes_before_its_limit()
+    {
+        string redis = HelmChart.Templates["redis.yaml"];
+        Assert.Contains("\"--appendonly\", \"yes\"", redis, StringComparison.Ordinal);
+        Assert.Contains("\"--maxmemory-policy\", \"noeviction\"", redis, StringComparison.Ordinal);
+        Assert.Contains("\"--dir\", \"/data\"", redis, StringComparison.Ordinal);
+        Assert.Matches(@"volumeClaimTemplates:\s*\n\s*- metadata:\s*\n\s*name: data", redis);
+        Assert.True(Manifests.Bytes((string)HelmChart.Value("redis.maxmemory")!) < Manifests.Bytes((string)HelmChart.Value("redis.resources.limits.memory")!));
+    }
+
     [NeedsToolFact("helm")]
     public void Helm_lints_and_renders_the_chart()
     {

@@ -68,4 +68,19 @@ internal sealed class Manifests
     /// <summary>True when every label of <paramref name="selector"/> is on <paramref name="labels"/> with the same value.</summary>
     public static bool Selects(JsonObject selector, JsonObject labels)
         => selector.Count > 0 && selector.All(s => labels[s.Key]?.ToString() == s.Value?.ToString());
+
+    /// <summary>A Kubernetes quantity (8Gi, 512Mi) or a Redis size (6gb, 512mb) in bytes; both units are powers of 1024.</summary>
+    public static long Bytes(string size)
+    {
+        string unit = new(size.SkipWhile(char.IsAsciiDigit).ToArray());
+        long number = long.Parse(size[..^unit.Length], System.Globalization.CultureInfo.InvariantCulture);
+        return number * unit.ToLowerInvariant() switch
+        {
+            "" or "b" => 1,
+            "ki" or "kb" => 1L << 10,
+            "mi" or "mb" => 1L << 20,
+            "gi" or "gb" => 1L << 30,
+            _ => throw new FormatException($"unknown size unit in '{size}'"),
+        };
+    }
 }

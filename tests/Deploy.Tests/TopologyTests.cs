@@ -81,6 +81,9 @@ public sealed class TopologyTests
         Assert.Equal("yes", Arg("--appendonly"));
         // Grain state and checkpoints live here: eviction would silently forget jobs.
         Assert.Equal("noeviction", Arg("--maxmemory-policy"));
+        // Redis must refuse writes before the kernel kills it: an OOM-killed Redis replays its AOF into the same limit.
+        long limit = Manifests.Bytes((string)Manifests.Container(redis, "redis")!["resources"]!["limits"]!["memory"]!);
+        Assert.True(Manifests.Bytes(Arg("--maxmemory")) < limit, $"--maxmemory {Arg("--maxmemory")} must stay under the memory limit");
 
         JsonNode mount = Assert.Single(Manifests.Container(redis, "redis")!["volumeMounts"]!.AsArray(), m => (string)m!["mountPath"]! == Arg("--dir"))!;
         Assert.Contains(redis["spec"]!["volumeClaimTemplates"]!.AsArray(), c => (string)c!["metadata"]!["name"]! == (string)mount["name"]!);
