@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Loom.Deploy.Tests;
@@ -31,7 +32,7 @@ public sealed class DockerfileTests
         Assert.Contains($"LOOM__GRPCPORT={SiloSettings.AppSettingsGrpcPort}", text, StringComparison.Ordinal);
         string[] exposed = Regex.Match(text, @"(?m)^EXPOSE (.+)$").Groups[1].Value.Split(' ');
         var container = Manifests.Container(Manifests.Committed.Silo, "silo")!;
-        Assert.All(new[] { "grpc", "metrics", "silo", "gateway" }, p => Assert.Contains(Manifests.ContainerPort(container, p).ToString(System.Globalization.CultureInfo.InvariantCulture), exposed));
+        Assert.All(new[] { "grpc", "metrics", "silo", "gateway" }, p => Assert.Contains(Manifests.ContainerPort(container, p).ToString(CultureInfo.InvariantCulture), exposed));
         Assert.Equal(gpu == "true", text.Contains("FROM nvidia/cuda", StringComparison.Ordinal));
     }
 

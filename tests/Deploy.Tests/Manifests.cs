@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace Loom.Deploy.Tests;
@@ -73,7 +74,7 @@ internal sealed class Manifests
     public static long Bytes(string size)
     {
         string unit = new(size.SkipWhile(char.IsAsciiDigit).ToArray());
-        long number = long.Parse(size[..^unit.Length], System.Globalization.CultureInfo.InvariantCulture);
+        long number = long.Parse(size[..^unit.Length], CultureInfo.InvariantCulture);
         return number * unit.ToLowerInvariant() switch
         {
             "" or "b" => 1,

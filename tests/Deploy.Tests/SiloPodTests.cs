@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace Loom.Deploy.Tests;
@@ -36,7 +37,7 @@ public sealed class SiloPodTests
             Assert.True(grpc is not null, $"{probe} must be a native grpc probe (grpc.health.v1)");
             Assert.Equal(declared, (long)grpc["port"]!);
         }
-        Assert.Equal(declared.ToString(System.Globalization.CultureInfo.InvariantCulture), _k8s.Env(_container, "LOOM__GRPCPORT"));
+        Assert.Equal(declared.ToString(CultureInfo.InvariantCulture), _k8s.Env(_container, "LOOM__GRPCPORT"));
         Assert.Equal(SiloSettings.AppSettingsGrpcPort, declared);
     }
 
@@ -47,7 +48,7 @@ public sealed class SiloPodTests
         TimeSpan drain = SiloSettings.ParseTimeSpan(_k8s.Env(_container, "LOOM__DRAINTIMEOUT"));
         TimeSpan evaluation = SiloSettings.ParseTimeSpan(_k8s.Env(_container, "LOOM__EVALUATIONTIMEOUT"));
         string[] preStop = _container["lifecycle"]?["preStop"]?["exec"]?["command"]?.AsArray().Select(c => c!.ToString()).ToArray() ?? [];
-        double pause = preStop is ["sleep", string seconds] ? double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        double pause = preStop is ["sleep", string seconds] ? double.Parse(seconds, CultureInfo.InvariantCulture) : 0;
 
         // The kubelet's clock starts at the preStop hook: SIGKILL comes grace seconds later, whatever the drain is doing.
         Assert.True(grace >= pause + drain.TotalSeconds,
@@ -95,8 +96,8 @@ public sealed class SiloPodTests
         long declared = Manifests.ContainerPort(_container, "metrics");
         JsonNode annotations = _silo["spec"]!["template"]!["metadata"]!["annotations"]!;
         Assert.Equal("true", (string?)annotations["prometheus.io/scrape"]);
-        Assert.Equal(declared.ToString(System.Globalization.CultureInfo.InvariantCulture), (string?)annotations["prometheus.io/port"]);
-        Assert.Equal(declared.ToString(System.Globalization.CultureInfo.InvariantCulture), _k8s.Env(_container, "LOOM__METRICSPORT"));
+        Assert.Equal(declared.ToString(CultureInfo.InvariantCulture), (string?)annotations["prometheus.io/port"]);
+        Assert.Equal(declared.ToString(CultureInfo.InvariantCulture), _k8s.Env(_container, "LOOM__METRICSPORT"));
     }
 
     [Fact]
