@@ -29,7 +29,7 @@ public sealed class DockerfileTests
     {
         string text = Repository.Read($"deploy/docker/{file}");
         Assert.Matches(@"(?m)^HEALTHCHECK .*CMD \[""/usr/local/bin/grpc-health\.sh""\]$", text);
-        Assert.Contains($"LOOM__GRPCPORT={SiloSettings.AppSettingsGrpcPort}", text, StringComparison.Ordinal);
+        Assert.Contains($"LOOM__GRPCPORT={SiloSettings.GrpcPort}", text, StringComparison.Ordinal);
         string[] exposed = Regex.Match(text, @"(?m)^EXPOSE (.+)$").Groups[1].Value.Split(' ');
         var container = Manifests.Container(Manifests.Committed.Silo, "silo")!;
         Assert.All(new[] { "grpc", "metrics", "silo", "gateway" }, p => Assert.Contains(Manifests.ContainerPort(container, p).ToString(CultureInfo.InvariantCulture), exposed));
@@ -40,7 +40,7 @@ public sealed class DockerfileTests
     public void Health_script_asks_the_apis_default_port_for_serving()
     {
         string script = Repository.Read("deploy/docker/grpc-health.sh");
-        Assert.Contains($"${{LOOM__GRPCPORT:-{SiloSettings.AppSettingsGrpcPort}}}", script, StringComparison.Ordinal);
+        Assert.Contains($"${{LOOM__GRPCPORT:-{SiloSettings.GrpcPort}}}", script, StringComparison.Ordinal);
         Assert.Contains("/grpc.health.v1.Health/Check", script, StringComparison.Ordinal);
         // An empty request in gRPC framing; a SERVING reply is status = 1 in field 1.
         Assert.Contains("00000000020801", script, StringComparison.Ordinal);

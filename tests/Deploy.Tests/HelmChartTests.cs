@@ -46,7 +46,7 @@ public sealed class HelmChartTests
         {
             Assert.Equal(Manifests.ContainerPort(container, port), HelmChart.Number($"ports.{port}"));
         }
-        Assert.Equal(SiloSettings.AppSettingsGrpcPort, HelmChart.Number("ports.grpc"));
+        Assert.Equal(SiloSettings.GrpcPort, HelmChart.Number("ports.grpc"));
         Assert.True(HelmChart.Number("gpu.gpusPerPod") >= 1);
     }
 

@@ -38,7 +38,7 @@ public sealed class SiloPodTests
             Assert.Equal(declared, (long)grpc["port"]!);
         }
         Assert.Equal(declared.ToString(CultureInfo.InvariantCulture), _k8s.Env(_container, "LOOM__GRPCPORT"));
-        Assert.Equal(SiloSettings.AppSettingsGrpcPort, declared);
+        Assert.Equal(SiloSettings.GrpcPort, declared);
     }
 
     [Fact]

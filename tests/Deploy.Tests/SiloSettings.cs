@@ -18,7 +18,9 @@ internal static partial class SiloSettings
         Repository.Read("src/Silo/appsettings.json"),
         documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
 
-    public static long AppSettingsGrpcPort => (long)AppSettings["Loom"]!["GrpcPort"]!;
+    /// <summary>The port the silo's gRPC API listens on by default: appsettings.json's <c>Loom:GrpcPort</c>, else the default of <c>LoomHostOptions.GrpcPort</c>.</summary>
+    public static long GrpcPort { get; } = (long?)AppSettings["Loom"]?["GrpcPort"]
+        ?? long.Parse(GrpcPortDefault().Match(Repository.Read("src/Silo/LoomHostOptions.cs")).Groups[1].Value, CultureInfo.InvariantCulture);
 
     /// <summary>Property names of the classes bound to the <c>Loom</c> section.</summary>
     public static IReadOnlySet<string> OptionNames { get; } = new[] { "src/Silo/LoomHostOptions.cs", "src/Grains/LoomOptions.cs" }
@@ -35,4 +37,7 @@ internal static partial class SiloSettings
 
     [GeneratedRegex(@"public\s+[\w<>\[\]?.]+\s+(\w+)\s*\{\s*get;\s*set;")]
     private static partial Regex Property();
+
+    [GeneratedRegex(@"public\s+int\s+GrpcPort\s*\{\s*get;\s*set;\s*\}\s*=\s*(\d+);")]
+    private static partial Regex GrpcPortDefault();
 }
