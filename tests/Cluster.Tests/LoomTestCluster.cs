@@ -59,13 +59,21 @@ public sealed class LoomTestCluster : IAsyncDisposable
         {
             cluster.Settings[key] = value;
         }
-        for (int i = 0; i < silos; i++)
+        try
         {
-            cluster.StartSilo();
+            for (int i = 0; i < silos; i++)
+            {
+                cluster.StartSilo();
+            }
+            cluster.Client = await cluster.ConnectAsync();
+            await cluster.WaitForShardsAsync(silos * shardsPerSilo);
+            return cluster;
         }
-        cluster.Client = await cluster.ConnectAsync();
-        await cluster.WaitForShardsAsync(silos * shardsPerSilo);
-        return cluster;
+        catch
+        {
+            await cluster.DisposeAsync(); // no silo or Redis process outlives a cluster that failed to start
+            throw;
+        }
     }
 
     /// <summary>Starts one more silo (or restarts one on given ports).</summary>

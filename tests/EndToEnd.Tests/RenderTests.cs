@@ -45,11 +45,13 @@ public sealed class RenderTests(SiloFixture silo)
         Assert.True(File.Exists(done.OutputPath));
         Assert.StartsWith(silo.OutputDirectory, done.OutputPath, StringComparison.Ordinal);
 
+        byte[] written = await File.ReadAllBytesAsync(done.OutputPath);
+        File.Delete(done.OutputPath); // the download comes from the result store, not from the output path
         (byte[] file, string sha) = await DownloadAsync(done.JobId);
 
         Assert.Equal(done.ResultBytes, file.Length);
         Assert.Equal(Convert.ToHexString(SHA256.HashData(file)).ToLowerInvariant(), sha);
-        Assert.Equal(await File.ReadAllBytesAsync(done.OutputPath), file);
+        Assert.Equal(written, file);
         JsonElement video = Header(file).GetProperty("video");
         Assert.Equal("U8", video.GetProperty("dtype").GetString());
         Assert.Equal([12, 32, 32, 3], video.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()));

@@ -47,4 +47,11 @@ public sealed record JobSpec(
     int CheckpointEvery = 1,
     WindowBlend Blend = WindowBlend.Linear,
     bool Exact = true,
-    string Prompt = "");
+    string Prompt = "")
+{
+    /// <summary>True when <paramref name="other"/> asks for the same job (conditioning compared by content, not by reference).</summary>
+    public bool SameAs(JobSpec other)
+        => this with { Conditioning = null } == other with { Conditioning = null }
+           && (Conditioning is null) == (other.Conditioning is null)
+           && (Conditioning is null || (Conditioning.Count == other.Conditioning!.Count && Conditioning.Rgb.AsSpan().SequenceEqual(other.Conditioning.Rgb)));
+}

@@ -6,9 +6,7 @@ using Loom.Sampling.Windows;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
-using Orleans.Storage;
 using Polly;
-using Polly.Retry;
 using static TorchSharp.torch;
 
 namespace Loom.Grains.Jobs;
@@ -29,17 +27,7 @@ public sealed partial class RenderJobGrain(
     ILocalSiloDetails silo,
     ILogger<RenderJobGrain> logger) : Grain, IRenderJobGrain
 {
-    /// <summary>State and checkpoint writes ride out a storage blip (a Redis restart) of about half a minute.</summary>
-    private static readonly ResiliencePipeline StorageRetry = new ResiliencePipelineBuilder()
-        .AddRetry(new RetryStrategyOptions
-        {
-            MaxRetryAttempts = 12,
-            BackoffType = DelayBackoffType.Exponential,
-            Delay = TimeSpan.FromMilliseconds(200),
-            MaxDelay = TimeSpan.FromSeconds(4),
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or InconsistentStateException)),
-        })
-        .Build();
+    private static readonly ResiliencePipeline StorageRetry = StoragePolicies.Retry;
 
     private int _loopFailures;
 
@@ -62,7 +50,7 @@ public sealed partial class RenderJobGrain(
         string? key = string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey;
         if (state.State.Spec is { } existing)
         {
-            if (!SameSpec(existing, spec))
+            if (!existing.SameAs(spec))
             {
                 throw key is not null && key == state.State.IdempotencyKey
                     ? new InvalidJobSpecException("idempotency_key", $"'{key}' was first used for job '{JobId}' with a different spec.")
@@ -326,18 +314,18 @@ public sealed partial class RenderJobGrain(
         await TryRecordInIndexAsync();
     }
 
-    private Task RecordInIndexAsync()
-    {
-        RenderJobState s = state.State;
-        return Index.RecordAsync(new JobIndexEntry(JobId, s.Spec!.Model, s.Phase, s.SubmittedAt, s.IdempotencyKey));
-    }
+    private JobIndexEntry IndexEntry() => new(JobId, state.State.Spec!.Model, state.State.Phase, state.State.SubmittedAt, state.State.IdempotencyKey);
+
+    private Task RecordInIndexAsync() => Index.RecordAsync(IndexEntry());
 
     /// <summary>A phase change for the list; the job goes on if the index cannot be reached (its list entry lags).</summary>
     private async Task TryRecordInIndexAsync()
     {
+        JobIndexEntry entry = IndexEntry();
+        IJobIndexGrain index = Index;
         try
         {
-            await StorageRetry.ExecuteAsync(async _ => await RecordInIndexAsync());
+            await StorageRetry.ExecuteAsync(async _ => await index.RecordAsync(entry));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -382,11 +370,6 @@ public sealed partial class RenderJobGrain(
     }
 
     private static bool IsFinal(JobPhase phase) => phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
-
-    private static bool SameSpec(JobSpec a, JobSpec b)
-        => a with { Conditioning = null } == b with { Conditioning = null }
-           && (a.Conditioning is null) == (b.Conditioning is null)
-           && (a.Conditioning is null || (a.Conditioning.Count == b.Conditioning!.Count && a.Conditioning.Rgb.AsSpan().SequenceEqual(b.Conditioning.Rgb)));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "job {JobId} accepted: {Frames} frames, {Steps} steps, plan {Plan}")]
     private static partial void LogAccepted(ILogger logger, string jobId, int frames, int steps, string plan);

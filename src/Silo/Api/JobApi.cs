@@ -133,9 +133,10 @@ public sealed class JobApi(IGrainFactory grains, JobSubmission submission, IResu
             {
                 item.Job = ProtoJobs.ToProto(await submission.SubmitAsync(request.Items[i], context.CancellationToken));
             }
-            catch (Exception e) when (e is RpcException { StatusCode: StatusCode.InvalidArgument } || ApiErrorInterceptor.Translate(e) is { StatusCode: StatusCode.InvalidArgument })
+            catch (Exception e) when (!context.CancellationToken.IsCancellationRequested)
             {
-                RpcException refused = e as RpcException ?? ApiErrorInterceptor.Translate(e)!;
+                // A refused field names it; anything else (a silo going away) leaves the field empty: submit that item again.
+                RpcException refused = e as RpcException ?? ApiErrorInterceptor.Translate(e) ?? new RpcException(new Status(StatusCode.Unavailable, $"{e.GetType().Name}: {e.Message}"));
                 item.Error = new FieldError { Field = refused.Trailers.GetValue(ApiErrors.FieldTrailer) ?? "", Message = refused.Status.Detail };
             }
             response.Items.Add(item);

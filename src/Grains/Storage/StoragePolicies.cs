@@ -1,0 +1,24 @@
+using Orleans.Storage;
+using Polly;
+using Polly.Retry;
+
+namespace Loom.Grains.Storage;
+
+/// <summary>Resilience for storage and bookkeeping calls, defined once.</summary>
+public static class StoragePolicies
+{
+    /// <summary>
+    /// State, checkpoint, result and index writes ride out a storage blip (a Redis restart) of about half a minute. A
+    /// write based on a stale read (<see cref="InconsistentStateException"/>) is not retried: it would fail again.
+    /// </summary>
+    public static ResiliencePipeline Retry { get; } = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = 12,
+            BackoffType = DelayBackoffType.Exponential,
+            Delay = TimeSpan.FromMilliseconds(200),
+            MaxDelay = TimeSpan.FromSeconds(4),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or InconsistentStateException)),
+        })
+        .Build();
+}
