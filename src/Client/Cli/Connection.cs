@@ -28,15 +28,15 @@ internal sealed class Connection : IAsyncDisposable
     {
         Uri server = parse.GetValue(globals.Server)
             ?? throw new CliException(ExitCodes.Usage, $"loom {command} needs --server URL (a running silo; an embedded one lives only as long as one render).", "server");
-        return new Connection(LoomClient.Connect(server, globals.ApiKeyOf(parse), TimeSpan.FromSeconds(parse.GetValue(globals.Timeout))), server.ToString(), null);
+        return new Connection(ClientFor(server, parse, globals), server.ToString(), null);
     }
 
     /// <summary>Connects to <c>--server</c> when given, else boots an embedded silo serving <paramref name="modelDirectory"/> (or the bundled models).</summary>
     public static async Task<Connection> OpenAsync(ParseResult parse, GlobalOptions globals, string? modelDirectory, Action<string> status, CancellationToken cancellationToken)
     {
-        if (parse.GetValue(globals.Server) is not null)
+        if (parse.GetValue(globals.Server) is Uri server)
         {
-            return Remote(parse, globals, "");
+            return new Connection(ClientFor(server, parse, globals), server.ToString(), null);
         }
         string models = modelDirectory ?? EmbeddedSilo.FindModels()
             ?? throw new CliException(ExitCodes.Usage, "no models found beside loom or above it; pass --models DIR or --server URL.", "models");
@@ -54,9 +54,11 @@ internal sealed class Connection : IAsyncDisposable
         {
             throw new CliException(ExitCodes.Unavailable, $"the embedded silo did not start: {e.GetType().Name}: {e.Message}");
         }
-        var client = new LoomClient(Grpc.Net.Client.GrpcChannel.ForAddress(silo.Address), globals.ApiKeyOf(parse), TimeSpan.FromSeconds(parse.GetValue(globals.Timeout)));
-        return new Connection(client, "embedded", silo);
+        return new Connection(ClientFor(silo.Address, parse, globals), "embedded", silo);
     }
+
+    private static LoomClient ClientFor(Uri address, ParseResult parse, GlobalOptions globals)
+        => LoomClient.Connect(address, globals.ApiKeyOf(parse), TimeSpan.FromSeconds(parse.GetValue(globals.Timeout)));
 
     public async ValueTask DisposeAsync()
     {

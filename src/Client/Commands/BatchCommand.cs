@@ -23,6 +23,7 @@ internal sealed class BatchCommand : Command
 {
     private const int MaxAttempts = 64;
     private const int SubmitChunk = 100;
+    private const int TransientRounds = 8;
 
     private readonly GlobalOptions _globals;
     private readonly Argument<FileInfo> _manifest = new("manifest") { Description = "JSONL file: one job per line, fields named like the render options in snake_case." };
@@ -62,6 +63,10 @@ internal sealed class BatchCommand : Command
             throw new CliException(ExitCodes.Usage, $"--scale: must be in 1..64; got {scale}.", "scale");
         }
         int fps = parse.GetValue(_fps);
+        if (format == OutputFormat.Mp4)
+        {
+            Mp4Encoder.EnsureAvailable();
+        }
         OutputTarget TargetOf(ManifestItem item) => new(Path.Combine(folder, item.Id + OutputTarget.ExtensionOf(format)), format, scale, fps);
 
         IReadOnlyList<ManifestItem> items = Manifest.Read(manifest.FullName);
@@ -142,8 +147,12 @@ internal sealed class BatchCommand : Command
         var attempts = pending.ToDictionary(i => i, _ => 0);
         var jobs = new Dictionary<ManifestItem, Job>();
         List<ManifestItem> toSubmit = [.. pending];
-        while (toSubmit.Count > 0)
+        for (int round = 0; toSubmit.Count > 0; round++)
         {
+            if (round > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(4000, 250 << Math.Min(round, 4))), cancellationToken);
+            }
             var again = new List<ManifestItem>();
             foreach (ManifestItem[] chunk in toSubmit.Chunk(SubmitChunk))
             {
@@ -152,7 +161,19 @@ internal sealed class BatchCommand : Command
                 foreach (BatchItemResult result in results)
                 {
                     ManifestItem item = chunk[result.Index];
-                    if (result.Error is { } error)
+                    if (result.Error is { Field: "" } transient)
+                    {
+                        // Not the item's fault (the server could not take it just now): the same key again is safe.
+                        if (round + 1 < TransientRounds)
+                        {
+                            again.Add(item);
+                        }
+                        else
+                        {
+                            outcomes[item] = new(item, BatchItemStatus.Failed, null, $"not accepted: {transient.Message}", null, null, 0, 0);
+                        }
+                    }
+                    else if (result.Error is { } error)
                     {
                         string message = error.Message.StartsWith(error.Field + ":", StringComparison.Ordinal) ? error.Message : $"{error.Field}: {error.Message}";
                         outcomes[item] = new(item, BatchItemStatus.Invalid, null, message, error.Field, null, 0, 0);

@@ -160,6 +160,10 @@ internal sealed class RenderCommand : Command
         {
             throw new CliException(ExitCodes.Usage, $"--fps: must be in 1..120; got {fps}.", "fps");
         }
+        if (format == OutputFormat.Mp4)
+        {
+            Mp4Encoder.EnsureAvailable();
+        }
         return new OutputTarget(path, format, scale, fps);
     }
 

@@ -43,6 +43,8 @@ internal sealed class EmbeddedSilo : IAsyncDisposable
             "--Logging:LogLevel:Default=Error",
             "--Logging:LogLevel:Orleans=Error",
             "--Logging:LogLevel:Microsoft=Error",
+            // Readiness is probed by nobody here; a slow start would only log an "unhealthy" line.
+            "--Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=None",
             "--Logging:Console:LogToStandardErrorThreshold=Trace",
         ];
         WebApplication app = LoomSiloHost.Build(args);

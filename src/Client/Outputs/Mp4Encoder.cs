@@ -8,6 +8,25 @@ namespace Loom.Client.Outputs;
 /// <summary>H.264 MP4 through an <c>ffmpeg</c> process: raw rgb24 frames piped in, libx264 yuv420p out.</summary>
 internal static class Mp4Encoder
 {
+    private const string Missing = "ffmpeg was not found on PATH, and .mp4 needs it: install ffmpeg (apt-get install ffmpeg), or write .gif, .safetensors or PNG frames (--png).";
+
+    /// <summary>Fails early, before anything is rendered, when ffmpeg cannot be started.</summary>
+    /// <exception cref="CliException">ffmpeg is missing.</exception>
+    public static void EnsureAvailable()
+    {
+        try
+        {
+            using Process probe = Process.Start(new ProcessStartInfo("ffmpeg", "-version") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })
+                ?? throw new Win32Exception("ffmpeg did not start");
+            probe.StandardOutput.ReadToEnd();
+            probe.WaitForExit();
+        }
+        catch (Win32Exception)
+        {
+            throw new CliException(ExitCodes.OutputFailed, Missing, "out");
+        }
+    }
+
     /// <summary>Encodes <paramref name="video"/> into <paramref name="path"/>.</summary>
     /// <exception cref="CliException">ffmpeg is missing or failed.</exception>
     public static async Task WriteAsync(FrameVideo video, string path, int fps, CancellationToken cancellationToken = default)
@@ -37,7 +56,7 @@ internal static class Mp4Encoder
         }
         catch (Win32Exception)
         {
-            throw new CliException(ExitCodes.OutputFailed, "ffmpeg was not found on PATH, and .mp4 needs it: install ffmpeg (apt-get install ffmpeg), or write .gif, .safetensors or PNG frames (--png).", "out");
+            throw new CliException(ExitCodes.OutputFailed, Missing, "out");
         }
         using (process)
         {
