@@ -77,7 +77,7 @@ public sealed class CliBatchTests(SiloFixture silo) : IDisposable
     [Fact]
     public async Task An_item_whose_job_was_cancelled_fails_and_a_rerun_renders_it_once_under_a_new_attempt()
     {
-        string manifest = Manifest("cancel.jsonl", ["""{"id": "quick", "steps": 1, "plan": "none"}""", """{"id": "slow", "steps": 150, "plan": "none", "frames": 8, "window_length": 8}"""]);
+        string manifest = Manifest("cancel.jsonl", ["""{"id": "quick", "steps": 1, "plan": "none"}""", """{"id": "slow", "steps": 60, "plan": "none", "frames": 8, "window_length": 8}"""]);
         using (LoomCli cli = LoomCli.Start(_folder, "batch", manifest, "--out", "runs", "--format", "safetensors", "--server", silo.GrpcAddress))
         {
             await cli.WaitForOutputAsync("slow (job ", TimeSpan.FromSeconds(60));
@@ -101,7 +101,7 @@ public sealed class CliBatchTests(SiloFixture silo) : IDisposable
         Assert.Equal(before + 1, await TotalJobsAsync());
         JsonElement sidecar = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "runs", "slow.safetensors.json"))).RootElement;
         Assert.Equal(1, sidecar.GetProperty("batch").GetProperty("attempt").GetInt32());
-        Assert.Equal(150, sidecar.GetProperty("steps").GetProperty("done").GetInt32());
+        Assert.Equal(60, sidecar.GetProperty("steps").GetProperty("done").GetInt32());
     }
 
     [Fact]
