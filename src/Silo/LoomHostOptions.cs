@@ -41,4 +41,18 @@ public sealed class LoomHostOptions
     /// listens on loopback only and takes no key.
     /// </summary>
     public string[] ApiKeys { get; set; } = [];
+
+    /// <summary>
+    /// Port of <c>/metrics</c> (Prometheus text over HTTP/1.1, on all interfaces: metrics carry no job data, so no API
+    /// key). 0 disables it; so does a <see cref="GrpcPort"/> of 0 (an in-process silo, such as the CLI's embedded one,
+    /// whose ports the OS picks).
+    /// </summary>
+    public int MetricsPort { get; set; } = 9464;
+
+    /// <summary>
+    /// How long a silo told to stop (SIGTERM) may drain: it stops taking window evaluations, lets those in flight finish,
+    /// checkpoints and stops the job loops it runs (they resume on other silos), reports NOT_SERVING, then leaves the
+    /// cluster. The host's shutdown timeout is raised to cover it. Zero skips the drain.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(150);
 }

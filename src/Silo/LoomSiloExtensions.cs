@@ -1,5 +1,6 @@
 using System.Net;
 using Loom.Grains;
+using Loom.Grains.Jobs;
 using Loom.Grains.Routing;
 using Loom.Grains.Shards;
 using Loom.Grains.Storage;
@@ -10,6 +11,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
 using Orleans.Storage;
+using Prometheus;
 using StackExchange.Redis;
 
 namespace Loom.Silo;
@@ -69,11 +71,21 @@ public static class LoomSiloExtensions
             silo.Services.AddPlacementDirector<ShardPlacement, ShardPlacementDirector>();
         });
 
+        // The drain runs while the host stops: give it its whole timeout, plus time to leave the cluster afterwards.
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            TimeSpan needed = host.DrainTimeout + TimeSpan.FromSeconds(20);
+            o.ShutdownTimeout = needed > o.ShutdownTimeout ? needed : o.ShutdownTimeout;
+        });
+        builder.Services.AddSingleton(_ => new LoomMetrics(Metrics.DefaultRegistry));
+        builder.Services.AddSingleton<LocalJobs>();
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<ShardHost>();
         builder.Services.AddSingleton<ShardRouter>();
         builder.Services.AddSingleton<SiloReadiness>();
         builder.Services.AddHostedService<SiloHeartbeat>();
+        // After UseOrleans: its StoppingAsync drains before Orleans, the heartbeat or the endpoints stop.
+        builder.Services.AddHostedService<SiloDrain>();
         return builder;
     }
 }

@@ -29,6 +29,7 @@ public static partial class LoomSiloHost
         WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
         builder.AddLoomSilo();
         builder.AddLoomApi();
+        builder.AddLoomMetrics();
         return builder;
     }
 
@@ -39,6 +40,7 @@ public static partial class LoomSiloHost
         configure?.Invoke(builder);
         WebApplication app = builder.Build();
         app.MapLoomEndpoints();
+        app.MapLoomMetrics();
         LoomHostOptions options = app.Services.GetRequiredService<IOptions<LoomHostOptions>>().Value;
         app.Lifetime.ApplicationStarted.Register(() =>
         {

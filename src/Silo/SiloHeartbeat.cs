@@ -9,10 +9,11 @@ namespace Loom.Silo;
 
 /// <summary>
 /// Every heartbeat: report this silo's shards to the directory, and tick the job queue (admission, and resuming any
-/// admitted job whose loop is not running, e.g. after its silo died).
+/// admitted job whose loop is not running, e.g. after its silo died) and read its length for <c>loom_queue_waiting</c>.
 /// </summary>
 public sealed partial class SiloHeartbeat(
-    IGrainFactory grains, ShardHost shards, SiloReadiness readiness, IOptions<LoomOptions> options, ILogger<SiloHeartbeat> logger) : BackgroundService
+    IGrainFactory grains, ShardHost shards, SiloReadiness readiness, LoomMetrics metrics, IOptions<LoomOptions> options, ILogger<SiloHeartbeat> logger)
+    : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -32,7 +33,9 @@ public sealed partial class SiloHeartbeat(
             }
             try
             {
-                await grains.GetGrain<IJobQueueGrain>(JobQueueGrain.Key).TickAsync().WaitAsync(stoppingToken);
+                IJobQueueGrain queue = grains.GetGrain<IJobQueueGrain>(JobQueueGrain.Key);
+                await queue.TickAsync().WaitAsync(stoppingToken);
+                metrics.QueueWaiting.Set((await queue.GetInfoAsync().WaitAsync(stoppingToken)).Waiting);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {

@@ -4,11 +4,16 @@ namespace Loom.Silo;
 
 /// <summary>
 /// Health of the silo for grpc.health.v1: serving once its heartbeat has reached the shard directory (Orleans is up and
-/// the cluster answers), not serving while the last report is older than a few heartbeats.
+/// the cluster answers), not serving while the last report is older than a few heartbeats, and not serving for good
+/// once the silo drains.
 /// </summary>
 public sealed class SiloReadiness : IHealthCheck
 {
     private long _lastReportTicks;
+    private volatile bool _draining;
+
+    /// <summary>The silo is draining: NOT_SERVING from now on.</summary>
+    public void Drain() => _draining = true;
 
     /// <summary>The heartbeat reached the directory just now.</summary>
     public void Reported() => Interlocked.Exchange(ref _lastReportTicks, DateTimeOffset.UtcNow.UtcTicks);
@@ -16,6 +21,10 @@ public sealed class SiloReadiness : IHealthCheck
     /// <inheritdoc />
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        if (_draining)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("the silo is draining: it is leaving the cluster."));
+        }
         long ticks = Interlocked.Read(ref _lastReportTicks);
         if (ticks == 0)
         {

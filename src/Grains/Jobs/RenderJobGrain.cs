@@ -25,6 +25,8 @@ public sealed partial class RenderJobGrain(
     ModelCatalog catalog,
     IOptions<LoomOptions> options,
     ILocalSiloDetails silo,
+    LocalJobs jobs,
+    LoomMetrics metrics,
     ILogger<RenderJobGrain> logger) : Grain, IRenderJobGrain
 {
     private static readonly ResiliencePipeline StorageRetry = StoragePolicies.Retry;
@@ -91,6 +93,7 @@ public sealed partial class RenderJobGrain(
             throw;
         }
         LogAccepted(logger, JobId, spec.Frames, spec.Steps, spec.Plan);
+        jobs.Seen(JobId, JobPhase.Queued);
         // Listed before the caller hears of it; if this fails the caller retries, and the repeat submit records it.
         await RecordInIndexAsync();
         return Status();
@@ -127,6 +130,8 @@ public sealed partial class RenderJobGrain(
             state.State.StartedAt = DateTimeOffset.UtcNow;
             state.State.AdmissionOrder = admissionOrder;
             await SaveAsync();
+            metrics.QueueWait.Observe(Math.Max(0, (state.State.StartedAt.Value - state.State.SubmittedAt).TotalSeconds));
+            jobs.Seen(JobId, JobPhase.Running);
             await TryRecordInIndexAsync();
         }
         StartLoop();
@@ -154,8 +159,19 @@ public sealed partial class RenderJobGrain(
     }
 
     /// <inheritdoc />
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Spec is not null)
+        {
+            jobs.Seen(JobId, state.State.Phase);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        jobs.Gone(JobId);
         // Stop the loop without changing the phase: the queue's heartbeat resumes it from the checkpoint.
         _stop?.Cancel();
         if (_loop is { } loop)
@@ -170,7 +186,14 @@ public sealed partial class RenderJobGrain(
         {
             return;
         }
+        if (jobs.Draining)
+        {
+            // This silo is leaving: let the queue's next heartbeat activate the job on another silo.
+            DeactivateOnIdle();
+            return;
+        }
         _stop = new CancellationTokenSource();
+        jobs.LoopStarted(JobId, _stop);
         _loop = RunAsync(_stop.Token);
     }
 
@@ -199,18 +222,27 @@ public sealed partial class RenderJobGrain(
                     DelayDeactivation(TimeSpan.FromMinutes(10));
                     Tensor z = latent;
                     int index = step;
+                    long stepStarted = System.Diagnostics.Stopwatch.GetTimestamp();
                     StepOutcome outcome = await Task.Run(() => sampling.StepAsync(z, index, cancellationToken), cancellationToken);
+                    metrics.StepDuration.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(stepStarted).TotalSeconds);
                     latent.Dispose();
                     latent = outcome.Latent;
                     StepReport report = outcome.Report;
+                    int refine = Math.Max(0, report.Evaluations - firstPrediction);
                     state.State.Evaluations += report.Evaluations;
-                    state.State.RefineEvaluations += Math.Max(0, report.Evaluations - firstPrediction);
+                    state.State.RefineEvaluations += refine;
                     state.State.SkippedEvaluations += report.SkippedEvaluations;
+                    metrics.CountEvaluations(report.Evaluations - refine, refine, report.SkippedEvaluations);
+                    if (report.CertainFractions.Count > 0)
+                    {
+                        metrics.CertainFraction.Observe(report.CertainFraction);
+                    }
                     fractions.Add(report.CertainFraction);
                     WindowTally.AddStep(state.State.Windows, counters.TakeWindows(), report.Predictions, passes);
                     Fold(counters);
                     _loopFailures = 0;
-                    if ((step + 1) % spec.CheckpointEvery == 0 || step + 1 == spec.Steps)
+                    bool draining = jobs.Draining && step + 1 < spec.Steps;
+                    if ((step + 1) % spec.CheckpointEvery == 0 || step + 1 == spec.Steps || draining)
                     {
                         byte[] bytes = JobSampling.ToBytes(latent);
                         int done = step + 1;
@@ -223,6 +255,14 @@ public sealed partial class RenderJobGrain(
                             return;
                         }
                         await SaveAsync();
+                        jobs.Checkpointed(JobId);
+                        if (draining)
+                        {
+                            // The silo drains: stop here, checkpointed; the queue's heartbeat resumes the job elsewhere.
+                            LogDrained(logger, JobId, state.State.StepsDone);
+                            DeactivateOnIdle();
+                            return;
+                        }
                     }
                 }
             }
@@ -232,6 +272,7 @@ public sealed partial class RenderJobGrain(
                 latent = result.Latent.clone();
                 state.State.Evaluations += result.Evaluations;
                 state.State.SkippedEvaluations += result.SkippedEvaluations;
+                metrics.CountEvaluations(result.Evaluations, 0, result.SkippedEvaluations);
                 state.State.StepsDone = spec.Steps;
                 WindowTally.AddRun(state.State.Windows, counters.TakeWindows(), result.Steps);
                 Fold(counters);
@@ -272,6 +313,7 @@ public sealed partial class RenderJobGrain(
         {
             latent?.Dispose();
             _loop = null;
+            jobs.LoopEnded(JobId);
         }
     }
 
@@ -308,6 +350,11 @@ public sealed partial class RenderJobGrain(
         {
             (state.State.Phase, state.State.Error, state.State.FinishedAt) = before;
             throw;
+        }
+        jobs.Finished(JobId, phase);
+        if (phase == JobPhase.Completed && state.State.StartedAt is { } started)
+        {
+            metrics.JobDuration.Observe(Math.Max(0, (state.State.FinishedAt!.Value - started).TotalSeconds));
         }
         await StorageRetry.ExecuteAsync(async t => await latents.DeleteAsync(JobId, t));
         await StorageRetry.ExecuteAsync(async _ => await Queue.FinishedAsync(JobId));
@@ -379,6 +426,9 @@ public sealed partial class RenderJobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "job {JobId} completed: {Evaluations} evaluations on {Shards} shards, output {Output}")]
     private static partial void LogCompleted(ILogger logger, string jobId, int evaluations, int shards, string output);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {JobId} stopped after step {Steps} with a checkpoint: its silo is draining; it resumes on another silo")]
+    private static partial void LogDrained(ILogger logger, string jobId, int steps);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "job {JobId} interrupted ({Failures} in a row: {Error}: {Detail}); it resumes from its checkpoint")]
     private static partial void LogInterrupted(ILogger logger, string jobId, int failures, string error, string detail);

@@ -23,6 +23,7 @@ public sealed partial class ShardRouter
     private readonly ModelCatalog _catalog;
     private readonly LoomOptions _options;
     private readonly ILogger<ShardRouter> _logger;
+    private readonly ILoggerFactory _loggers;
     private readonly ResiliencePipeline _attempts;
     private readonly ConcurrentDictionary<string, (ResiliencePipeline Pipeline, CircuitBreakerStateProvider State)> _breakers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _inflight = new(StringComparer.Ordinal);
@@ -31,14 +32,15 @@ public sealed partial class ShardRouter
     private ShardInfo[] _shards = [];
     private DateTimeOffset _shardsAt = DateTimeOffset.MinValue;
 
-    /// <summary>Builds the pipelines.</summary>
-    public ShardRouter(IGrainFactory grains, ModelCatalog catalog, IOptions<LoomOptions> options, ILogger<ShardRouter> logger)
+    /// <summary>Builds the pipelines (with Polly's telemetry: the "Polly" meter and its event logs).</summary>
+    public ShardRouter(IGrainFactory grains, ModelCatalog catalog, IOptions<LoomOptions> options, ILoggerFactory loggers, LoomMetrics metrics)
     {
         _grains = grains;
         _catalog = catalog;
         _options = options.Value;
-        _logger = logger;
-        _attempts = new ResiliencePipelineBuilder()
+        _loggers = loggers;
+        _logger = loggers.CreateLogger<ShardRouter>();
+        _attempts = new ResiliencePipelineBuilder { Name = "loom-evaluation" }
             .AddRetry(new RetryStrategyOptions
             {
                 MaxRetryAttempts = Math.Max(0, _options.EvaluationAttempts - 1),
@@ -49,6 +51,7 @@ public sealed partial class ShardRouter
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or InvalidJobSpecException)),
                 OnRetry = args =>
                 {
+                    metrics.EvalRetries.Inc();
                     if (args.Context.Properties.TryGetValue(RetryCounter, out Action<string>? count))
                     {
                         count(args.Outcome.Exception?.GetType().Name ?? "unknown");
@@ -56,6 +59,7 @@ public sealed partial class ShardRouter
                     return ValueTask.CompletedTask;
                 },
             })
+            .ConfigureTelemetry(loggers)
             .Build();
     }
 
@@ -167,6 +171,11 @@ public sealed partial class ShardRouter
     private async Task<ShardInfo> PickAsync(string model, HashSet<string> tried, CancellationToken cancellationToken)
     {
         ShardInfo[] live = await ShardsAsync(cancellationToken).ConfigureAwait(false);
+        // Shards of a draining silo only when nothing else is live (a lone silo finishes its own jobs' current step).
+        if (live.Any(s => !s.Draining))
+        {
+            live = live.Where(s => !s.Draining).ToArray();
+        }
         var open = live.Where(s => Breaker(s.ShardId).State.CircuitState is not (CircuitState.Open or CircuitState.Isolated)).ToList();
         var fresh = open.Where(s => !tried.Contains(s.ShardId)).ToList();
         List<ShardInfo> candidates = fresh.Count > 0 ? fresh : open;
@@ -193,7 +202,7 @@ public sealed partial class ShardRouter
     private (ResiliencePipeline Pipeline, CircuitBreakerStateProvider State) Breaker(string shardId) => _breakers.GetOrAdd(shardId, id =>
     {
         var state = new CircuitBreakerStateProvider();
-        ResiliencePipeline pipeline = new ResiliencePipelineBuilder()
+        ResiliencePipeline pipeline = new ResiliencePipelineBuilder { Name = "loom-shard" }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 FailureRatio = 0.5,
@@ -204,9 +213,13 @@ public sealed partial class ShardRouter
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or ConditioningMissingException or InvalidJobSpecException)),
             })
             .AddTimeout(_options.EvaluationTimeout) // inside the breaker, so a hung shard's timeouts trip it
+            .ConfigureTelemetry(_loggers)
             .Build();
         return (pipeline, state);
     });
+
+    /// <summary>The shards of the directory's last answer (live ones, draining ones included).</summary>
+    public IEnumerable<string> KnownShards => _shards.Select(s => s.ShardId);
 
     /// <summary>State of each shard's circuit breaker this silo has used.</summary>
     public IReadOnlyDictionary<string, CircuitState> BreakerStates => _breakers.ToDictionary(kv => kv.Key, kv => kv.Value.State.CircuitState);

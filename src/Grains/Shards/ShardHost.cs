@@ -12,7 +12,7 @@ public sealed class ShardHost : IDisposable
     private readonly Dictionary<string, ShardWorker> _workers;
 
     /// <summary>Creates the workers of the local silo.</summary>
-    public ShardHost(ILocalSiloDetails silo, ModelCatalog catalog, IOptions<LoomOptions> options)
+    public ShardHost(ILocalSiloDetails silo, ModelCatalog catalog, IOptions<LoomOptions> options, LoomMetrics metrics)
     {
         LoomOptions o = options.Value;
         if (o.ThreadsPerShard > 0)
@@ -21,7 +21,7 @@ public sealed class ShardHost : IDisposable
         }
         Silo = silo.SiloAddress;
         _workers = Enumerable.Range(0, Math.Max(0, o.Shards))
-            .Select(i => new ShardWorker(ShardKey.For(Silo, i), $"cpu:{i}", catalog, o.MaxBatch, o.ConditioningCacheEntries))
+            .Select(i => new ShardWorker(ShardKey.For(Silo, i), $"cpu:{i}", catalog, o.MaxBatch, o.ConditioningCacheEntries, metrics))
             .ToDictionary(w => w.ShardId, StringComparer.Ordinal);
     }
 
@@ -40,11 +40,44 @@ public sealed class ShardHost : IDisposable
         ? worker
         : throw new ShardUnavailableException($"shard {shardId} does not take work on silo {Silo}.");
 
-    /// <summary>Stops taking new evaluations (drain); queued and running ones still finish.</summary>
-    public void StopAccepting() => Accepting = false;
+    /// <summary>True once the silo drains: the shards are reported as draining, and routers place work elsewhere.</summary>
+    public bool Draining { get; private set; }
 
-    /// <summary>Current load of every local shard.</summary>
-    public ShardInfo[] Infos() => Accepting ? _workers.Values.Select(w => w.Info(Silo.ToParsableString())).ToArray() : [];
+    /// <summary>
+    /// First step of a drain: report the shards as draining (routers prefer other shards from their next look at the
+    /// directory) while still taking what routers send before they look.
+    /// </summary>
+    public void BeginDrain() => Draining = true;
+
+    /// <summary>Stops taking new evaluations (drain); queued and running ones still finish.</summary>
+    public void StopAccepting()
+    {
+        Draining = true;
+        Accepting = false;
+    }
+
+    /// <summary>Evaluations waiting or running on this silo's shards.</summary>
+    public int QueueDepth => _workers.Values.Sum(w => w.QueueDepth);
+
+    /// <summary>Waits until no evaluation waits or runs on this silo's shards; false if <paramref name="cancellationToken"/> came first.</summary>
+    public async Task<bool> WaitIdleAsync(CancellationToken cancellationToken)
+    {
+        while (QueueDepth > 0)
+        {
+            try
+            {
+                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Current load of every local shard, marked draining once the silo drains.</summary>
+    public ShardInfo[] Infos() => _workers.Values.Select(w => w.Info(Silo.ToParsableString()) with { Draining = Draining }).ToArray();
 
     /// <inheritdoc />
     public void Dispose()

@@ -11,6 +11,7 @@ namespace Loom.Grains.Shards;
 /// <param name="Forwards">Forward passes run since start (fewer than requests when batching).</param>
 /// <param name="BusySeconds">Seconds spent in forward passes since start.</param>
 /// <param name="ReportedAt">When the silo reported it.</param>
+/// <param name="Draining">Its silo is draining (shutting down): place work elsewhere unless no other shard is live.</param>
 [GenerateSerializer, Alias("loom.shard-info"), Immutable]
 public sealed record ShardInfo(
     string ShardId,
@@ -22,4 +23,5 @@ public sealed record ShardInfo(
     long Completed,
     long Forwards,
     double BusySeconds,
-    DateTimeOffset ReportedAt);
+    DateTimeOffset ReportedAt,
+    bool Draining = false);

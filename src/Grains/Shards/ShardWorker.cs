@@ -28,13 +28,19 @@ public sealed class ShardWorker : IDisposable
     private long _completed;
     private long _forwards;
     private double _busySeconds;
+    private double _occupiedSeconds;
+    private long _batchStarted;
+    private readonly LoomMetrics _metrics;
+    private readonly Prometheus.Histogram.Child _evalSeconds;
 
     /// <summary>Starts the worker thread for device <paramref name="device"/>.</summary>
-    public ShardWorker(string shardId, string device, ModelCatalog catalog, int maxBatch, int cacheEntries)
+    public ShardWorker(string shardId, string device, ModelCatalog catalog, int maxBatch, int cacheEntries, LoomMetrics metrics)
     {
         ShardId = shardId;
         Device = device;
         _catalog = catalog;
+        _metrics = metrics;
+        _evalSeconds = metrics.WindowEval.WithLabels(shardId);
         _maxBatch = Math.Max(1, maxBatch);
         _cacheEntries = Math.Max(1, cacheEntries);
         _thread = new Thread(Run) { IsBackground = true, Name = $"loom-shard {device}" };
@@ -53,6 +59,30 @@ public sealed class ShardWorker : IDisposable
         lock (_queue)
         {
             return new ShardInfo(ShardId, silo, Device, _models.Keys.ToArray(), _queue.Count + _running, _latency, _completed, _forwards, _busySeconds, DateTimeOffset.UtcNow);
+        }
+    }
+
+    /// <summary>Requests waiting or running now.</summary>
+    public int QueueDepth
+    {
+        get
+        {
+            lock (_queue)
+            {
+                return _queue.Count(p => !p.Completion.Task.IsCompleted) + _running;
+            }
+        }
+    }
+
+    /// <summary>Seconds the device thread has spent on batches since start (loading and forward passes), the one running included.</summary>
+    public double OccupiedSeconds
+    {
+        get
+        {
+            lock (_queue)
+            {
+                return _occupiedSeconds + (_running > 0 ? Stopwatch.GetElapsedTime(_batchStarted).TotalSeconds : 0);
+            }
         }
     }
 
@@ -121,6 +151,7 @@ public sealed class ShardWorker : IDisposable
             {
                 lock (_queue)
                 {
+                    _occupiedSeconds += Stopwatch.GetElapsedTime(_batchStarted).TotalSeconds;
                     _running = 0;
                 }
             }
@@ -154,6 +185,7 @@ public sealed class ShardWorker : IDisposable
                     .OrderBy(p => (-p.Request.Priority, p.Sequence)).Take(_maxBatch).ToList();
             batch.ForEach(p => _queue.Remove(p));
             _running = batch.Count;
+            _batchStarted = Stopwatch.GetTimestamp();
             return batch;
         }
     }
@@ -211,6 +243,8 @@ public sealed class ShardWorker : IDisposable
                 _completed += batch.Count;
                 _busySeconds += seconds;
             }
+            _evalSeconds.Observe(seconds);
+            _metrics.BatchSize.Observe(batch.Count);
             for (int i = 0; i < batch.Count; i++)
             {
                 WindowRequest request = batch[i].Request;

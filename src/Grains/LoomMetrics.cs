@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using Loom.Grains.Jobs;
+using Loom.Grains.Routing;
+using Loom.Grains.Shards;
+using Polly.CircuitBreaker;
+using Prometheus;
+
+namespace Loom.Grains;
+
+/// <summary>
+/// Every <c>loom_*</c> Prometheus metric of a silo (served on <c>/metrics</c>; the Grafana dashboard and the autoscaler
+/// read them by these names). Counters and histograms are updated where the work happens; gauges are sampled from
+/// this silo's jobs, shards and router just before each scrape.
+/// <para>
+/// Declared with prometheus-net rather than System.Diagnostics.Metrics because the names, types and zero-valued series
+/// are a contract: prometheus-net's MeterAdapter would prefix the meter name, export a .NET counter as a gauge, drop a
+/// series that saw no measurement for a while (a counter would restart from 0), and publish a labelled series only
+/// after its first measurement. Orleans' and Polly's own meters are exported through the MeterAdapter as they are.
+/// </para>
+/// One silo per process: a second silo in the same process shares these series.
+/// </summary>
+public sealed class LoomMetrics : IDisposable
+{
+    private static readonly string[] JobStates = ["queued", "running", "completed", "failed", "cancelled"];
+    private static readonly string[] NfeKinds = ["base", "refine", "skipped"];
+    private readonly object _sampling = new();
+    private readonly Dictionary<string, (long At, double Occupied, double Ratio)> _busy = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _shardLabels = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _breakerLabels = new(StringComparer.Ordinal);
+    private (ShardHost Shards, ShardRouter Router, LocalJobs Jobs)? _sources;
+    private volatile bool _disposed;
+
+    /// <summary>Creates the metrics in <paramref name="registry"/> (<see cref="Metrics.DefaultRegistry"/> in a silo).</summary>
+    public LoomMetrics(CollectorRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        IMetricFactory metrics = Metrics.WithCustomRegistry(registry);
+        Jobs = metrics.CreateGauge("loom_jobs",
+            "Jobs this silo knows of, by state: queued and running are job grains active here now; completed, failed and cancelled are jobs that reached that state here since the silo started.",
+            ["state"]);
+        QueueWaiting = metrics.CreateGauge("loom_queue_waiting", "Jobs waiting for admission in the cluster's queue (every silo reports the same queue: read it with max()).");
+        ShardQueueDepth = metrics.CreateGauge("loom_shard_queue_depth", "Window evaluations waiting or running on each shard of this silo.", ["shard"]);
+        ShardBusyRatio = metrics.CreateGauge("loom_shard_busy_ratio", "Share of time each shard of this silo spent evaluating since the previous scrape (0 to 1).", ["shard"]);
+        ShardBreakerOpen = metrics.CreateGauge("loom_shard_breaker_open", "1 where this silo's circuit breaker for a live shard is open (the router skips it), else 0.", ["shard"]);
+        CheckpointAge = metrics.CreateGauge("loom_checkpoint_age_seconds",
+            "Seconds since the oldest job loop running on this silo last checkpointed (or started, if it has not yet); 0 when none runs.");
+        Nfe = metrics.CreateCounter("loom_nfe_total",
+            "Model forward passes of jobs run on this silo: base (the first prediction of each step), refine (refinement iterations), skipped (saved because a window was already certain).",
+            ["kind"]);
+        EvalRetries = metrics.CreateCounter("loom_eval_retries_total", "Window evaluations this silo's router retried on another shard.");
+        QueueWait = metrics.CreateHistogram("loom_queue_wait_seconds", "Seconds from submission to admission, per job admitted on this silo.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.05, 2, 17) });
+        JobDuration = metrics.CreateHistogram("loom_job_duration_seconds", "Seconds from admission to completion, per job completed on this silo.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.5, 2, 16) });
+        StepDuration = metrics.CreateHistogram("loom_step_duration_seconds", "Seconds per outer sampling step of the jobs running on this silo.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.01, 2, 16) });
+        WindowEval = metrics.CreateHistogram("loom_window_eval_seconds", "Seconds per forward pass on each shard of this silo (model loading excluded).",
+            new HistogramConfiguration { LabelNames = ["shard"], Buckets = Histogram.ExponentialBuckets(0.001, 2, 18) });
+        CertainFraction = metrics.CreateHistogram("loom_certain_fraction", "Share of certain latent cells at the end of each refined step.",
+            new HistogramConfiguration { Buckets = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0] });
+        BatchSize = metrics.CreateHistogram("loom_batch_size", "Window requests per forward pass on the shards of this silo.",
+            new HistogramConfiguration { Buckets = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64] });
+
+        foreach (string state in JobStates)
+        {
+            Jobs.WithLabels(state).Set(0);
+        }
+        foreach (string kind in NfeKinds)
+        {
+            Nfe.WithLabels(kind);
+        }
+        registry.AddBeforeCollectCallback(Sample);
+    }
+
+    /// <summary><c>loom_jobs{state}</c>.</summary>
+    public Gauge Jobs { get; }
+
+    /// <summary><c>loom_queue_waiting</c>.</summary>
+    public Gauge QueueWaiting { get; }
+
+    /// <summary><c>loom_shard_queue_depth{shard}</c>.</summary>
+    public Gauge ShardQueueDepth { get; }
+
+    /// <summary><c>loom_shard_busy_ratio{shard}</c>.</summary>
+    public Gauge ShardBusyRatio { get; }
+
+    /// <summary><c>loom_shard_breaker_open{shard}</c>.</summary>
+    public Gauge ShardBreakerOpen { get; }
+
+    /// <summary><c>loom_checkpoint_age_seconds</c>.</summary>
+    public Gauge CheckpointAge { get; }
+
+    /// <summary><c>loom_nfe_total{kind}</c>.</summary>
+    public Counter Nfe { get; }
+
+    /// <summary><c>loom_eval_retries_total</c>.</summary>
+    public Counter EvalRetries { get; }
+
+    /// <summary><c>loom_queue_wait_seconds</c>.</summary>
+    public Histogram QueueWait { get; }
+
+    /// <summary><c>loom_job_duration_seconds</c>.</summary>
+    public Histogram JobDuration { get; }
+
+    /// <summary><c>loom_step_duration_seconds</c>.</summary>
+    public Histogram StepDuration { get; }
+
+    /// <summary><c>loom_window_eval_seconds{shard}</c>.</summary>
+    public Histogram WindowEval { get; }
+
+    /// <summary><c>loom_certain_fraction</c>.</summary>
+    public Histogram CertainFraction { get; }
+
+    /// <summary><c>loom_batch_size</c>.</summary>
+    public Histogram BatchSize { get; }
+
+    /// <summary>Counts the forward passes of one step (or of a whole run that has no steps of its own).</summary>
+    public void CountEvaluations(long baseEvaluations, long refineEvaluations, long skippedEvaluations)
+    {
+        Nfe.WithLabels("base").Inc(Math.Max(0, baseEvaluations));
+        Nfe.WithLabels("refine").Inc(Math.Max(0, refineEvaluations));
+        Nfe.WithLabels("skipped").Inc(Math.Max(0, skippedEvaluations));
+    }
+
+    /// <summary>The silo's parts the gauges are sampled from before each scrape.</summary>
+    public void Track(ShardHost shards, ShardRouter router, LocalJobs jobs) => _sources = (shards, router, jobs);
+
+    private void Sample()
+    {
+        if (_disposed || _sources is not var (shards, router, jobs))
+        {
+            return;
+        }
+        lock (_sampling)
+        {
+            foreach (string state in JobStates)
+            {
+                Jobs.WithLabels(state).Set(jobs.Count(state));
+            }
+            CheckpointAge.Set(jobs.OldestCheckpointAge().TotalSeconds);
+
+            long now = Stopwatch.GetTimestamp();
+            var shardIds = new HashSet<string>(StringComparer.Ordinal);
+            foreach (ShardWorker worker in shards.Workers)
+            {
+                shardIds.Add(worker.ShardId);
+                ShardQueueDepth.WithLabels(worker.ShardId).Set(worker.QueueDepth);
+                ShardBusyRatio.WithLabels(worker.ShardId).Set(BusyRatio(worker.ShardId, worker.OccupiedSeconds, now));
+            }
+            Forget(_shardLabels, shardIds, ShardQueueDepth, ShardBusyRatio);
+
+            // Only shards the directory lists now: a breaker of a shard that left is no longer a series.
+            var breakers = router.BreakerStates;
+            var live = router.KnownShards.ToHashSet(StringComparer.Ordinal);
+            foreach (string shard in live)
+            {
+                bool open = breakers.TryGetValue(shard, out CircuitState state) && state is CircuitState.Open or CircuitState.Isolated;
+                ShardBreakerOpen.WithLabels(shard).Set(open ? 1 : 0);
+            }
+            Forget(_breakerLabels, live, ShardBreakerOpen);
+        }
+    }
+
+    /// <summary>
+    /// Busy share since the previous sample at least a second ago (so that two scrapers close together do not measure
+    /// a few milliseconds), from the device's occupied seconds, which include a pass still running.
+    /// </summary>
+    private double BusyRatio(string shard, double occupied, long now)
+    {
+        if (!_busy.TryGetValue(shard, out var last))
+        {
+            _busy[shard] = (now, occupied, 0);
+            return 0;
+        }
+        double wall = Stopwatch.GetElapsedTime(last.At, now).TotalSeconds;
+        if (wall < 1)
+        {
+            return last.Ratio;
+        }
+        double ratio = Math.Clamp((occupied - last.Occupied) / wall, 0, 1);
+        _busy[shard] = (now, occupied, ratio);
+        return ratio;
+    }
+
+    private static void Forget(HashSet<string> labels, HashSet<string> current, params Gauge[] gauges)
+    {
+        foreach (string gone in labels.Where(l => !current.Contains(l)).ToList())
+        {
+            foreach (Gauge gauge in gauges)
+            {
+                gauge.RemoveLabelled(gone);
+            }
+            labels.Remove(gone);
+        }
+        labels.UnionWith(current);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _disposed = true;
+}

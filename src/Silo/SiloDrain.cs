@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using Loom.Grains.Jobs;
+using Loom.Grains.Shards;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Loom.Silo;
+
+/// <summary>
+/// The graceful drain of a silo told to stop (SIGTERM, or any host shutdown), within <see cref="LoomHostOptions.DrainTimeout"/>.
+/// It runs in <see cref="StoppingAsync"/>, before any hosted service stops, so Orleans, the heartbeat and the gRPC
+/// endpoint still work while it does:
+/// <list type="number">
+/// <item>grpc.health.v1 answers NOT_SERVING; the shards are reported to the directory as draining, so routers on every
+/// silo place new window evaluations on other shards; no job loop starts here any more.</item>
+/// <item>Each job loop running here finishes its current step, checkpoints, stops and deactivates its grain; the job
+/// queue's heartbeat resumes it on another silo from that checkpoint. A loop still running at 80% of the timeout is
+/// cancelled and resumes from its previous checkpoint.</item>
+/// <item>The shards refuse new evaluations (a router that has not looked at the directory since retries elsewhere) and
+/// the ones queued or running finish.</item>
+/// </list>
+/// Then the host stops Orleans, which leaves the cluster.
+/// </summary>
+public sealed partial class SiloDrain(
+    ShardHost shards, LocalJobs jobs, SiloReadiness readiness, IGrainFactory grains, IOptions<LoomHostOptions> options, ILogger<SiloDrain> logger)
+    : IHostedLifecycleService
+{
+    /// <summary>Routers read the directory at most a second old: after this long none places new work here.</summary>
+    private static readonly TimeSpan RouterRefresh = TimeSpan.FromSeconds(2);
+
+    private volatile bool _started;
+
+    /// <inheritdoc />
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        _started = true;
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        if (_started && options.Value.DrainTimeout > TimeSpan.Zero)
+        {
+            await DrainAsync(options.Value.DrainTimeout, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DrainAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        long began = Stopwatch.GetTimestamp();
+        using var whole = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        whole.CancelAfter(timeout);
+        LogDraining(logger, jobs.RunningLoops, shards.QueueDepth, timeout.TotalSeconds);
+
+        readiness.Drain();
+        jobs.BeginDrain();
+        shards.BeginDrain();
+        await ReportAsync(whole.Token).ConfigureAwait(false);
+
+        using (var loops = CancellationTokenSource.CreateLinkedTokenSource(whole.Token))
+        {
+            loops.CancelAfter(timeout * 0.8);
+            if (!await jobs.WaitForLoopsAsync(loops.Token).ConfigureAwait(false))
+            {
+                LogLoopsCut(logger, jobs.RunningLoops);
+                jobs.StopLoops();
+                await jobs.WaitForLoopsAsync(whole.Token).ConfigureAwait(false);
+            }
+        }
+        double loopsDone = Stopwatch.GetElapsedTime(began).TotalSeconds;
+
+        TimeSpan settle = RouterRefresh - Stopwatch.GetElapsedTime(began);
+        if (settle > TimeSpan.Zero)
+        {
+            await Task.Delay(settle, whole.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        }
+        shards.StopAccepting();
+        bool idle = await shards.WaitIdleAsync(whole.Token).ConfigureAwait(false);
+        double total = Stopwatch.GetElapsedTime(began).TotalSeconds;
+        if (idle && jobs.RunningLoops == 0)
+        {
+            LogDrained(logger, loopsDone, total);
+        }
+        else
+        {
+            LogDrainTimedOut(logger, total, jobs.RunningLoops, shards.QueueDepth);
+        }
+    }
+
+    private async Task ReportAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await grains.GetGrain<IShardDirectoryGrain>(0).ReportAsync(shards.Infos()).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The heartbeat reports the draining shards again every beat.
+            LogReportFailed(logger, e.GetType().Name, e.Message);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "draining: {Loops} job loops and {Evaluations} window evaluations here, at most {Seconds} s; health is NOT_SERVING")]
+    private static partial void LogDraining(ILogger logger, int loops, int evaluations, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "drain: {Loops} job loops did not reach a step boundary in time; cancelled, they resume from their last checkpoint")]
+    private static partial void LogLoopsCut(ILogger logger, int loops);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "drained: job loops checkpointed and stopped after {LoopSeconds:F1} s, shards idle after {Seconds:F1} s; leaving the cluster")]
+    private static partial void LogDrained(ILogger logger, double loopSeconds, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "drain timed out after {Seconds:F1} s with {Loops} job loops and {Evaluations} evaluations left; leaving the cluster (they resume or are retried elsewhere)")]
+    private static partial void LogDrainTimedOut(ILogger logger, double seconds, int loops, int evaluations);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "drain: the shard directory was not told ({Error}: {Detail}); the heartbeat tells it")]
+    private static partial void LogReportFailed(ILogger logger, string error, string detail);
+}
