@@ -4,20 +4,21 @@ using System.Text;
 namespace Loom.Cluster.Tests;
 
 /// <summary>
-/// A real <c>loom-silo</c> process of a test cluster, on free ports (silo, gateway and gRPC API). Kill it to simulate a
-/// node dying. Also compiled into tests/EndToEnd.Tests.
+/// A real <c>loom-silo</c> process of a test cluster, on free ports (silo, gateway, gRPC API and metrics). Kill it to
+/// simulate a node dying, or terminate it (SIGTERM) to make it drain. Also compiled into tests/EndToEnd.Tests.
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
-    private SiloProcess(Process process, int siloPort, int gatewayPort, int grpcPort)
+    private SiloProcess(Process process, int siloPort, int gatewayPort, int grpcPort, int metricsPort)
     {
         _process = process;
         SiloPort = siloPort;
         GatewayPort = gatewayPort;
         GrpcPort = grpcPort;
+        MetricsPort = metricsPort;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
@@ -32,6 +33,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
     /// <summary>Port of the gRPC API (loopback, HTTP/2 cleartext).</summary>
     public int GrpcPort { get; }
+
+    /// <summary>Port of <c>/metrics</c> (HTTP/1.1).</summary>
+    public int MetricsPort { get; }
 
     /// <summary>True while the process runs.</summary>
     public bool IsRunning => !_process.HasExited;
@@ -48,11 +52,12 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a silo with <paramref name="settings"/> (configuration keys under <c>Loom:</c>; a <c>GrpcPort</c> there is kept).</summary>
+    /// <summary>Starts a silo with <paramref name="settings"/> (configuration keys under <c>Loom:</c>; a <c>GrpcPort</c> or <c>MetricsPort</c> there is kept).</summary>
     public static SiloProcess Start(IReadOnlyDictionary<string, string> settings, int? siloPort = null, int? gatewayPort = null)
     {
         int silo = siloPort ?? Ports.Free(), gateway = gatewayPort ?? Ports.Free();
         int grpc = settings.TryGetValue("GrpcPort", out string? given) ? int.Parse(given, System.Globalization.CultureInfo.InvariantCulture) : Ports.Free();
+        int metrics = settings.TryGetValue("MetricsPort", out string? metricsGiven) ? int.Parse(metricsGiven, System.Globalization.CultureInfo.InvariantCulture) : Ports.Free();
         string dll = SiloBinary();
         var start = new ProcessStartInfo("dotnet")
         {
@@ -61,13 +66,46 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardError = true,
         };
         start.ArgumentList.Add(dll);
-        IEnumerable<KeyValuePair<string, string>> ports = [new("SiloPort", silo.ToString()), new("GatewayPort", gateway.ToString()), new("GrpcPort", grpc.ToString())];
-        foreach (var (key, value) in settings.Where(s => s.Key != "GrpcPort").Concat(ports))
+        IEnumerable<KeyValuePair<string, string>> ports =
+            [new("SiloPort", silo.ToString()), new("GatewayPort", gateway.ToString()), new("GrpcPort", grpc.ToString()), new("MetricsPort", metrics.ToString())];
+        foreach (var (key, value) in settings.Where(s => s.Key is not ("GrpcPort" or "MetricsPort")).Concat(ports))
         {
             start.ArgumentList.Add($"--Loom:{key}={value}");
         }
         start.Environment["DOTNET_gcServer"] = "0";
-        return new SiloProcess(Process.Start(start)!, silo, gateway, grpc);
+        return new SiloProcess(Process.Start(start)!, silo, gateway, grpc, metrics);
+    }
+
+    /// <summary>
+    /// Sends SIGTERM, as Kubernetes does to a pod it stops, and waits up to <paramref name="timeout"/> for the process to
+    /// exit; returns its exit code and how long it took, or null for the code if it was still running (then it is killed).
+    /// </summary>
+    public async Task<(int? ExitCode, TimeSpan Elapsed)> TerminateAsync(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        if (_process.HasExited)
+        {
+            return (_process.ExitCode, TimeSpan.Zero);
+        }
+        using (Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+            if (kill.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"kill -TERM {_process.Id} exited {kill.ExitCode}");
+            }
+        }
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+            return (_process.ExitCode, clock.Elapsed);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync();
+            return (null, clock.Elapsed);
+        }
     }
 
     /// <summary>Kills the process outright, as a crashed node: no graceful shutdown, no membership goodbye.</summary>

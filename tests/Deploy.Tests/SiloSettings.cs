@@ -9,10 +9,10 @@ namespace Loom.Deploy.Tests;
 internal static partial class SiloSettings
 {
     /// <summary>
-    /// Settings the deployment sets before the silo reads them (issue 7: metrics and graceful drain come after the
-    /// manifests). .NET configuration ignores a key no option has, so each of these does nothing until it lands.
+    /// Settings the deployment may set before the silo reads them (none now: <c>MetricsPort</c> and <c>DrainTimeout</c>
+    /// landed with issue 7). .NET configuration ignores a key no option has, so each of these would do nothing until it lands.
     /// </summary>
-    public static readonly string[] Pending = ["MetricsPort", "DrainTimeout"];
+    public static readonly string[] Pending = [];
 
     public static JsonObject AppSettings { get; } = JsonNode.Parse(
         Repository.Read("src/Silo/appsettings.json"),
