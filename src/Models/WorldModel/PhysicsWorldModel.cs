@@ -10,6 +10,13 @@ namespace Loom.Models.WorldModel;
 /// <c>[B]</c>, and conditioning <c>[B, 4, F, H, W]</c> (clean RGB of the given frames, zero elsewhere, plus a 0/1
 /// "given" plane; all zero = unconditional). Output: the velocity <c>eps - x0</c>, same shape as the video.
 /// Tokens are 8x8 patches of all frames; attention is full over space and time.
+/// <para>
+/// The network predicts the clean video (x-prediction, as in Li and He, "Back to Basics: Let Denoising Generative
+/// Models Denoise", 2025) and the velocity follows from it, <c>v = (z - x0_hat) / s</c>. A token 128 wide cannot carry
+/// the 192 noise values of its 8x8 RGB patch, which velocity (or noise) prediction must output at low noise; the clean
+/// patch (balls over a texture) is low-rank and fits. Two earlier models that predicted velocity, one plain and one
+/// with EDM-style skip preconditioning, both sampled visible noise.
+/// </para>
 /// </summary>
 public sealed class PhysicsWorldModel : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
@@ -57,8 +64,19 @@ public sealed class PhysicsWorldModel : nn.Module<Tensor, Tensor, Tensor, Tensor
     /// <summary>The model's shape.</summary>
     public WorldModelConfig Config => _config;
 
-    /// <inheritdoc />
+    /// <summary>The velocity <c>(z - x0_hat) / s</c> (s floored at 1e-4 so a stray s = 0 cannot divide by zero).</summary>
     public override Tensor forward(Tensor video, Tensor sigma, Tensor conditioning)
+    {
+        using var scope = NewDisposeScope();
+        using Scalar floor = 1e-4f.ToScalar();
+        long b = video.shape[0];
+        Tensor clean = PredictClean(video, sigma, conditioning);
+        Tensor s = sigma.to(ScalarType.Float32).reshape(b, 1, 1, 1, 1).clamp_min(floor);
+        return (HeldScalars.Sub(video, clean) / s).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The network's estimate of the clean video <c>x0_hat</c>, <c>[B, 3, F, H, W]</c>.</summary>
+    public Tensor PredictClean(Tensor video, Tensor sigma, Tensor conditioning)
     {
         using var scope = NewDisposeScope();
         long b = video.shape[0], frames = video.shape[2];
@@ -76,26 +94,25 @@ public sealed class PhysicsWorldModel : nn.Module<Tensor, Tensor, Tensor, Tensor
         }
         Tensor[] m = final_modulation.forward(nn.functional.silu(time)).unsqueeze(1).chunk(2, -1);
         Tensor output = head.forward(TransformerBlock.Modulate(final_norm.forward(tokens), m[0], m[1]));
-        var (skip, scale) = Preconditioning(sigma.to(ScalarType.Float32).reshape(b, 1, 1, 1, 1));
-        return HeldScalars.Add(skip * video, scale * Unpatchify(output, frames)).MoveToOuterDisposeScope();
+        return HeldScalars.Add(Reference(conditioning), Unpatchify(output, frames)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// Skip preconditioning (EDM's c_skip / c_out, for rectified flow): <c>v = c_skip(s) z + c_out(s) F</c>, where
-    /// c_skip is the best per-pixel linear estimate of <c>v = eps - x0</c> from <c>z = (1 - s) x0 + s eps</c> for data of
-    /// standard deviation d, <c>c_skip = (s - (1 - s) d^2) / ((1 - s)^2 d^2 + s^2)</c>, and c_out the standard deviation
-    /// of what remains. Without it a token of width 128 must carry the 192 noise values of its 8x8 RGB patch through to
-    /// the output, which it cannot: a first model trained that way plateaued at loss 0.38 and sampled noise.
+    /// What the network's output is added to: the last given frame, repeated over every frame (zero for an
+    /// unconditional sample). A static background then costs the network nothing; it only has to move the balls,
+    /// where a bare x0 output had to rebuild the texture through each 128-wide token (24 dB background PSNR after
+    /// 300 training steps).
     /// </summary>
-    private (Tensor Skip, Tensor Scale) Preconditioning(Tensor s)
+    private static Tensor Reference(Tensor conditioning)
     {
-        using Scalar d2 = (_config.DataStd * _config.DataStd).ToScalar(), one = 1.0f.ToScalar(), onePlusD2 = (1 + _config.DataStd * _config.DataStd).ToScalar();
-        Tensor keep = s.neg().add_(one);                                   // 1 - s
-        Tensor variance = HeldScalars.Add(keep.square().mul(d2), s.square()); // Var z
-        Tensor covariance = HeldScalars.Sub(s, keep.mul(d2));              // Cov(v, z)
-        Tensor skip = covariance / variance;
-        Tensor scale = (covariance.square() / variance).neg().add_(onePlusD2).sqrt();
-        return (skip, scale);
+        long frames = conditioning.shape[2];
+        Tensor flag = conditioning.narrow(1, WorldModelConfig.Channels, 1).amax([1, 3, 4]);                      // [B, F] 0/1
+        Tensor index = (flag * arange(1, frames + 1, dtype: ScalarType.Float32, device: flag.device)).argmax(1); // last given frame
+        Tensor any = flag.amax(1).reshape(-1, 1, 1, 1, 1);
+        Tensor rgb = conditioning.narrow(1, 0, WorldModelConfig.Channels);
+        long[] gatherShape = [rgb.shape[0], rgb.shape[1], 1, rgb.shape[3], rgb.shape[4]];
+        Tensor last = rgb.gather(2, index.reshape(-1, 1, 1, 1, 1).expand(gatherShape));                         // [B, 3, 1, H, W]
+        return (last * any).expand(rgb.shape);
     }
 
     /// <summary><c>[B, C, F, H, W]</c> to <c>[B, F * S, C * P * P]</c>.</summary>

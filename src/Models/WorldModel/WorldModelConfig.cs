@@ -8,9 +8,12 @@ namespace Loom.Models.WorldModel;
 /// <param name="Dim">Token width.</param>
 /// <param name="Depth">Transformer blocks.</param>
 /// <param name="Heads">Attention heads.</param>
-/// <param name="DataStd">Pixel standard deviation assumed by the skip preconditioning (see <see cref="PhysicsWorldModel"/>).</param>
-public sealed record WorldModelConfig(int MaxFrames = 16, int Height = 32, int Width = 32, int Patch = 8, int Dim = 128, int Depth = 6, int Heads = 4, double DataStd = 0.5)
+/// <param name="Prediction">What the network outputs; only <c>x0</c> (the clean video) is built. Files without it predate this and are refused.</param>
+public sealed record WorldModelConfig(int MaxFrames = 16, int Height = 32, int Width = 32, int Patch = 8, int Dim = 128, int Depth = 6, int Heads = 4, string? Prediction = WorldModelConfig.CleanPrediction)
 {
+    /// <summary>The network predicts the clean video and derives the velocity from it.</summary>
+    public const string CleanPrediction = "x0";
+
     /// <summary>Image channels (RGB).</summary>
     public const int Channels = 3;
 

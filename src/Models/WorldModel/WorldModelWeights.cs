@@ -46,6 +46,10 @@ public static class WorldModelWeights
             }
             WorldModelConfig config = JsonSerializer.Deserialize<WorldModelConfig>(configJson)
                 ?? throw new InvalidDataException($"{path}: '{ConfigKey}' metadata is empty.");
+            if (!configJson.Contains("\"Prediction\"", StringComparison.Ordinal) || config.Prediction != WorldModelConfig.CleanPrediction)
+            {
+                throw new InvalidDataException($"{path}: the model predicts '{config.Prediction ?? "velocity (an older file)"}', this build needs '{WorldModelConfig.CleanPrediction}'; retrain with tools/Loom.Train.");
+            }
             var model = new PhysicsWorldModel(config);
             var problems = new List<string>();
             var expected = model.named_parameters().ToDictionary(p => Prefix + p.name, p => p.parameter);
