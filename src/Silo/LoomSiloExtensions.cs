@@ -69,6 +69,7 @@ public static class LoomSiloExtensions
                 silo.Services.AddSingleton<IResultStore>(sp => new RedisResultStore(sp.GetRequiredService<IConnectionMultiplexer>(), $"loom:{host.ServiceId}:"));
             }
             silo.Services.AddPlacementDirector<ShardPlacement, ShardPlacementDirector>();
+            silo.Services.AddPlacementDirector<JobPlacement, JobPlacementDirector>();
         });
 
         // The drain runs while the host stops: give it its whole timeout, plus time to leave the cluster afterwards.

@@ -17,6 +17,7 @@ namespace Loom.Grains.Jobs;
 /// to shards and checkpointing the latent. If its silo dies, the queue's heartbeat re-activates it elsewhere and the
 /// loop resumes from the last checkpoint; noise depends only on (seed, step, iteration), so the bits do not change.
 /// </summary>
+[JobPlacement]
 public sealed partial class RenderJobGrain(
     [PersistentState("job", "jobs")] IPersistentState<RenderJobState> state,
     ShardRouter router,
@@ -152,6 +153,11 @@ public sealed partial class RenderJobGrain(
         }
         if (state.State.Phase == JobPhase.Running && _loop is null)
         {
+            if (jobs.Draining)
+            {
+                DeactivateOnIdle(); // this silo is leaving: the next heartbeat places the job on another
+                return;
+            }
             state.State.Resumes++;
             LogResuming(logger, JobId, state.State.StepsDone, silo.SiloAddress.ToString());
             StartLoop();
