@@ -40,6 +40,9 @@ public static class LoomMetricsExtensions
         if (port > 0)
         {
             app.MapMetrics().RequireHost($"*:{port}");
+            // prometheus-net starts its MeterAdapter at the registry's first collection: collect once now, so that
+            // Orleans' and Polly's measurements count from the start, not from the first scrape.
+            Metrics.DefaultRegistry.CollectAndExportAsTextAsync(Stream.Null).GetAwaiter().GetResult();
         }
         return app;
     }

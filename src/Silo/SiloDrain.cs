@@ -4,6 +4,7 @@ using Loom.Grains.Shards;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
 
 namespace Loom.Silo;
 
@@ -23,7 +24,8 @@ namespace Loom.Silo;
 /// Then the host stops Orleans, which leaves the cluster.
 /// </summary>
 public sealed partial class SiloDrain(
-    ShardHost shards, LocalJobs jobs, SiloReadiness readiness, IGrainFactory grains, IOptions<LoomHostOptions> options, ILogger<SiloDrain> logger)
+    ShardHost shards, LocalJobs jobs, SiloReadiness readiness, IGrainFactory grains, IClusterMembershipService membership, ILocalSiloDetails local,
+    IOptions<LoomHostOptions> options, ILogger<SiloDrain> logger)
     : IHostedLifecycleService
 {
     /// <summary>Routers read the directory at most a second old: after this long none places new work here.</summary>
@@ -71,8 +73,10 @@ public sealed partial class SiloDrain(
         }
         double loopsDone = Stopwatch.GetElapsedTime(began).TotalSeconds;
 
+        // Only other silos' routers can still be placing work here; a lone silo (embedded mode) need not wait for them.
+        bool others = membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && !m.SiloAddress.Equals(local.SiloAddress));
         TimeSpan settle = RouterRefresh - Stopwatch.GetElapsedTime(began);
-        if (settle > TimeSpan.Zero)
+        if (others && settle > TimeSpan.Zero)
         {
             await Task.Delay(settle, whole.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         }
