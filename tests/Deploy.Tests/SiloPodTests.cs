@@ -37,6 +37,10 @@ public sealed class SiloPodTests
             Assert.True(grpc is not null, $"{probe} must be a native grpc probe (grpc.health.v1)");
             Assert.Equal(declared, (long)grpc["port"]!);
         }
+        // Readiness is the default health service (NOT_SERVING while draining); liveness must not be, or a drain
+        // longer than failureThreshold x periodSeconds gets the pod restarted mid-drain.
+        Assert.Null(_container["readinessProbe"]!["grpc"]!["service"]);
+        Assert.Equal("liveness", (string?)_container["livenessProbe"]!["grpc"]!["service"]);
         Assert.Equal(declared.ToString(CultureInfo.InvariantCulture), _k8s.Env(_container, "LOOM__GRPCPORT"));
         Assert.Equal(SiloSettings.GrpcPort, declared);
     }

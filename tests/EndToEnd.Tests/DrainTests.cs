@@ -21,12 +21,17 @@ public sealed class DrainTests
 
             Task<(int? ExitCode, TimeSpan Elapsed)> exit = first.Silo.TerminateAsync(TimeSpan.FromSeconds(45));
             bool notServing = false;
+            HealthCheckResponse.Types.ServingStatus? liveness = null;
             while (!exit.IsCompleted && !notServing)
             {
                 try
                 {
                     HealthCheckResponse health = await first.Health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
                     notServing = health.Status == HealthCheckResponse.Types.ServingStatus.NotServing;
+                    if (notServing)
+                    {
+                        liveness = (await first.Health.CheckAsync(new HealthCheckRequest { Service = "liveness" }, deadline: DateTime.UtcNow.AddSeconds(2))).Status;
+                    }
                 }
                 catch (RpcException)
                 {
@@ -36,6 +41,7 @@ public sealed class DrainTests
             }
             var (exitCode, elapsed) = await exit;
             Assert.True(notServing, $"health never said NOT_SERVING during the drain. Log:\n{first.Log}");
+            Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, liveness); // Kubernetes' liveness probe must not restart a draining pod
             Assert.True(exitCode == 0, $"exit {exitCode?.ToString() ?? "none (still running)"} after {elapsed.TotalSeconds:F1} s. Log:\n{first.Log}");
             Match stopped = Regex.Match(first.Log, $@"job {submitted.JobId} stopped after step (\d+) with a checkpoint");
             Assert.True(stopped.Success, $"the job loop did not stop at a step boundary. Log:\n{first.Log}");

@@ -5,12 +5,16 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Loom.Silo.Api;
 
 /// <summary>The public gRPC API's wiring: Kestrel (HTTP/2 cleartext), loom.v1 services, API keys, health and reflection.</summary>
 public static class LoomApiExtensions
 {
+    /// <summary>The grpc.health.v1 service name of the liveness check (the default service "" is readiness).</summary>
+    public const string LivenessService = "liveness";
+
     /// <summary>
     /// Listens on <c>Loom:GrpcPort</c> (all interfaces when <c>Loom:ApiKeys</c> lists keys, loopback only when it lists
     /// none) and takes messages large enough that an oversized conditioning payload (up to twice
@@ -41,7 +45,16 @@ public static class LoomApiExtensions
             o.Interceptors.Add<ApiKeyInterceptor>();
             o.Interceptors.Add<ApiErrorInterceptor>();
         });
-        builder.Services.AddGrpcHealthChecks().AddCheck<SiloReadiness>("silo");
+        // Two grpc.health.v1 services: "" is readiness (NOT_SERVING while joining, draining or cut off from the
+        // cluster), "liveness" only says the process answers, so a long drain or a Redis outage never gets the pod
+        // restarted by its liveness probe.
+        builder.Services.AddGrpcHealthChecks(o =>
+            {
+                o.Services.Map("", r => r.Tags.Contains("ready"));
+                o.Services.Map(LivenessService, r => r.Tags.Contains("live"));
+            })
+            .AddCheck<SiloReadiness>("silo", tags: ["ready"])
+            .AddCheck("process", () => HealthCheckResult.Healthy(), tags: ["live"]);
         builder.Services.AddGrpcReflection();
         builder.Services.AddSingleton<JobSubmission>();
         return builder;
