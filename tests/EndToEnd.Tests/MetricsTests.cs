@@ -23,7 +23,14 @@ public sealed partial class MetricsTests(SiloFixture silo)
         Job submitted = await silo.Jobs.SubmitJobAsync(new SubmitJobRequest { Spec = Requests.Small(seed: 71) }, SiloFixture.Deadline());
         Job done = (await Requests.WatchAllAsync(silo.Jobs, submitted.JobId))[^1].Job;
         Assert.Equal(JobState.Completed, done.State);
+        // The watch can see Completed a moment before the job's loop records its duration (the grain answers status
+        // calls while the loop awaits its final save): metrics are eventually consistent, so wait a little for it.
         Scrape after = await ScrapeAsync();
+        for (int i = 0; i < 50 && after.Delta(before, "loom_job_duration_seconds_count") < 1; i++)
+        {
+            await Task.Delay(100);
+            after = await ScrapeAsync();
+        }
 
         // Exactly these names and types: no unit or _total suffix added, no meter prefix.
         Assert.All(Gauges, m => Assert.Equal("gauge", after.Type(m)));
