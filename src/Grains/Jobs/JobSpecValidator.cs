@@ -39,7 +39,7 @@ public static class JobSpecValidator
         }
         catch (RefinementPlanException e)
         {
-            throw new InvalidJobSpecException("plan", e.Message);
+            throw new InvalidJobSpecException("plan", e.Detail);
         }
         Check(Enumerable.Range(0, spec.Steps).All(i => plan.ExtraAt(i) <= limits.MaxIterationsPerStep), "plan", $"at most {limits.MaxIterationsPerStep} refinement iterations per step.");
         Check(!double.IsNaN(spec.Tau) && spec.Tau >= 0, "tau", $"must be >= 0; got {spec.Tau}.");

@@ -7,5 +7,9 @@ public sealed class RefinementPlanException : ArgumentException
     public RefinementPlanException(string message)
         : base("plan: " + message, "plan")
     {
+        Detail = message;
     }
+
+    /// <summary>What is wrong, without the field name (callers that name the field themselves use this).</summary>
+    public string Detail { get; }
 }
