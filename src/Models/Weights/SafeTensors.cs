@@ -64,53 +64,17 @@ public static class SafeTensors
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(string path)
     {
         byte[] data = File.ReadAllBytes(path);
-        if (data.Length < 8)
-        {
-            throw new InvalidDataException($"{path}: too short to be a safetensors file.");
-        }
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(data);
-        if (headerLength > (ulong)(data.Length - 8))
-        {
-            throw new InvalidDataException($"{path}: header length {headerLength} runs past the end of the file.");
-        }
-        JsonObject header = JsonNode.Parse(data.AsSpan(8, (int)headerLength))?.AsObject()
-            ?? throw new InvalidDataException($"{path}: the header is not a JSON object.");
-        int start = 8 + (int)headerLength;
+        SafeTensorsHeader header = SafeTensorsHeader.Parse(data, path);
         var tensors = new Dictionary<string, Tensor>();
-        var metadata = new Dictionary<string, string>();
-        foreach (var (name, node) in header)
+        foreach (var (name, (dtypeName, shape, begin, end)) in header.Tensors)
         {
-            if (name == "__metadata__")
-            {
-                foreach (var (key, value) in node!.AsObject())
-                {
-                    metadata[key] = value!.GetValue<string>();
-                }
-                continue;
-            }
-            string dtypeName = node!["dtype"]!.GetValue<string>();
             ScalarType dtype = Names.FirstOrDefault(kv => kv.Value == dtypeName).Value is null
                 ? throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype {dtypeName}.")
                 : Names.First(kv => kv.Value == dtypeName).Key;
-            long[] shape = node["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-            long from = node["data_offsets"]![0]!.GetValue<long>(), to = node["data_offsets"]![1]!.GetValue<long>();
-            long expected = shape.Aggregate(1L, (a, b) => a * b) * ElementSize(dtype);
-            if (to - from != expected || start + to > data.Length)
-            {
-                throw new InvalidDataException($"{path}: tensor '{name}' claims {to - from} bytes at {from}, expected {expected} within the file.");
-            }
             Tensor tensor = empty(shape, dtype);
-            data.AsSpan(start + (int)from, (int)expected).CopyTo(tensor.bytes);
+            data.AsSpan((int)(header.DataStart + begin), (int)(end - begin)).CopyTo(tensor.bytes);
             tensors[name] = tensor;
         }
-        return (tensors, metadata);
+        return (tensors, new Dictionary<string, string>(header.Metadata));
     }
-
-    private static int ElementSize(ScalarType dtype) => dtype switch
-    {
-        ScalarType.Float64 or ScalarType.Int64 => 8,
-        ScalarType.Float32 or ScalarType.Int32 => 4,
-        ScalarType.Byte => 1,
-        _ => 2,
-    };
 }
