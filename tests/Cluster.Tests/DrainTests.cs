@@ -19,7 +19,8 @@ public sealed class DrainTests(ITestOutputHelper output)
     {
         await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(
             silos: 3, settings: new Dictionary<string, string> { ["DrainTimeout"] = DrainTimeout.ToString() });
-        JobSpec spec = Specs.SixWindows(41, steps: 20) with { Plan = "1-8:1" };
+        // Long enough (80 rounds of 6 windows) that two drains of ~2.5 s each fit inside it on a fast machine too.
+        JobSpec spec = Specs.SixWindows(41, steps: 60) with { Plan = "1-20:1" };
         await cluster.SubmitAsync("drain", spec);
         JobStatus running = await cluster.WaitAsync("drain", s => s.StepsDone >= 2);
         Assert.False(running.IsFinal, "the job must still be running when its host is told to stop");
