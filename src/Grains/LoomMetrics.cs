@@ -48,6 +48,8 @@ public sealed class LoomMetrics : IDisposable
             "Model forward passes of jobs run on this silo: base (the first prediction of each step), refine (refinement iterations), skipped (saved because a window was already certain).",
             ["kind"]);
         EvalRetries = metrics.CreateCounter("loom_eval_retries_total", "Window evaluations this silo's router retried on another shard.");
+        WireBytes = metrics.CreateCounter("loom_wire_bytes_total",
+            "Payload bytes of window evaluations this silo's jobs sent to shards (latents, conditioning) and received (velocities).", ["direction"]);
         QueueWait = metrics.CreateHistogram("loom_queue_wait_seconds", "Seconds from submission to admission, per job admitted on this silo.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.05, 2, 17) });
         JobDuration = metrics.CreateHistogram("loom_job_duration_seconds", "Seconds from admission to completion, per job completed on this silo.",
@@ -95,6 +97,9 @@ public sealed class LoomMetrics : IDisposable
 
     /// <summary><c>loom_eval_retries_total</c>.</summary>
     public Counter EvalRetries { get; }
+
+    /// <summary><c>loom_wire_bytes_total{direction="sent|received"}</c>.</summary>
+    public Counter WireBytes { get; }
 
     /// <summary><c>loom_queue_wait_seconds</c>.</summary>
     public Histogram QueueWait { get; }

@@ -14,6 +14,12 @@ public sealed class LoomOptions
     /// <summary>CPU shards on a silo without GPUs (one per GPU otherwise).</summary>
     public int Shards { get; set; } = 2;
 
+    /// <summary>
+    /// Load every model of the catalog on every shard at start, so the first jobs spread over the pool at once instead
+    /// of queueing on the few shards that have a model loaded (placement weighs a load against a queue).
+    /// </summary>
+    public bool PreloadModels { get; set; }
+
     /// <summary>Most requests one forward pass takes (non-exact jobs only).</summary>
     public int MaxBatch { get; set; } = 8;
 

@@ -1,4 +1,5 @@
 using Loom.Grains.Jobs;
+using Loom.Grains.Routing;
 using Loom.Grains.Shards;
 using Loom.Models.WorldModel;
 using Microsoft.Extensions.DependencyInjection;
@@ -87,6 +88,7 @@ public sealed class LoomTestCluster : IAsyncDisposable
             ["ModelDirectory"] = Models,
             ["OutputDirectory"] = Output,
             ["Shards"] = ShardsPerSilo.ToString(),
+            ["PreloadModels"] = "true", // placement by queue alone: a tiny model's load cost outweighs a short queue
             ["FastFailureDetection"] = "true",
             ["ThreadsPerShard"] = "1",
         };
@@ -179,7 +181,7 @@ public sealed class LoomTestCluster : IAsyncDisposable
     public async Task<string> ReferenceHashAsync(JobSpec spec)
     {
         using PhysicsWorldModel model = TestModel.Load(Models);
-        using var latent = await JobSampling.RunAsync(spec, (w, c) => new WorldModelField(model, c, spec.Guidance));
+        using var latent = await JobSampling.RunAsync(spec, (w, c) => new WireRoundedField(new WorldModelField(model, c, spec.Guidance), spec.Wire));
         return JobSampling.Hash(latent);
     }
 

@@ -16,7 +16,7 @@ internal static partial class Manifest
     public static readonly IReadOnlyList<string> Fields =
     [
         "id", "model", "frames", "steps", "shift", "guidance", "plan", "tau", "window_length", "window_overlap", "join", "blend",
-        "seed", "priority", "exact", "checkpoint_every", "prompt", "scene", "given",
+        "seed", "priority", "exact", "wire", "checkpoint_every", "prompt", "scene", "given",
     ];
 
     /// <summary>Reads the manifest at <paramref name="path"/>; <c>given</c> paths are resolved against its folder.</summary>
@@ -95,6 +95,7 @@ internal static partial class Manifest
                     "seed" => v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long seed) ? Set(() => spec.Seed = seed) : $"expected an integer, got {v.GetRawText()}.",
                     "priority" => Int(v, n => spec.Priority = n),
                     "exact" => v.ValueKind is JsonValueKind.True or JsonValueKind.False ? Set(() => spec.Exact = v.GetBoolean()) : $"expected true or false, got {v.GetRawText()}.",
+                    "wire" => String(v, s => SpecNames.Wires.TryGetValue(s, out WirePrecision w) ? Set(() => spec.Wire = w) : $"unknown wire precision '{s}'; one of {string.Join(", ", SpecNames.Wires.Keys)}."),
                     "checkpoint_every" => Int(v, n => spec.CheckpointEvery = n),
                     "prompt" => String(v, s => Set(() => spec.Prompt = s)),
                     "scene" => Int(v, n => scene = n),

@@ -37,6 +37,8 @@ internal sealed class JobOptions
 
     public Option<bool> Exact { get; } = new("--exact") { Description = "Never batch with other jobs' windows, so the output is bit-reproducible; on by default (--exact false allows batching).", DefaultValueFactory = _ => true };
 
+    public Option<string> Wire { get; } = new("--wire") { Description = "Precision of latents between the job and its shards: fp16 (half the bytes, the same bits wherever windows run) or fp32 (shards see the exact latent).", DefaultValueFactory = _ => "fp16" };
+
     public Option<int> CheckpointEvery { get; } = new("--checkpoint-every") { Description = "Steps between latent checkpoints.", DefaultValueFactory = _ => 1 };
 
     public Option<string> Prompt { get; } = new("--prompt") { Description = "Text prompt (text-conditioned models only)." };
@@ -45,9 +47,10 @@ internal sealed class JobOptions
     {
         Join.AcceptOnlyFromAmong([.. SpecNames.Joins.Keys]);
         Blend.AcceptOnlyFromAmong([.. SpecNames.Blends.Keys]);
+        Wire.AcceptOnlyFromAmong([.. SpecNames.Wires.Keys]);
     }
 
-    public IEnumerable<Option> All => [Model, Frames, Steps, Shift, Guidance, Plan, Tau, WindowLength, WindowOverlap, Join, Blend, Seed, Priority, Exact, CheckpointEvery, Prompt];
+    public IEnumerable<Option> All => [Model, Frames, Steps, Shift, Guidance, Plan, Tau, WindowLength, WindowOverlap, Join, Blend, Seed, Priority, Exact, Wire, CheckpointEvery, Prompt];
 
     /// <summary>A spec with exactly the options given on the command line set.</summary>
     public JobSpec SpecFrom(ParseResult parse)
@@ -67,6 +70,7 @@ internal sealed class JobOptions
         if (Given(parse, Seed)) { spec.Seed = parse.GetValue(Seed); }
         if (Given(parse, Priority)) { spec.Priority = parse.GetValue(Priority); }
         if (Given(parse, Exact)) { spec.Exact = parse.GetValue(Exact); }
+        if (Given(parse, Wire)) { spec.Wire = SpecNames.Wires[parse.GetValue(Wire)!]; }
         if (Given(parse, CheckpointEvery)) { spec.CheckpointEvery = parse.GetValue(CheckpointEvery); }
         if (Given(parse, Prompt)) { spec.Prompt = parse.GetValue(Prompt)!; }
         return spec;

@@ -24,6 +24,14 @@ internal static class SpecNames
         ["pyramid"] = WindowBlend.Pyramid,
     };
 
+    public static readonly IReadOnlyDictionary<string, WirePrecision> Wires = new Dictionary<string, WirePrecision>
+    {
+        ["fp16"] = WirePrecision.Fp16,
+        ["fp32"] = WirePrecision.Fp32,
+    };
+
+    public static string Name(WirePrecision wire) => Wires.FirstOrDefault(kv => kv.Value == wire).Key ?? wire.ToString();
+
     public static string Name(WindowJoin join) => Joins.FirstOrDefault(kv => kv.Value == join).Key ?? join.ToString();
 
     public static string Name(WindowBlend blend) => Blends.FirstOrDefault(kv => kv.Value == blend).Key ?? blend.ToString();
@@ -52,6 +60,7 @@ internal static class SpecNames
         if (spec.HasPriority) { json["priority"] = spec.Priority; }
         if (spec.HasCheckpointEvery) { json["checkpoint_every"] = spec.CheckpointEvery; }
         if (spec.HasExact) { json["exact"] = spec.Exact; }
+        if (spec.HasWire) { json["wire"] = Name(spec.Wire); }
         if (spec.HasPrompt) { json["prompt"] = spec.Prompt; }
         if (spec.HasOutput) { json["output"] = spec.Output; }
         if (spec.Conditioning is { Count: > 0 } given)

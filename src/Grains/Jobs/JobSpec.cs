@@ -1,3 +1,4 @@
+using Loom.Grains.Shards;
 using Loom.Sampling.Windows;
 
 namespace Loom.Grains.Jobs;
@@ -26,6 +27,10 @@ namespace Loom.Grains.Jobs;
 /// <param name="Blend">Fusion weights across window overlaps.</param>
 /// <param name="Exact">True: never batched with other jobs' windows, so the output is bit-reproducible.</param>
 /// <param name="Prompt">Text prompt (text-conditioned models only; empty for the physics model).</param>
+/// <param name="Wire">
+/// Precision of latents and velocities between the job and its shards: half by default (half the bytes, still the same
+/// bits wherever the windows run); <see cref="WirePrecision.Float32"/> when the shards must see the job's exact latent.
+/// </param>
 [GenerateSerializer, Alias("loom.job-spec")]
 public sealed record JobSpec(
     string Model = "physics",
@@ -47,7 +52,8 @@ public sealed record JobSpec(
     int CheckpointEvery = 1,
     WindowBlend Blend = WindowBlend.Linear,
     bool Exact = true,
-    string Prompt = "")
+    string Prompt = "",
+    WirePrecision Wire = WirePrecision.Float16)
 {
     /// <summary>True when <paramref name="other"/> asks for the same job (conditioning compared by content, not by reference).</summary>
     public bool SameAs(JobSpec other)

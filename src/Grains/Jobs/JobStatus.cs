@@ -24,6 +24,9 @@ namespace Loom.Grains.Jobs;
 /// <param name="IdempotencyKey">The key it was submitted under, if any.</param>
 /// <param name="ModelSha256">SHA-256 of the model file it was accepted for.</param>
 /// <param name="ResultBytes">Size of the result file (0 until completed).</param>
+/// <param name="Messages">Window evaluation calls made to shards, retries included (counted at each step's end).</param>
+/// <param name="BytesSent">Payload bytes sent to shards: latents, and conditioning where a shard lacked it.</param>
+/// <param name="BytesReceived">Payload bytes received from shards: velocities.</param>
 [GenerateSerializer, Alias("loom.job-status")]
 public sealed record JobStatus(
     string JobId,
@@ -48,7 +51,10 @@ public sealed record JobStatus(
     IReadOnlyList<WindowProgress>? Windows = null,
     string? IdempotencyKey = null,
     string? ModelSha256 = null,
-    long ResultBytes = 0)
+    long ResultBytes = 0,
+    long Messages = 0,
+    long BytesSent = 0,
+    long BytesReceived = 0)
 {
     /// <summary>True for Completed, Failed and Cancelled.</summary>
     public bool IsFinal => Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;

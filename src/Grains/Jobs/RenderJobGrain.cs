@@ -332,6 +332,10 @@ public sealed partial class RenderJobGrain(
     private void Fold(JobCounters counters)
     {
         state.State.Retries = Math.Max(state.State.Retries, counters.Retries);
+        var (messages, sent, received) = counters.TakeTraffic();
+        state.State.WireMessages += messages;
+        state.State.WireBytesSent += sent;
+        state.State.WireBytesReceived += received;
         foreach (string shard in counters.Shards.Keys.Where(s => !state.State.Shards.Contains(s)))
         {
             state.State.Shards.Add(shard);
@@ -419,7 +423,7 @@ public sealed partial class RenderJobGrain(
             s.CertainFractions.ToArray(), s.Error, s.OutputPath, s.LatentSha256, s.Resumes, s.Retries, s.Shards.ToArray(),
             s.SubmittedAt, s.StartedAt, s.FinishedAt, s.AdmissionOrder, silo.SiloAddress.ToParsableString(),
             _counters is { } live && s.Phase == JobPhase.Running ? WindowTally.Live(s.Windows, live.PendingWindows) : s.Windows.ToArray(),
-            s.IdempotencyKey, s.ModelSha256, s.ResultBytes);
+            s.IdempotencyKey, s.ModelSha256, s.ResultBytes, s.WireMessages, s.WireBytesSent, s.WireBytesReceived);
     }
 
     private static bool IsFinal(JobPhase phase) => phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;

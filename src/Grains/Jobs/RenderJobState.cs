@@ -66,4 +66,13 @@ public sealed class RenderJobState
 
     /// <summary>Size of the result file in bytes (0 until completed).</summary>
     [Id(20)] public long ResultBytes { get; set; }
+
+    /// <summary>Evaluation calls made to shards, retries included.</summary>
+    [Id(21)] public long WireMessages { get; set; }
+
+    /// <summary>Payload bytes sent to shards (latents, conditioning).</summary>
+    [Id(22)] public long WireBytesSent { get; set; }
+
+    /// <summary>Payload bytes received from shards (velocities).</summary>
+    [Id(23)] public long WireBytesReceived { get; set; }
 }

@@ -6,6 +6,9 @@ namespace Loom.Grains.Routing;
 public sealed class JobCounters
 {
     private int _retries;
+    private long _messages;
+    private long _bytesSent;
+    private long _bytesReceived;
 
     /// <summary>Shards that evaluated at least one window.</summary>
     public ConcurrentDictionary<string, int> Shards { get; } = new(StringComparer.Ordinal);
@@ -18,6 +21,21 @@ public sealed class JobCounters
 
     /// <summary>Counts one retry.</summary>
     public void Retried() => Interlocked.Increment(ref _retries);
+
+    /// <summary>
+    /// Takes and resets the traffic since the last call: evaluation calls made to shards (each a request and its answer,
+    /// retries included), payload bytes sent (latents, and conditioning where a shard lacked it) and received (velocities).
+    /// </summary>
+    public (long Messages, long BytesSent, long BytesReceived) TakeTraffic()
+        => (Interlocked.Exchange(ref _messages, 0), Interlocked.Exchange(ref _bytesSent, 0), Interlocked.Exchange(ref _bytesReceived, 0));
+
+    /// <summary>Counts one evaluation call that sent <paramref name="sent"/> and received <paramref name="received"/> payload bytes.</summary>
+    public void Called(long sent, long received)
+    {
+        Interlocked.Increment(ref _messages);
+        Interlocked.Add(ref _bytesSent, sent);
+        Interlocked.Add(ref _bytesReceived, received);
+    }
 
     /// <summary>Counts one prediction of window <paramref name="index"/> that cost <paramref name="evaluations"/> forward passes.</summary>
     public void Evaluated(int index, int evaluations)

@@ -25,10 +25,12 @@ public sealed partial class ShardRouter
     private readonly ILogger<ShardRouter> _logger;
     private readonly ILoggerFactory _loggers;
     private readonly ResiliencePipeline _attempts;
+    private readonly LoomMetrics _metrics;
     private readonly ConcurrentDictionary<string, (ResiliencePipeline Pipeline, CircuitBreakerStateProvider State)> _breakers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _inflight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Shard, string Key), bool> _conditioningSent = new();
     private readonly SemaphoreSlim _refresh = new(1, 1);
+    private readonly Lock _pickGate = new();
     private ShardInfo[] _shards = [];
     private DateTimeOffset _shardsAt = DateTimeOffset.MinValue;
 
@@ -40,6 +42,7 @@ public sealed partial class ShardRouter
         _options = options.Value;
         _loggers = loggers;
         _logger = loggers.CreateLogger<ShardRouter>();
+        _metrics = metrics;
         _attempts = new ResiliencePipelineBuilder { Name = "loom-evaluation" }
             .AddRetry(new RetryStrategyOptions
             {
@@ -52,9 +55,9 @@ public sealed partial class ShardRouter
                 OnRetry = args =>
                 {
                     metrics.EvalRetries.Inc();
-                    if (args.Context.Properties.TryGetValue(RetryCounter, out Action<string>? count))
+                    if (args.Context.Properties.TryGetValue(CountersKey, out JobCounters? counters))
                     {
-                        count(args.Outcome.Exception?.GetType().Name ?? "unknown");
+                        counters.Retried();
                     }
                     return ValueTask.CompletedTask;
                 },
@@ -63,27 +66,27 @@ public sealed partial class ShardRouter
             .Build();
     }
 
-    private static readonly ResiliencePropertyKey<Action<string>> RetryCounter = new("loom.retry-counter");
+    private static readonly ResiliencePropertyKey<JobCounters> CountersKey = new("loom.job-counters");
 
-    /// <summary>Evaluates <paramref name="request"/> somewhere; <paramref name="onRetry"/> hears of each retry.</summary>
+    /// <summary>Evaluates <paramref name="request"/> somewhere, counting retries and traffic in <paramref name="counters"/>.</summary>
     /// <param name="request">The request, without conditioning bytes.</param>
     /// <param name="conditioning">The window's given frames (sent to a shard only when it lacks them), or null.</param>
-    /// <param name="onRetry">Called with the failure's type name before each retry.</param>
+    /// <param name="counters">The job's counters, or null.</param>
     /// <param name="cancellationToken">Cancels the evaluation, also on the shard.</param>
-    public async Task<WindowResult> EvaluateAsync(WindowRequest request, WindowConditioning? conditioning, Action<string>? onRetry, CancellationToken cancellationToken)
+    public async Task<WindowResult> EvaluateAsync(WindowRequest request, WindowConditioning? conditioning, JobCounters? counters, CancellationToken cancellationToken)
     {
         var tried = new HashSet<string>(StringComparer.Ordinal);
         ResilienceContext context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: false, cancellationToken);
-        if (onRetry is not null)
+        if (counters is not null)
         {
-            context.Properties.Set(RetryCounter, onRetry);
+            context.Properties.Set(CountersKey, counters);
         }
         try
         {
             return await _attempts.ExecuteAsync(
-                async (ctx, state) => await state.Router.AttemptAsync(state.Request, state.Conditioning, state.Tried, ctx.CancellationToken).ConfigureAwait(false),
+                async (ctx, state) => await state.Router.AttemptAsync(state.Request, state.Conditioning, state.Tried, state.Counters, ctx.CancellationToken).ConfigureAwait(false),
                 context,
-                (Router: this, Request: request, Conditioning: conditioning, Tried: tried)).ConfigureAwait(false);
+                (Router: this, Request: request, Conditioning: conditioning, Tried: tried, Counters: counters)).ConfigureAwait(false);
         }
         finally
         {
@@ -91,16 +94,15 @@ public sealed partial class ShardRouter
         }
     }
 
-    private async ValueTask<WindowResult> AttemptAsync(WindowRequest request, WindowConditioning? conditioning, HashSet<string> tried, CancellationToken cancellationToken)
+    private async ValueTask<WindowResult> AttemptAsync(WindowRequest request, WindowConditioning? conditioning, HashSet<string> tried, JobCounters? counters, CancellationToken cancellationToken)
     {
         ShardInfo shard = await PickAsync(request.Model, tried, cancellationToken).ConfigureAwait(false);
         tried.Add(shard.ShardId);
         var breaker = Breaker(shard.ShardId);
-        _inflight.AddOrUpdate(shard.ShardId, 1, (_, n) => n + 1);
         try
         {
             return await breaker.Pipeline.ExecuteAsync(
-                async token => await CallAsync(shard.ShardId, request, conditioning, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                async token => await CallAsync(shard.ShardId, request, conditioning, counters, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -114,14 +116,14 @@ public sealed partial class ShardRouter
         }
     }
 
-    private async ValueTask<WindowResult> CallAsync(string shardId, WindowRequest request, WindowConditioning? conditioning, CancellationToken cancellationToken)
+    private async ValueTask<WindowResult> CallAsync(string shardId, WindowRequest request, WindowConditioning? conditioning, JobCounters? counters, CancellationToken cancellationToken)
     {
         IShardGrain grain = _grains.GetGrain<IShardGrain>(shardId);
         string? key = request.ConditioningKey;
         bool send = key is not null && !_conditioningSent.ContainsKey((shardId, key));
         try
         {
-            WindowResult result = await grain.EvaluateAsync(send ? request with { Conditioning = conditioning } : request, cancellationToken).ConfigureAwait(false);
+            WindowResult result = await CallOnceAsync(grain, send ? request with { Conditioning = conditioning } : request, counters, cancellationToken).ConfigureAwait(false);
             if (send)
             {
                 _conditioningSent[(shardId, key!)] = true;
@@ -131,10 +133,29 @@ public sealed partial class ShardRouter
         catch (ConditioningMissingException) when (conditioning is not null)
         {
             // The shard restarted or evicted it: send it once more with the frames; not a failure of the shard.
-            WindowResult result = await grain.EvaluateAsync(request with { Conditioning = conditioning }, cancellationToken).ConfigureAwait(false);
+            WindowResult result = await CallOnceAsync(grain, request with { Conditioning = conditioning }, counters, cancellationToken).ConfigureAwait(false);
             _conditioningSent[(shardId, key!)] = true;
             return result;
         }
+    }
+
+    private async Task<WindowResult> CallOnceAsync(IShardGrain grain, WindowRequest request, JobCounters? counters, CancellationToken cancellationToken)
+    {
+        long sent = request.Latent.Data.Length + (request.Conditioning?.Clean.Length ?? 0);
+        _metrics.WireBytes.WithLabels("sent").Inc(sent);
+        WindowResult result;
+        try
+        {
+            result = await grain.EvaluateAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            counters?.Called(sent, 0);
+            throw;
+        }
+        _metrics.WireBytes.WithLabels("received").Inc(result.Velocity.Data.Length);
+        counters?.Called(sent, result.Velocity.Data.Length);
+        return result;
     }
 
     /// <summary>The live shards, at most a second old.</summary>
@@ -168,6 +189,7 @@ public sealed partial class ShardRouter
         }
     }
 
+    /// <summary>Picks a shard for one evaluation and counts it in flight there (the caller takes it off when done).</summary>
     private async Task<ShardInfo> PickAsync(string model, HashSet<string> tried, CancellationToken cancellationToken)
     {
         ShardInfo[] live = await ShardsAsync(cancellationToken).ConfigureAwait(false);
@@ -191,12 +213,23 @@ public sealed partial class ShardRouter
             double load = (s.QueueDepth + _inflight.GetValueOrDefault(s.ShardId) + 1) * latency;
             return s.Models.Contains(model) ? load : load + _catalog.LoadSeconds(model); // affinity
         }
-        if (candidates.Count <= 8)
+        // Choosing and counting the choice in flight is one atomic act: a step's windows are placed concurrently, and
+        // without it they all see the same idle shard and pile onto it.
+        lock (_pickGate)
         {
-            return candidates.MinBy(Cost)!;
+            ShardInfo chosen;
+            if (candidates.Count <= 8)
+            {
+                chosen = candidates.MinBy(Cost)!;
+            }
+            else
+            {
+                ShardInfo a = candidates[Random.Shared.Next(candidates.Count)], b = candidates[Random.Shared.Next(candidates.Count)];
+                chosen = Cost(a) <= Cost(b) ? a : b;
+            }
+            _inflight.AddOrUpdate(chosen.ShardId, 1, (_, n) => n + 1);
+            return chosen;
         }
-        ShardInfo a = candidates[Random.Shared.Next(candidates.Count)], b = candidates[Random.Shared.Next(candidates.Count)];
-        return Cost(a) <= Cost(b) ? a : b;
     }
 
     private (ResiliencePipeline Pipeline, CircuitBreakerStateProvider State) Breaker(string shardId) => _breakers.GetOrAdd(shardId, id =>

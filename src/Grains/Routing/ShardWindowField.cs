@@ -46,11 +46,11 @@ public sealed class ShardWindowField : IVelocityField
     {
         var request = new WindowRequest(
             _jobId, _spec.Model, _spec.Priority, _spec.Exact, context.Step, context.Iteration, context.Sigma, _spec.Guidance,
-            z.shape, JobSampling.ToBytes(z), _conditioningKey, null);
-        WindowResult result = await _router.EvaluateAsync(request, _conditioning, _ => _counters.Retried(), cancellationToken).ConfigureAwait(false);
+            z.shape, WireTensor.Encode(z, _spec.Wire), _conditioningKey, null);
+        WindowResult result = await _router.EvaluateAsync(request, _conditioning, _counters, cancellationToken).ConfigureAwait(false);
         _counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);
         _counters.Evaluated(Window.Index, result.Evaluations);
-        torch.Tensor velocity = TensorBlock.Run(() => JobSampling.FromBytes(result.Velocity, z.shape[1..]).reshape(z.shape).to(z.dtype));
+        torch.Tensor velocity = TensorBlock.Run(() => result.Velocity.ToTensor(z.shape).to(z.dtype));
         return new Prediction(velocity, result.Evaluations);
     }
 }

@@ -21,6 +21,8 @@ public sealed class ShardWorker : IDisposable
     private readonly Queue<string> _conditioningOrder = new();
     private readonly Dictionary<string, PhysicsWorldModel> _models = new(StringComparer.Ordinal);
     private readonly Thread _thread;
+    private readonly bool _preload;
+    private readonly HashSet<string> _warm = new(StringComparer.Ordinal);
     private long _sequence;
     private int _running;
     private bool _stopping;
@@ -34,8 +36,10 @@ public sealed class ShardWorker : IDisposable
     private readonly Prometheus.Histogram.Child _evalSeconds;
 
     /// <summary>Starts the worker thread for device <paramref name="device"/>.</summary>
-    public ShardWorker(string shardId, string device, ModelCatalog catalog, int maxBatch, int cacheEntries, LoomMetrics metrics)
+    /// <param name="preload">Load every catalog model on the worker thread before taking work.</param>
+    public ShardWorker(string shardId, string device, ModelCatalog catalog, int maxBatch, int cacheEntries, LoomMetrics metrics, bool preload = false)
     {
+        _preload = preload;
         ShardId = shardId;
         Device = device;
         _catalog = catalog;
@@ -91,9 +95,10 @@ public sealed class ShardWorker : IDisposable
     public Task<WindowResult> EvaluateAsync(WindowRequest request, CancellationToken cancellationToken)
     {
         long values = request.Shape is { Length: 5 } shape ? shape.Aggregate(1L, (a, b) => a * b) : -1;
-        if (values < 1 || request.Latent.Length != values * sizeof(float))
+        int width = WireTensor.BytesPerValue(request.Latent.Precision);
+        if (values < 1 || request.Latent.Data.Length != values * width)
         {
-            throw new ArgumentException($"latent must be float32 [b, 3, L, H, W]; got shape [{string.Join(", ", request.Shape ?? [])}] with {request.Latent.Length} bytes.", nameof(request));
+            throw new ArgumentException($"latent must be [b, 3, L, H, W] of {request.Latent.Precision}; got shape [{string.Join(", ", request.Shape ?? [])}] with {request.Latent.Data.Length} bytes.", nameof(request));
         }
         var pending = new Pending(request, new TaskCompletionSource<WindowResult>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken, Stopwatch.GetTimestamp());
         lock (_queue)
@@ -136,6 +141,24 @@ public sealed class ShardWorker : IDisposable
 
     private void Run()
     {
+        if (_preload)
+        {
+            foreach (string name in _catalog.Shapes.Keys)
+            {
+                try
+                {
+                    PhysicsWorldModel model = _catalog.Load(name);
+                    lock (_queue)
+                    {
+                        _models[name] = model;
+                    }
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
+                {
+                    // Left unloaded: the first request for it loads it again and fails with this error, to its caller.
+                }
+            }
+        }
         while (Take() is { } batch)
         {
             try
@@ -196,7 +219,6 @@ public sealed class ShardWorker : IDisposable
         try
         {
             string modelName = batch[0].Request.Model;
-            bool warmUp = false;
             if (!_models.TryGetValue(modelName, out PhysicsWorldModel? model))
             {
                 model = _catalog.Load(modelName);
@@ -204,10 +226,10 @@ public sealed class ShardWorker : IDisposable
                 {
                     _models[modelName] = model;
                 }
-                warmUp = true;
                 started = Stopwatch.GetTimestamp(); // loading is not forward latency
             }
-            byte[][] velocities;
+            bool warmUp = _warm.Add(modelName);
+            WireTensor[] velocities;
             using (var scope = NewDisposeScope())
             {
                 // A request whose input cannot be built (its conditioning was evicted) fails alone, not its batch.
@@ -229,7 +251,7 @@ public sealed class ShardWorker : IDisposable
                     return;
                 }
                 Tensor[] outputs = WorldModelBatch.Evaluate(model, inputs);
-                velocities = outputs.Select(JobSampling.ToBytes).ToArray();
+                velocities = outputs.Select((v, i) => WireTensor.Encode(v, batch[i].Request.Latent.Precision)).ToArray();
             }
             double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             lock (_queue)
@@ -261,7 +283,7 @@ public sealed class ShardWorker : IDisposable
 
     private WindowInput Input(WindowRequest request)
     {
-        Tensor latent = JobSampling.FromBytes(request.Latent, request.Shape[1..]).reshape(request.Shape);
+        Tensor latent = request.Latent.ToTensor(request.Shape);
         Tensor? conditioning = null;
         if (request.ConditioningKey is { } key)
         {

@@ -2,7 +2,7 @@ namespace Loom.Grains.Shards;
 
 /// <summary>
 /// One window evaluation: the unit of distributed work. (model, window latent, sigma, conditioning, guidance) in,
-/// velocity out; idempotent, so it can be retried on any shard. Latents travel as little-endian float32.
+/// velocity out; idempotent, so it can be retried on any shard. The latent travels in the job's wire precision.
 /// </summary>
 /// <param name="JobId">The job asking (for logs and cancellation).</param>
 /// <param name="Model">Model name.</param>
@@ -13,7 +13,7 @@ namespace Loom.Grains.Shards;
 /// <param name="Sigma">Noise level of the latent.</param>
 /// <param name="Guidance">Classifier-free guidance scale.</param>
 /// <param name="Shape">Latent shape <c>[b, 3, L, H, W]</c>.</param>
-/// <param name="Latent">Latent values.</param>
+/// <param name="Latent">Latent values; the velocity comes back in the same precision.</param>
 /// <param name="ConditioningKey">Content hash of the window's given frames; null when none are given.</param>
 /// <param name="Conditioning">The given frames, sent when the shard may not have them cached; else null.</param>
 [GenerateSerializer, Alias("loom.window-request"), Immutable]
@@ -27,7 +27,7 @@ public sealed record WindowRequest(
     double Sigma,
     double Guidance,
     long[] Shape,
-    byte[] Latent,
+    WireTensor Latent,
     string? ConditioningKey,
     WindowConditioning? Conditioning)
 {

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Loom.Grains.Jobs;
+using Loom.Grains.Shards;
 using Loom.Sampling.Windows;
 using Proto = Loom.Protos.V1;
 
@@ -39,7 +40,8 @@ public static class ProtoSpecs
             CheckpointEvery: spec.HasCheckpointEvery ? spec.CheckpointEvery : d.CheckpointEvery,
             Blend: spec.HasBlend ? Blend(spec.Blend) ?? d.Blend : d.Blend,
             Exact: spec.HasExact ? spec.Exact : d.Exact,
-            Prompt: spec.HasPrompt ? spec.Prompt : d.Prompt);
+            Prompt: spec.HasPrompt ? spec.Prompt : d.Prompt,
+            Wire: spec.HasWire ? Wire(spec.Wire) ?? d.Wire : d.Wire);
     }
 
     /// <summary>
@@ -77,6 +79,7 @@ public static class ProtoSpecs
         CheckpointEvery = spec.CheckpointEvery,
         Exact = spec.Exact,
         Prompt = spec.Prompt ?? "",
+        Wire = spec.Wire == WirePrecision.Float32 ? Proto.WirePrecision.Fp32 : Proto.WirePrecision.Fp16,
         Conditioning = spec.Conditioning is { } given ? new Proto.Conditioning { Count = given.Count, Rgb = ByteString.Empty } : null,
     };
 
@@ -98,5 +101,14 @@ public static class ProtoSpecs
         Proto.WindowBlend.Linear => WindowBlend.Linear,
         Proto.WindowBlend.Pyramid => WindowBlend.Pyramid,
         _ => throw new InvalidJobSpecException("blend", $"unknown blend {(int)blend}; use uniform (1), linear (2) or pyramid (3)."),
+    };
+
+    /// <summary>Null for UNSPECIFIED (the default applies).</summary>
+    private static WirePrecision? Wire(Proto.WirePrecision wire) => wire switch
+    {
+        Proto.WirePrecision.Unspecified => null,
+        Proto.WirePrecision.Fp32 => WirePrecision.Float32,
+        Proto.WirePrecision.Fp16 => WirePrecision.Float16,
+        _ => throw new InvalidJobSpecException("wire", $"unknown wire precision {(int)wire}; use fp32 (1) or fp16 (2)."),
     };
 }

@@ -1,0 +1,88 @@
+using System.Runtime.InteropServices;
+using Loom.Sampling.Fields;
+using TorchSharp;
+
+namespace Loom.Grains.Shards;
+
+/// <summary>A tensor's values on the wire, little-endian, in <see cref="Precision"/> (shape travels beside it).</summary>
+/// <param name="Data">The values, 4 or 2 bytes each.</param>
+/// <param name="Precision">How they are stored.</param>
+[GenerateSerializer, Alias("loom.wire-tensor"), Immutable]
+public sealed record WireTensor(byte[] Data, WirePrecision Precision)
+{
+    /// <summary>Values held.</summary>
+    public long Count => Data.Length / BytesPerValue(Precision);
+
+    /// <summary>Bytes one value takes in <paramref name="precision"/>.</summary>
+    public static int BytesPerValue(WirePrecision precision) => precision == WirePrecision.Float16 ? 2 : sizeof(float);
+
+    /// <summary>
+    /// <paramref name="tensor"/>'s values in <paramref name="precision"/>; float32 when a value is outside half's
+    /// range (rounding to infinity would corrupt the sampler).
+    /// </summary>
+    public static WireTensor Encode(torch.Tensor tensor, WirePrecision precision)
+    {
+        float[] values = TensorBlock.Read(() => tensor.to(torch.ScalarType.Float32).contiguous().data<float>().ToArray());
+        return Encode(values, precision);
+    }
+
+    /// <summary><paramref name="values"/> in <paramref name="precision"/> (see <see cref="Encode(torch.Tensor, WirePrecision)"/>).</summary>
+    public static WireTensor Encode(float[] values, WirePrecision precision)
+    {
+        if (precision == WirePrecision.Float16 && FitsHalf(values))
+        {
+            var halves = new Half[values.Length];
+            for (int i = 0; i < values.Length; i++)
+            {
+                halves[i] = (Half)values[i]; // IEEE round to nearest even, as torch's .to(float16)
+            }
+            return new WireTensor(MemoryMarshal.AsBytes(halves.AsSpan()).ToArray(), WirePrecision.Float16);
+        }
+        return new WireTensor(MemoryMarshal.AsBytes(values.AsSpan()).ToArray(), WirePrecision.Float32);
+    }
+
+    /// <summary>The values as float32.</summary>
+    public float[] ToFloats()
+    {
+        if (Precision == WirePrecision.Float32)
+        {
+            return MemoryMarshal.Cast<byte, float>(Data).ToArray();
+        }
+        ReadOnlySpan<Half> halves = MemoryMarshal.Cast<byte, Half>(Data);
+        var values = new float[halves.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = (float)halves[i];
+        }
+        return values;
+    }
+
+    /// <summary>A float32 tensor of <paramref name="shape"/> holding the values.</summary>
+    /// <exception cref="ArgumentException">The shape does not hold exactly <see cref="Count"/> values.</exception>
+    public torch.Tensor ToTensor(long[] shape)
+    {
+        long expected = shape.Aggregate(1L, (a, b) => a * b);
+        if (expected != Count || Data.Length % BytesPerValue(Precision) != 0)
+        {
+            throw new ArgumentException($"{Data.Length} bytes of {Precision} do not fill shape [{string.Join(", ", shape)}].", nameof(shape));
+        }
+        return torch.tensor(ToFloats()).reshape(shape);
+    }
+
+    /// <summary><paramref name="tensor"/> as it arrives after a trip over the wire in <paramref name="precision"/> (float32).</summary>
+    public static torch.Tensor Round(torch.Tensor tensor, WirePrecision precision)
+        => precision == WirePrecision.Float32 ? tensor.to(torch.ScalarType.Float32).clone() : Encode(tensor, precision).ToTensor(tensor.shape);
+
+    private static bool FitsHalf(float[] values)
+    {
+        const float max = 65504f;
+        foreach (float v in values)
+        {
+            if (!(Math.Abs(v) <= max))
+            {
+                return false; // also NaN
+            }
+        }
+        return true;
+    }
+}
