@@ -8,6 +8,7 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
     ["scenes"] = ScenesCommand.RunAsync,
     ["physics"] = PhysicsBenchmark.RunAsync,
     ["overhead"] = OverheadBenchmark.RunAsync,
+    ["scaling"] = ScalingBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

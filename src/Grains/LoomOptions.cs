@@ -20,6 +20,13 @@ public sealed class LoomOptions
     /// </summary>
     public bool PreloadModels { get; set; }
 
+    /// <summary>
+    /// Benchmarks only (zero in production): the shards are simulated. Each forward pass is replaced by a wait of this
+    /// long per request and answers with the request's own latent as the velocity; grains, messages, routing, fusion and
+    /// checkpoints stay real. Lets one machine measure coordination at a scale it has no devices for.
+    /// </summary>
+    public TimeSpan SimulatedForward { get; set; }
+
     /// <summary>Most requests one forward pass takes (non-exact jobs only).</summary>
     public int MaxBatch { get; set; } = 8;
 

@@ -50,6 +50,10 @@ public static partial class LoomSiloHost
             {
                 LogNoKeys(app.Logger);
             }
+            if (app.Services.GetRequiredService<IOptions<Grains.LoomOptions>>().Value.SimulatedForward is { } simulated && simulated > TimeSpan.Zero)
+            {
+                LogSimulated(app.Logger, simulated.TotalMilliseconds);
+            }
         });
         return app;
     }
@@ -68,4 +72,7 @@ public static partial class LoomSiloHost
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "no API keys configured (Loom:ApiKeys): the gRPC API listens on loopback only and takes calls without a key")]
     private static partial void LogNoKeys(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SIMULATED shards (Loom:SimulatedForward {Milliseconds} ms): no model runs and the videos are meaningless; for benchmarks only")]
+    private static partial void LogSimulated(ILogger logger, double milliseconds);
 }

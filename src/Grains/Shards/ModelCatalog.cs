@@ -45,6 +45,12 @@ public sealed class ModelCatalog
     /// </summary>
     public double LoadSeconds(string name) => _models.TryGetValue(name, out var entry) ? 0.05 + entry.Bytes / 1e9 : 0.05;
 
+    /// <summary>The shape of <paramref name="name"/>.</summary>
+    /// <exception cref="ShardUnavailableException">The model is not served here.</exception>
+    public ModelShape Shape(string name) => _models.TryGetValue(name, out var entry)
+        ? entry.Shape
+        : throw new ShardUnavailableException($"model '{name}' is not served by this silo.");
+
     /// <summary>Loads a fresh copy of <paramref name="name"/> (each shard holds its own, as each GPU would).</summary>
     /// <exception cref="ShardUnavailableException">The model is not served here.</exception>
     public PhysicsWorldModel Load(string name) => _models.TryGetValue(name, out var entry)

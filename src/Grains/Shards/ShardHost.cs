@@ -21,7 +21,7 @@ public sealed class ShardHost : IDisposable
         }
         Silo = silo.SiloAddress;
         _workers = Enumerable.Range(0, Math.Max(0, o.Shards))
-            .Select(i => new ShardWorker(ShardKey.For(Silo, i), $"cpu:{i}", catalog, o.MaxBatch, o.ConditioningCacheEntries, metrics, o.PreloadModels))
+            .Select(i => new ShardWorker(ShardKey.For(Silo, i), o.SimulatedForward > TimeSpan.Zero ? $"simulated:{i}" : $"cpu:{i}", catalog, o.MaxBatch, o.ConditioningCacheEntries, metrics, o.PreloadModels, o.SimulatedForward))
             .ToDictionary(w => w.ShardId, StringComparer.Ordinal);
     }
 

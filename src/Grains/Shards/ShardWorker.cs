@@ -22,6 +22,7 @@ public sealed class ShardWorker : IDisposable
     private readonly Dictionary<string, PhysicsWorldModel> _models = new(StringComparer.Ordinal);
     private readonly Thread _thread;
     private readonly bool _preload;
+    private readonly TimeSpan _simulatedForward;
     private readonly HashSet<string> _warm = new(StringComparer.Ordinal);
     private long _sequence;
     private int _running;
@@ -37,9 +38,11 @@ public sealed class ShardWorker : IDisposable
 
     /// <summary>Starts the worker thread for device <paramref name="device"/>.</summary>
     /// <param name="preload">Load every catalog model on the worker thread before taking work.</param>
-    public ShardWorker(string shardId, string device, ModelCatalog catalog, int maxBatch, int cacheEntries, LoomMetrics metrics, bool preload = false)
+    /// <param name="simulatedForward">Greater than zero: a simulated shard (see <see cref="LoomOptions.SimulatedForward"/>).</param>
+    public ShardWorker(string shardId, string device, ModelCatalog catalog, int maxBatch, int cacheEntries, LoomMetrics metrics, bool preload = false, TimeSpan simulatedForward = default)
     {
-        _preload = preload;
+        _preload = preload && simulatedForward <= TimeSpan.Zero;
+        _simulatedForward = simulatedForward;
         ShardId = shardId;
         Device = device;
         _catalog = catalog;
@@ -62,7 +65,8 @@ public sealed class ShardWorker : IDisposable
     {
         lock (_queue)
         {
-            return new ShardInfo(ShardId, silo, Device, _models.Keys.ToArray(), _queue.Count + _running, _latency, _completed, _forwards, _busySeconds, DateTimeOffset.UtcNow);
+            string[] models = _simulatedForward > TimeSpan.Zero ? _catalog.Shapes.Keys.ToArray() : _models.Keys.ToArray();
+            return new ShardInfo(ShardId, silo, Device, models, _queue.Count + _running, _latency, _completed, _forwards, _busySeconds, DateTimeOffset.UtcNow);
         }
     }
 
@@ -219,19 +223,28 @@ public sealed class ShardWorker : IDisposable
         try
         {
             string modelName = batch[0].Request.Model;
-            if (!_models.TryGetValue(modelName, out PhysicsWorldModel? model))
-            {
-                model = _catalog.Load(modelName);
-                lock (_queue)
-                {
-                    _models[modelName] = model;
-                }
-                started = Stopwatch.GetTimestamp(); // loading is not forward latency
-            }
-            bool warmUp = _warm.Add(modelName);
+            bool warmUp;
             WireTensor[] velocities;
-            using (var scope = NewDisposeScope())
+            if (_simulatedForward > TimeSpan.Zero)
             {
+                _catalog.Shape(modelName); // an unknown model fails as it would for real
+                warmUp = false;
+                Thread.Sleep(_simulatedForward * batch.Count); // no batching gain is assumed
+                velocities = batch.Select(p => p.Request.Latent).ToArray(); // the velocity of "z": real bytes, no model
+            }
+            else
+            {
+                if (!_models.TryGetValue(modelName, out PhysicsWorldModel? model))
+                {
+                    model = _catalog.Load(modelName);
+                    lock (_queue)
+                    {
+                        _models[modelName] = model;
+                    }
+                    started = Stopwatch.GetTimestamp(); // loading is not forward latency
+                }
+                warmUp = _warm.Add(modelName);
+                using var scope = NewDisposeScope();
                 // A request whose input cannot be built (its conditioning was evicted) fails alone, not its batch.
                 var inputs = new List<WindowInput>();
                 foreach (Pending p in batch.ToList())

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Globalization;
+using Loom.Grains.Jobs;
+using Loom.Grains.Shards;
+using Loom.Models.Physics;
+using Loom.Models.WorldModel;
+using Loom.Sampling.Refinement;
+using static TorchSharp.torch;
+
+namespace Loom.Bench;
+
+/// <summary>
+/// Does a long video get faster with more shards, and what does coordination cost? One long video (many co-denoised
+/// windows) and a batch of one-window jobs, on 1 to 64 shards: real shards (the physics model, one process per shard)
+/// where this machine has the cores, simulated shards beyond (real silos, grains, messages, routing, fusion and
+/// checkpoints; the forward pass replaced by a wait calibrated on the real model).
+/// </summary>
+public static class ScalingBenchmark
+{
+    /// <summary>Runs it: <c>--shards --real --silos --windows --window --overlap --steps --plan --jobs --forward-ms --models</c>.</summary>
+    public static async Task<BenchTable> RunAsync(BenchArguments args)
+    {
+        string models = Path.GetFullPath(args.Text("models", "models"));
+        string weights = Path.Combine(models, "physics-world-model.safetensors");
+        if (!File.Exists(weights))
+        {
+            throw new ArgumentException($"--models: {weights} does not exist.");
+        }
+        int[] shardCounts = Ints(args, "shards", "1,2,4,8,16,32,64");
+        int[] realCounts = Ints(args, "real", "1,2");
+        int maxSilos = args.Int("silos", 4), windows = args.Int("windows", 16), window = args.Int("window", 16), overlap = args.Int("overlap", 4);
+        int steps = args.Int("steps", 12), jobCount = args.Int("jobs", 64);
+        string plan = args.Text("plan", "1-4:2");
+        int rounds = RefinementPlan.Parse(plan).Nfe(steps, guided: false);
+        if (overlap >= window)
+        {
+            throw new ArgumentException($"--overlap must be less than --window ({window}), got {overlap}.");
+        }
+
+        double forward = args.Double("forward-ms", 0) is > 0 and var given ? given / 1000 : Calibrate(weights, window);
+        GivenFrames conditioning = GivenFrames.FromClip(new PhysicsSimulator(32, 32).Generate(PhysicsDataset.TestSeed(0), 2), 2);
+        // tau 0: every window is evaluated in every round, so the ideal below is exact.
+        var longVideo = new JobSpec(Frames: window + (windows - 1) * (window - overlap), Steps: steps, Plan: plan, Tau: 0,
+            WindowLength: window, WindowOverlap: overlap, Seed: 1, Conditioning: conditioning);
+        var small = new JobSpec(Frames: window, Steps: steps, Plan: plan, Tau: 0, WindowLength: window, WindowOverlap: 0, Conditioning: conditioning);
+
+        var table = new BenchTable("scaling", new Dictionary<string, object>
+        {
+            ["long video"] = $"{longVideo.Frames} frames in {windows} windows of {window} (overlap {overlap}), {steps} steps, plan {plan}: {rounds} rounds",
+            ["batch"] = $"{jobCount} jobs of {window} frames (1 window each), same steps and plan",
+            ["forward"] = $"{forward * 1000:F1} ms per window ({(args.Double("forward-ms", 0) > 0 ? "--forward-ms" : "measured on the physics model, 1 thread")})",
+            ["silos"] = $"up to {maxSilos} processes, shards split evenly",
+        }, ["workload", "shards", "kind", "wall s", "speedup", "ideal s", "efficiency", "msgs/step", "KB sent/step", "KB recv/step", "overhead ms/step"]);
+
+        var rows = new List<(string Workload, string Kind, int Shards, double Wall, double Ideal, JobStatus[] Done)>();
+        async Task Measure(string kind, int shards, double simulatedSeconds)
+        {
+            int silos = Math.Min(shards, maxSilos);
+            if (shards % silos != 0)
+            {
+                throw new ArgumentException($"--shards: {shards} shards do not split evenly over {silos} silos.");
+            }
+            var settings = new Dictionary<string, string>
+            {
+                ["MaxRunningJobs"] = (jobCount + 1).ToString(CultureInfo.InvariantCulture), ["PreloadModels"] = "true",
+                ["SimulatedForward"] = TimeSpan.FromSeconds(simulatedSeconds).ToString("c", CultureInfo.InvariantCulture),
+            };
+            await using BenchCluster cluster = await BenchCluster.StartAsync(models, silos, shards / silos, settings);
+            await cluster.RunAsync([($"warm-{Guid.NewGuid():N}", small with { Steps = 2, Plan = "none" })]);
+            string run = Guid.NewGuid().ToString("N")[..8];
+
+            JobStatus[] one = await cluster.RunAsync([($"long-{run}", longVideo)]);
+            rows.Add(("long video", kind, shards, Wall(one), rounds * Math.Ceiling(windows / (double)shards) * forward, one));
+            if (kind == "simulated" && shards == shardCounts.Where(s => s >= windows).DefaultIfEmpty(shardCounts.Max()).Min())
+            {
+                JobStatus[] full = await cluster.RunAsync([($"long32-{run}", longVideo with { Wire = WirePrecision.Float32 })]);
+                rows.Add(("long video, wire fp32", kind, shards, Wall(full), rounds * Math.Ceiling(windows / (double)shards) * forward, full));
+            }
+            JobStatus[] batch = await cluster.RunAsync(Enumerable.Range(0, jobCount).Select(i => ($"batch-{run}-{i}", small with { Seed = i })).ToArray());
+            rows.Add(("batch", kind, shards, Wall(batch), rounds * Math.Ceiling(jobCount / (double)shards) * forward, batch));
+        }
+
+        foreach (int shards in realCounts)
+        {
+            await Measure("real", shards, 0);
+        }
+        foreach (int shards in shardCounts)
+        {
+            await Measure("simulated", shards, forward);
+        }
+
+        foreach (var row in rows)
+        {
+            double baseline = rows.Where(r => r.Workload == row.Workload && r.Kind == row.Kind).MinBy(r => r.Shards).Wall;
+            int jobSteps = row.Done.Length * steps;
+            table.Add(row.Workload, row.Shards, row.Kind, row.Wall, baseline / row.Wall, row.Ideal, row.Ideal / row.Wall,
+                row.Done.Sum(s => s.Messages) / (double)jobSteps, row.Done.Sum(s => s.BytesSent) / 1024.0 / jobSteps,
+                row.Done.Sum(s => s.BytesReceived) / 1024.0 / jobSteps, (row.Wall - row.Ideal) * 1000 / steps);
+        }
+        table.Notes.Add("wall s: first submission to the last completion (silo clocks). speedup: against the fewest shards of the same kind and workload.");
+        table.Notes.Add("ideal s: rounds x ceil(windows / shards) x forward (the batch: ceil(jobs / shards)); overlap is counted, since overlapping frames are");
+        table.Notes.Add("evaluated by both windows. efficiency: ideal / wall. overhead ms/step: (wall - ideal) / steps: routing, messages, fusion, P&P");
+        table.Notes.Add("arithmetic, checkpoints and the result file. msgs/step, KB/step: per job step (evaluation calls and their payloads).");
+        table.Notes.Add("simulated: the shards wait the forward time and answer without a model; everything else is the real cluster on this 2-core machine.");
+        table.Notes.Add("real: the physics model on CPU, 1 thread per shard, beside the job loops on the same 2 cores.");
+        return table;
+    }
+
+    private static double Wall(JobStatus[] done)
+        => (done.Max(s => s.FinishedAt!.Value) - done.Min(s => s.SubmittedAt)).TotalSeconds;
+
+    /// <summary>Median seconds of one window's forward pass on the real model with one thread.</summary>
+    private static double Calibrate(string weights, int window)
+    {
+        int threads = get_num_threads();
+        set_num_threads(1);
+        try
+        {
+            using PhysicsWorldModel model = WorldModelWeights.Load(weights);
+            using Tensor latent = randn([1, 3, window, model.Config.Height, model.Config.Width]);
+            var times = new List<double>();
+            for (int i = 0; i < 25; i++)
+            {
+                using var scope = NewDisposeScope();
+                long started = Stopwatch.GetTimestamp();
+                WorldModelBatch.Evaluate(model, [new WindowInput(latent, 0.5, null, 1.0)]);
+                times.Add(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            }
+            return times.Skip(5).Order().ElementAt(10);
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+
+    private static int[] Ints(BenchArguments args, string name, string fallback)
+    {
+        string text = args.Text(name, fallback);
+        int[] values = text.Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(t => int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : throw new ArgumentException($"--{name} must be positive integers separated by commas, got '{text}'."))
+            .ToArray();
+        return values.Length > 0 ? values : throw new ArgumentException($"--{name} must name at least one count.");
+    }
+}
