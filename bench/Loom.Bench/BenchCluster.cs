@@ -97,7 +97,7 @@ public sealed class BenchCluster : IAsyncDisposable
     }
 
     /// <summary>Starts an Orleans client, retrying while the gateways come up.</summary>
-    public static async Task StartWithRetry(IHost client)
+    private static async Task StartWithRetry(IHost client)
     {
         for (int attempt = 0; ; attempt++)
         {

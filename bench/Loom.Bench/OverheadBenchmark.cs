@@ -62,28 +62,10 @@ public static class OverheadBenchmark
         }
 
         // 3. Two silo processes (localhost clustering), one shard each, and a client here.
-        int primary = Ports.Free(), gateway1 = Ports.Free(), gateway2 = Ports.Free();
-        Dictionary<string, string> Settings(int primaryPort, string folder) => new()
+        await using (BenchCluster cluster = await BenchCluster.StartAsync(models, silos: 2, shardsPerSilo: 1))
         {
-            ["ModelDirectory"] = models, ["DataDirectory"] = Path.Combine(data, folder), ["OutputDirectory"] = Path.Combine(data, "out"),
-            ["Shards"] = "1", ["ThreadsPerShard"] = "1", ["PrimarySiloPort"] = primaryPort.ToString(),
-        };
-        await using (SiloProcess first = SiloProcess.Start(Settings(0, "a"), primary, gateway1))
-        await using (SiloProcess second = SiloProcess.Start(Settings(primary, "b"), null, gateway2))
-        {
-            using IHost client = Host.CreateDefaultBuilder()
-                .UseOrleansClient(c => c.UseLocalhostClustering([gateway1, gateway2], serviceId: "loom", clusterId: "loom"))
-                .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning))
-                .Build();
-            await StartWithRetry(client);
-            var grains = client.Services.GetRequiredService<IClusterClient>();
-            while ((await grains.GetGrain<Grains.Shards.IShardDirectoryGrain>(0).GetShardsAsync()).Length < 2)
-            {
-                await Task.Delay(200);
-            }
-            var (seconds, status) = await RunJobs(grains, spec, "processes", repeats);
+            var (seconds, status) = await RunJobs(cluster.Grains, spec, "processes", repeats);
             table.Add("2 silo processes", 2, seconds, status.Evaluations, seconds / direct, status.LatentSha256 == reference ? "yes" : "NO");
-            await client.StopAsync();
         }
         Directory.Delete(data, recursive: true);
         table.Notes.Add("wall s: submit to completed (cluster rows include grain calls, serialization, checkpoints to disk every step and the output file).");
@@ -137,21 +119,5 @@ public static class OverheadBenchmark
         });
         builder.AddLoomSilo();
         return builder.Build();
-    }
-
-    private static async Task StartWithRetry(IHost client)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await client.StartAsync();
-                return;
-            }
-            catch (Exception) when (attempt < 60)
-            {
-                await Task.Delay(500);
-            }
-        }
     }
 }

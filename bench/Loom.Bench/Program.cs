@@ -9,6 +9,7 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
     ["physics"] = PhysicsBenchmark.RunAsync,
     ["overhead"] = OverheadBenchmark.RunAsync,
     ["scaling"] = ScalingBenchmark.RunAsync,
+    ["batching"] = BatchingBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
