@@ -17,7 +17,7 @@ namespace Loom.Bench;
 /// </summary>
 public static class ScalingBenchmark
 {
-    /// <summary>Runs it: <c>--shards --real --silos --windows --window --overlap --steps --plan --jobs --forward-ms --models</c>.</summary>
+    /// <summary>Runs it: <c>--shards --real (counts or none) --silos --windows --window --overlap --steps --plan --jobs --checkpoint-every --forward-ms --models</c>.</summary>
     public static async Task<BenchTable> RunAsync(BenchArguments args)
     {
         string models = Path.GetFullPath(args.Text("models", "models"));
@@ -27,9 +27,9 @@ public static class ScalingBenchmark
             throw new ArgumentException($"--models: {weights} does not exist.");
         }
         int[] shardCounts = Ints(args, "shards", "1,2,4,8,16,32,64");
-        int[] realCounts = Ints(args, "real", "1,2");
+        int[] realCounts = args.Text("real", "1,2") == "none" ? [] : Ints(args, "real", "1,2");
         int maxSilos = args.Int("silos", 4), windows = args.Int("windows", 16), window = args.Int("window", 16), overlap = args.Int("overlap", 4);
-        int steps = args.Int("steps", 12), jobCount = args.Int("jobs", 64);
+        int steps = args.Int("steps", 12), jobCount = args.Int("jobs", 64), checkpointEvery = args.Int("checkpoint-every", 1);
         string plan = args.Text("plan", "1-4:2");
         int rounds = RefinementPlan.Parse(plan).Nfe(steps, guided: false);
         if (overlap >= window)
@@ -41,8 +41,8 @@ public static class ScalingBenchmark
         GivenFrames conditioning = GivenFrames.FromClip(new PhysicsSimulator(32, 32).Generate(PhysicsDataset.TestSeed(0), 2), 2);
         // tau 0: every window is evaluated in every round, so the ideal below is exact.
         var longVideo = new JobSpec(Frames: window + (windows - 1) * (window - overlap), Steps: steps, Plan: plan, Tau: 0,
-            WindowLength: window, WindowOverlap: overlap, Seed: 1, Conditioning: conditioning);
-        var small = new JobSpec(Frames: window, Steps: steps, Plan: plan, Tau: 0, WindowLength: window, WindowOverlap: 0, Conditioning: conditioning);
+            WindowLength: window, WindowOverlap: overlap, Seed: 1, Conditioning: conditioning, CheckpointEvery: checkpointEvery);
+        var small = new JobSpec(Frames: window, Steps: steps, Plan: plan, Tau: 0, WindowLength: window, WindowOverlap: 0, Conditioning: conditioning, CheckpointEvery: checkpointEvery);
 
         var table = new BenchTable("scaling", new Dictionary<string, object>
         {
@@ -50,6 +50,7 @@ public static class ScalingBenchmark
             ["batch"] = $"{jobCount} jobs of {window} frames (1 window each), same steps and plan",
             ["forward"] = $"{forward * 1000:F1} ms per window ({(args.Double("forward-ms", 0) > 0 ? "--forward-ms" : "measured on the physics model, 1 thread")})",
             ["silos"] = $"up to {maxSilos} processes, shards split evenly",
+            ["checkpoint every"] = $"{checkpointEvery} steps",
         }, ["workload", "shards", "kind", "wall s", "speedup", "ideal s", "efficiency", "msgs/step", "KB sent/step", "KB recv/step", "overhead ms/step"]);
 
         var rows = new List<(string Workload, string Kind, int Shards, double Wall, double Ideal, JobStatus[] Done)>();

@@ -18,27 +18,28 @@ public sealed record WireTensor(byte[] Data, WirePrecision Precision)
 
     /// <summary>
     /// <paramref name="tensor"/>'s values in <paramref name="precision"/>; float32 when a value is outside half's
-    /// range (rounding to infinity would corrupt the sampler).
+    /// range or not finite (rounding to infinity would corrupt the sampler). Converted by libtorch (vectorised,
+    /// IEEE round to nearest even).
     /// </summary>
-    public static WireTensor Encode(torch.Tensor tensor, WirePrecision precision)
+    public static WireTensor Encode(torch.Tensor tensor, WirePrecision precision) => TensorBlock.Read(() =>
     {
-        float[] values = TensorBlock.Read(() => tensor.to(torch.ScalarType.Float32).contiguous().data<float>().ToArray());
-        return Encode(values, precision);
-    }
+        torch.Tensor values = tensor.to(torch.ScalarType.Float32).contiguous();
+        if (precision == WirePrecision.Float16)
+        {
+            torch.Tensor half = values.to(torch.ScalarType.Float16);
+            if (half.isfinite().all().item<bool>())
+            {
+                return new WireTensor(half.bytes.ToArray(), WirePrecision.Float16);
+            }
+        }
+        return new WireTensor(values.bytes.ToArray(), WirePrecision.Float32);
+    });
 
     /// <summary><paramref name="values"/> in <paramref name="precision"/> (see <see cref="Encode(torch.Tensor, WirePrecision)"/>).</summary>
     public static WireTensor Encode(float[] values, WirePrecision precision)
     {
-        if (precision == WirePrecision.Float16 && FitsHalf(values))
-        {
-            var halves = new Half[values.Length];
-            for (int i = 0; i < values.Length; i++)
-            {
-                halves[i] = (Half)values[i]; // IEEE round to nearest even, as torch's .to(float16)
-            }
-            return new WireTensor(MemoryMarshal.AsBytes(halves.AsSpan()).ToArray(), WirePrecision.Float16);
-        }
-        return new WireTensor(MemoryMarshal.AsBytes(values.AsSpan()).ToArray(), WirePrecision.Float32);
+        using torch.Tensor tensor = torch.tensor(values);
+        return Encode(tensor, precision);
     }
 
     /// <summary>The values as float32.</summary>
@@ -66,23 +67,15 @@ public sealed record WireTensor(byte[] Data, WirePrecision Precision)
         {
             throw new ArgumentException($"{Data.Length} bytes of {Precision} do not fill shape [{string.Join(", ", shape)}].", nameof(shape));
         }
-        return torch.tensor(ToFloats()).reshape(shape);
+        return TensorBlock.Run(() =>
+        {
+            torch.Tensor stored = torch.empty(shape, Precision == WirePrecision.Float16 ? torch.ScalarType.Float16 : torch.ScalarType.Float32);
+            stored.bytes = Data;
+            return stored.to(torch.ScalarType.Float32);
+        });
     }
 
     /// <summary><paramref name="tensor"/> as it arrives after a trip over the wire in <paramref name="precision"/> (float32).</summary>
     public static torch.Tensor Round(torch.Tensor tensor, WirePrecision precision)
         => precision == WirePrecision.Float32 ? tensor.to(torch.ScalarType.Float32).clone() : Encode(tensor, precision).ToTensor(tensor.shape);
-
-    private static bool FitsHalf(float[] values)
-    {
-        const float max = 65504f;
-        foreach (float v in values)
-        {
-            if (!(Math.Abs(v) <= max))
-            {
-                return false; // also NaN
-            }
-        }
-        return true;
-    }
 }
