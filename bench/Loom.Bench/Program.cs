@@ -10,6 +10,7 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
     ["overhead"] = OverheadBenchmark.RunAsync,
     ["scaling"] = ScalingBenchmark.RunAsync,
     ["batching"] = BatchingBenchmark.RunAsync,
+    ["budget"] = BudgetBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
