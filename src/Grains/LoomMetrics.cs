@@ -50,6 +50,8 @@ public sealed class LoomMetrics : IDisposable
         EvalRetries = metrics.CreateCounter("loom_eval_retries_total", "Window evaluations this silo's router retried on another shard.");
         WireBytes = metrics.CreateCounter("loom_wire_bytes_total",
             "Payload bytes of window evaluations this silo's jobs sent to shards (latents, conditioning) and received (velocities).", ["direction"]);
+        WireBytes.WithLabels("sent"); // both series exist from the start, at 0, so rates work from the first scrape
+        WireBytes.WithLabels("received");
         QueueWait = metrics.CreateHistogram("loom_queue_wait_seconds", "Seconds from submission to admission, per job admitted on this silo.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.05, 2, 17) });
         JobDuration = metrics.CreateHistogram("loom_job_duration_seconds", "Seconds from admission to completion, per job completed on this silo.",

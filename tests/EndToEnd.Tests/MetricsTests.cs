@@ -11,7 +11,7 @@ public sealed partial class MetricsTests(SiloFixture silo)
     private static readonly string[] Gauges =
         ["loom_jobs", "loom_queue_waiting", "loom_shard_queue_depth", "loom_shard_busy_ratio", "loom_shard_breaker_open", "loom_checkpoint_age_seconds"];
 
-    private static readonly string[] Counters = ["loom_nfe_total", "loom_eval_retries_total"];
+    private static readonly string[] Counters = ["loom_nfe_total", "loom_eval_retries_total", "loom_wire_bytes_total"];
 
     private static readonly string[] Histograms =
         ["loom_queue_wait_seconds", "loom_job_duration_seconds", "loom_step_duration_seconds", "loom_window_eval_seconds", "loom_certain_fraction", "loom_batch_size"];
@@ -45,6 +45,10 @@ public sealed partial class MetricsTests(SiloFixture silo)
         Assert.Equal(done.SkippedEvaluations, after.Delta(before, "loom_nfe_total", "kind", "skipped"));
         Assert.True(done.RefineEvaluations > 0, "the small job refines at step 1");
         Assert.True(after.Sum("loom_eval_retries_total") >= 0);
+        // Latents out, velocities back: the same number of values each way (plus given frames, sent once per shard).
+        double sent = after.Delta(before, "loom_wire_bytes_total", "direction", "sent");
+        double received = after.Delta(before, "loom_wire_bytes_total", "direction", "received");
+        Assert.True(received > 0 && sent >= received, $"wire bytes: sent {sent}, received {received}");
 
         Assert.True(after.Sum("loom_jobs", "state", "completed") >= 1);
         Assert.All(new[] { "queued", "running", "failed", "cancelled" }, s => Assert.True(after.Sum("loom_jobs", "state", s) >= 0));

@@ -4,21 +4,19 @@ namespace Loom.Client.Cli;
 
 /// <summary>
 /// Turns the first Ctrl-C (SIGINT) or SIGTERM into a cancelled token, so a command can cancel its job on the server
-/// before it exits; a second Ctrl-C ends the process at once.
+/// before it exits; a second Ctrl-C ends the process at once. Registered as POSIX signal handlers, which also replace
+/// an inherited "ignore SIGINT" (what a non-interactive shell gives a command it starts in the background).
 /// </summary>
 internal sealed class Interrupt : IDisposable
 {
     private readonly CancellationTokenSource _source = new();
+    private readonly PosixSignalRegistration _sigint;
     private readonly PosixSignalRegistration _sigterm;
 
     public Interrupt()
     {
-        Console.CancelKeyPress += OnCancelKeyPress;
-        _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            Cancel();
-        });
+        _sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
     }
 
     /// <summary>Cancelled when the user interrupts.</summary>
@@ -26,22 +24,18 @@ internal sealed class Interrupt : IDisposable
 
     public void Dispose()
     {
-        Console.CancelKeyPress -= OnCancelKeyPress;
+        _sigint.Dispose();
         _sigterm.Dispose();
         _source.Dispose();
     }
 
-    private void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e)
+    private void OnSignal(PosixSignalContext context)
     {
-        if (!_source.IsCancellationRequested)
+        if (context.Signal == PosixSignal.SIGINT && _source.IsCancellationRequested)
         {
-            e.Cancel = true;
-            Cancel();
+            return; // the second Ctrl-C: the default action ends the process
         }
-    }
-
-    private void Cancel()
-    {
+        context.Cancel = true;
         try
         {
             _source.Cancel();
