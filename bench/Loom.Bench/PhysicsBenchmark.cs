@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Loom.Grains.Routing;
+using Loom.Grains.Shards;
 using Loom.Models.Physics;
 using Loom.Models.WorldModel;
 using Loom.Sampling.Fields;
@@ -17,7 +19,7 @@ public static class PhysicsBenchmark
 {
     private const int Given = WorldModelConfig.GivenFrames;
 
-    /// <summary>Runs the benchmark: <c>--weights --scenes --validation --steps --plan --guidance --taus --long-frames --window --overlap --strip</c>.</summary>
+    /// <summary>Runs the benchmark: <c>--weights --scenes --validation --steps --plan --guidance --taus --long-frames --window --overlap --strip --wire</c>.</summary>
     public static async Task<BenchTable> RunAsync(BenchArguments args)
     {
         string weights = args.Text("weights", Path.Combine("models", "physics-world-model.safetensors"));
@@ -37,7 +39,17 @@ public static class PhysicsBenchmark
         PhysicsClip[] test = Enumerable.Range(0, scenes).Select(i => simulator.Generate(PhysicsDataset.TestSeed(i), frames)).ToArray();
         PhysicsClip[] valid = Enumerable.Range(0, validation).Select(i => simulator.Generate(PhysicsDataset.ValidationSeed(i), frames)).ToArray();
 
-        IVelocityField Field(TemporalWindow w, FrameConditioning? c) => new WorldModelField(model, c, guidance);
+        // --wire fp16|fp32: every window evaluation rounded as a shard's messages would round it (default: no rounding).
+        string wireName = args.Text("wire", "none");
+        WirePrecision? wire = wireName switch
+        {
+            "none" => null,
+            "fp16" => WirePrecision.Float16,
+            "fp32" => WirePrecision.Float32,
+            _ => throw new ArgumentException($"--wire must be none, fp16 or fp32, got '{wireName}'."),
+        };
+        IVelocityField Field(TemporalWindow w, FrameConditioning? c)
+            => wire is { } precision ? new WireRoundedField(new WorldModelField(model, c, guidance), precision) : new WorldModelField(model, c, guidance);
 
         async Task<(float[][] Videos, int Evaluations, double Seconds)> Generate(PhysicsClip[] clips, int n, RefinementOptions options, WindowJoin join, bool conditioned = true)
         {
@@ -66,7 +78,7 @@ public static class PhysicsBenchmark
         var settings = new Dictionary<string, object>
         {
             ["weights"] = Path.GetFileName(weights), ["scenes"] = scenes, ["frames"] = frames, ["given"] = Given, ["steps"] = steps,
-            ["shift"] = shift, ["plan"] = plan.ToString(), ["guidance"] = guidance,
+            ["shift"] = shift, ["plan"] = plan.ToString(), ["guidance"] = guidance, ["wire"] = wireName,
             ["tau"] = $"{chosenTau} (validation {string.Join(" ", tauScores.Select(t => $"{t.Tau}:{t.Error:F2}px"))})",
             ["long"] = $"{longFrames} frames, window {window}, overlap {overlap}",
         };

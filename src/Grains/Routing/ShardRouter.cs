@@ -12,8 +12,8 @@ namespace Loom.Grains.Routing;
 
 /// <summary>
 /// Sends window evaluations to shards (one per silo, shared by the jobs it hosts). Placement: model affinity, then the
-/// least expected finish time <c>(queue depth + this silo's in-flight + 1) x measured latency</c>, near-ties broken at
-/// random. Resilience (Polly v8): retries on another shard (built once), and per shard a circuit breaker around a
+/// least expected finish time <c>(other routers' queue at the shard + this router's in-flight + 1) x measured latency</c>
+/// (see <see cref="ShardLedger"/>), near-ties broken at random. Resilience (Polly v8): retries on another shard (built once), and per shard a circuit breaker around a
 /// timeout per attempt. An evaluation is idempotent, so a retry anywhere gives the same bits.
 /// </summary>
 public sealed partial class ShardRouter
@@ -27,7 +27,7 @@ public sealed partial class ShardRouter
     private readonly ResiliencePipeline _attempts;
     private readonly LoomMetrics _metrics;
     private readonly ConcurrentDictionary<string, (ResiliencePipeline Pipeline, CircuitBreakerStateProvider State)> _breakers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int> _inflight = new(StringComparer.Ordinal);
+    private readonly ShardLedger _ledger = new();
     private readonly ConcurrentDictionary<(string Shard, string Key), bool> _conditioningSent = new();
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly Lock _pickGate = new();
@@ -96,7 +96,7 @@ public sealed partial class ShardRouter
 
     private async ValueTask<WindowResult> AttemptAsync(WindowRequest request, WindowConditioning? conditioning, HashSet<string> tried, JobCounters? counters, CancellationToken cancellationToken)
     {
-        ShardInfo shard = await PickAsync(request.Model, tried, cancellationToken).ConfigureAwait(false);
+        var (shard, sent) = await PickAsync(request.Model, tried, cancellationToken).ConfigureAwait(false);
         tried.Add(shard.ShardId);
         var breaker = Breaker(shard.ShardId);
         try
@@ -112,7 +112,7 @@ public sealed partial class ShardRouter
         }
         finally
         {
-            _inflight.AddOrUpdate(shard.ShardId, 0, (_, n) => n - 1);
+            _ledger.End(sent);
         }
     }
 
@@ -173,6 +173,7 @@ public sealed partial class ShardRouter
                 try
                 {
                     _shards = await _grains.GetGrain<IShardDirectoryGrain>(0).GetShardsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+                    _ledger.Retain(_shards.Select(s => s.ShardId));
                     _shardsAt = DateTimeOffset.UtcNow;
                 }
                 catch (Exception e) when (e is not OperationCanceledException && _shards.Length > 0)
@@ -189,8 +190,8 @@ public sealed partial class ShardRouter
         }
     }
 
-    /// <summary>Picks a shard for one evaluation and counts it in flight there (the caller takes it off when done).</summary>
-    private async Task<ShardInfo> PickAsync(string model, HashSet<string> tried, CancellationToken cancellationToken)
+    /// <summary>Picks a shard for one evaluation and records it as sent there (the caller ends the returned entry).</summary>
+    private async Task<(ShardInfo Shard, object Sent)> PickAsync(string model, HashSet<string> tried, CancellationToken cancellationToken)
     {
         ShardInfo[] live = await ShardsAsync(cancellationToken).ConfigureAwait(false);
         // Shards of a draining silo only when nothing else is live (a lone silo finishes its own jobs' current step).
@@ -210,7 +211,9 @@ public sealed partial class ShardRouter
         double Cost(ShardInfo s)
         {
             double latency = s.LatencySeconds > 0 ? s.LatencySeconds : typical;
-            double load = (s.QueueDepth + _inflight.GetValueOrDefault(s.ShardId) + 1) * latency;
+            // Other routers' requests as of the report (this router's own, then out, taken off), plus this router's now.
+            int others = Math.Max(0, s.QueueDepth - _ledger.OutAt(s.ShardId, s.ReportedAt));
+            double load = (others + _ledger.InFlight(s.ShardId) + 1) * latency;
             return s.Models.Contains(model) ? load : load + _catalog.LoadSeconds(model); // affinity
         }
         // Choosing and counting the choice in flight is one atomic act: a step's windows are placed concurrently, and
@@ -224,8 +227,7 @@ public sealed partial class ShardRouter
             double least = costs.Min();
             int[] cheapest = Enumerable.Range(0, costs.Length).Where(i => costs[i] <= least * 1.1).ToArray();
             ShardInfo chosen = candidates[cheapest[Random.Shared.Next(cheapest.Length)]];
-            _inflight.AddOrUpdate(chosen.ShardId, 1, (_, n) => n + 1);
-            return chosen;
+            return (chosen, _ledger.Begin(chosen.ShardId));
         }
     }
 

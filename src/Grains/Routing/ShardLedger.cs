@@ -1,0 +1,78 @@
+namespace Loom.Grains.Routing;
+
+/// <summary>
+/// This router's own requests per shard, with when each was sent and answered. The directory's queue depths are up to
+/// a heartbeat old and count this router's requests too; subtracting those that were out at the report's time leaves
+/// the load of other routers, and adding what is out now gives a fresh picture. Without it, a shard that was busy with
+/// the previous step's window at report time looked busy for the whole next step, and windows doubled up elsewhere.
+/// </summary>
+public sealed class ShardLedger
+{
+    private static readonly TimeSpan Keep = TimeSpan.FromSeconds(30);
+    private readonly Dictionary<string, List<Entry>> _entries = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    /// <summary>Records a request sent to <paramref name="shardId"/> now; end it with <see cref="End"/>.</summary>
+    public object Begin(string shardId)
+    {
+        var entry = new Entry(DateTimeOffset.UtcNow);
+        lock (_gate)
+        {
+            if (!_entries.TryGetValue(shardId, out List<Entry>? list))
+            {
+                _entries[shardId] = list = [];
+            }
+            DateTimeOffset old = entry.Sent - Keep;
+            list.RemoveAll(e => e.Answered < old);
+            list.Add(entry);
+        }
+        return entry;
+    }
+
+    /// <summary>The request <paramref name="token"/> (from <see cref="Begin"/>) was answered or failed now.</summary>
+    public void End(object token)
+    {
+        lock (_gate)
+        {
+            ((Entry)token).Answered = DateTimeOffset.UtcNow;
+        }
+    }
+
+    /// <summary>This router's requests out at <paramref name="shardId"/> now.</summary>
+    public int InFlight(string shardId)
+    {
+        lock (_gate)
+        {
+            return _entries.TryGetValue(shardId, out List<Entry>? list) ? list.Count(e => e.Answered == DateTimeOffset.MaxValue) : 0;
+        }
+    }
+
+    /// <summary>This router's requests that were out at <paramref name="shardId"/> at <paramref name="at"/>.</summary>
+    public int OutAt(string shardId, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            return _entries.TryGetValue(shardId, out List<Entry>? list) ? list.Count(e => e.Sent <= at && at < e.Answered) : 0;
+        }
+    }
+
+    /// <summary>Forgets shards not in <paramref name="live"/> (they left the directory).</summary>
+    public void Retain(IEnumerable<string> live)
+    {
+        var keep = new HashSet<string>(live, StringComparer.Ordinal);
+        lock (_gate)
+        {
+            foreach (string shard in _entries.Keys.Where(k => !keep.Contains(k)).ToList())
+            {
+                _entries.Remove(shard);
+            }
+        }
+    }
+
+    private sealed class Entry(DateTimeOffset sent)
+    {
+        public DateTimeOffset Sent { get; } = sent;
+
+        public DateTimeOffset Answered { get; set; } = DateTimeOffset.MaxValue;
+    }
+}
