@@ -8,7 +8,12 @@ namespace Loom.Grains.Routing;
 /// </summary>
 public sealed class ShardLedger
 {
-    private static readonly TimeSpan Keep = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long an answered request is remembered: longer than any report placement still uses (a report is at most a
+    /// heartbeat plus the router's snapshot age old; <c>ShardStaleAfter</c>, 5 s by default, drops older ones), and
+    /// short enough that counting stays cheap (a shard answering 20 requests a second keeps about 200 entries here).
+    /// </summary>
+    private static readonly TimeSpan Keep = TimeSpan.FromSeconds(10);
     private readonly Dictionary<string, List<Entry>> _entries = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
