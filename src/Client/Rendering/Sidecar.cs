@@ -79,6 +79,7 @@ internal static class Sidecar
             ["retries"] = job.Retries,
             ["shards"] = new JsonArray(job.Shards.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray()),
             ["result_bytes"] = job.ResultBytes,
+            ["wire"] = new JsonObject { ["messages"] = job.Messages, ["bytes_sent"] = job.BytesSent, ["bytes_received"] = job.BytesReceived },
             ["client"] = $"loom {typeof(Sidecar).Assembly.GetName().Version}",
         };
     }

@@ -32,6 +32,9 @@ public static class ProtoJobs
             IdempotencyKey = status.IdempotencyKey ?? "",
             ModelSha256 = status.ModelSha256 ?? "",
             ResultBytes = status.ResultBytes,
+            Messages = status.Messages,
+            BytesSent = status.BytesSent,
+            BytesReceived = status.BytesReceived,
         };
         job.CertainFractions.AddRange(status.CertainFractions);
         job.Shards.AddRange(status.Shards);
