@@ -4,9 +4,6 @@ using Loom.Grains.Jobs;
 using Loom.Grains.Shards;
 using Loom.Models.Physics;
 using Loom.Models.Weights;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
 namespace Loom.Bench;
@@ -24,9 +21,7 @@ public static class BatchingBenchmark
         int jobs = args.Int("jobs", 32);
         int threads = args.Int("threads", 2);
         int repeats = args.Int("repeats", 2);
-        int[] batches = args.Text("batches", "1,4,8,16").Split(',').Select(b => int.TryParse(b, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0
-            ? n
-            : throw new ArgumentException($"--batches must be positive integers separated by commas, got '{b}'.")).ToArray();
+        int[] batches = args.Ints("batches", "1,4,8,16");
         int frames = args.Int("frames", 16);
         var template = new JobSpec(
             Frames: frames, Steps: args.Int("steps", 10), Plan: args.Text("plan", "1-3:2"), Tau: 0.1, WindowLength: 16, WindowOverlap: 4,
@@ -97,7 +92,7 @@ public static class BatchingBenchmark
             ShardInfo before = await shard.GetInfoAsync();
             JobStatus[] done = await RunJobsAsync(cluster, specs, "job");
             ShardInfo after = await shard.GetInfoAsync();
-            double seconds = (done.Max(s => s.FinishedAt!.Value) - done.Min(s => s.SubmittedAt)).TotalSeconds;
+            double seconds = BenchCluster.Span(done);
             if (best is not null && best.Seconds <= seconds)
             {
                 continue;

@@ -48,6 +48,16 @@ public sealed class BenchArguments
             : throw new ArgumentException($"--{name} must be a positive integer, got '{text}'.")
         : fallback;
 
+    /// <summary>A comma-separated list of positive integers (<c>1,2,4</c>), or its default.</summary>
+    public int[] Ints(string name, string fallback)
+    {
+        string text = Text(name, fallback);
+        int[] values = text.Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(t => int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : throw new ArgumentException($"--{name} must be positive integers separated by commas, got '{text}'."))
+            .ToArray();
+        return values.Length > 0 ? values : throw new ArgumentException($"--{name} must name at least one count.");
+    }
+
     /// <summary>A number option, or its default.</summary>
     public double Double(string name, double fallback) => _options.TryGetValue(name, out string? text)
         ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value)

@@ -96,6 +96,10 @@ public sealed class BenchCluster : IAsyncDisposable
         return done.Select(s => s!).ToArray();
     }
 
+    /// <summary>Seconds from the first submission to the last completion of <paramref name="done"/> (the silos' clocks).</summary>
+    public static double Span(IReadOnlyCollection<JobStatus> done)
+        => (done.Max(s => s.FinishedAt!.Value) - done.Min(s => s.SubmittedAt)).TotalSeconds;
+
     /// <summary>Starts an Orleans client, retrying while the gateways come up.</summary>
     private static async Task StartWithRetry(IHost client)
     {

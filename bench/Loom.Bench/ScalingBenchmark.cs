@@ -26,8 +26,8 @@ public static class ScalingBenchmark
         {
             throw new ArgumentException($"--models: {weights} does not exist.");
         }
-        int[] shardCounts = Ints(args, "shards", "1,2,4,8,16,32,64");
-        int[] realCounts = args.Text("real", "1,2") == "none" ? [] : Ints(args, "real", "1,2");
+        int[] shardCounts = args.Ints("shards", "1,2,4,8,16,32,64");
+        int[] realCounts = args.Text("real", "1,2") == "none" ? [] : args.Ints("real", "1,2");
         int maxSilos = args.Int("silos", 4), windows = args.Int("windows", 16), window = args.Int("window", 16), overlap = args.Int("overlap", 4);
         int steps = args.Int("steps", 12), jobCount = args.Int("jobs", 64), checkpointEvery = args.Int("checkpoint-every", 1);
         string plan = args.Text("plan", "1-4:2");
@@ -76,14 +76,14 @@ public static class ScalingBenchmark
             string run = Guid.NewGuid().ToString("N")[..8];
 
             JobStatus[] one = await cluster.RunAsync([($"long-{run}", longVideo)]);
-            rows.Add(("long video", kind, shards, Wall(one), rounds * Math.Ceiling(windows / (double)shards) * forward, one));
+            rows.Add(("long video", kind, shards, BenchCluster.Span(one), rounds * Math.Ceiling(windows / (double)shards) * forward, one));
             if (kind == "simulated" && shards == shardCounts.Where(s => s >= windows).DefaultIfEmpty(shardCounts.Max()).Min())
             {
                 JobStatus[] full = await cluster.RunAsync([($"long32-{run}", longVideo with { Wire = WirePrecision.Float32 })]);
-                rows.Add(("long video, wire fp32", kind, shards, Wall(full), rounds * Math.Ceiling(windows / (double)shards) * forward, full));
+                rows.Add(("long video, wire fp32", kind, shards, BenchCluster.Span(full), rounds * Math.Ceiling(windows / (double)shards) * forward, full));
             }
             JobStatus[] batch = await cluster.RunAsync(Enumerable.Range(0, jobCount).Select(i => ($"batch-{run}-{i}", small with { Seed = i })).ToArray());
-            rows.Add(("batch", kind, shards, Wall(batch), rounds * Math.Ceiling(jobCount / (double)shards) * forward, batch));
+            rows.Add(("batch", kind, shards, BenchCluster.Span(batch), rounds * Math.Ceiling(jobCount / (double)shards) * forward, batch));
         }
 
         foreach (int shards in realCounts)
@@ -113,8 +113,6 @@ public static class ScalingBenchmark
         return table;
     }
 
-    private static double Wall(JobStatus[] done)
-        => (done.Max(s => s.FinishedAt!.Value) - done.Min(s => s.SubmittedAt)).TotalSeconds;
 
     /// <summary>Median seconds of one window's forward pass on the real model with one thread.</summary>
     private static double Calibrate(string weights, int window)
@@ -139,14 +137,5 @@ public static class ScalingBenchmark
         {
             set_num_threads(threads);
         }
-    }
-
-    private static int[] Ints(BenchArguments args, string name, string fallback)
-    {
-        string text = args.Text(name, fallback);
-        int[] values = text.Split(',', StringSplitOptions.RemoveEmptyEntries)
-            .Select(t => int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : throw new ArgumentException($"--{name} must be positive integers separated by commas, got '{text}'."))
-            .ToArray();
-        return values.Length > 0 ? values : throw new ArgumentException($"--{name} must name at least one count.");
     }
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Loom.Grains.Shards;
 using Loom.Sampling.Fields;
 using Loom.Sampling.Refinement;
 using Loom.Sampling.Sampler;
@@ -81,21 +82,10 @@ public sealed class JobSampling : IDisposable
     }
 
     /// <summary>The latent's float32 bytes (little-endian), as checkpointed and hashed.</summary>
-    public static byte[] ToBytes(Tensor latent)
-    {
-        float[] values = TensorBlock.Read(() => latent.to(ScalarType.Float32).contiguous().data<float>().ToArray());
-        var bytes = new byte[values.Length * sizeof(float)];
-        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
-        return bytes;
-    }
+    public static byte[] ToBytes(Tensor latent) => WireTensor.Encode(latent, WirePrecision.Float32).Data;
 
     /// <summary>A latent of <paramref name="sampleShape"/> (batch 1) from <see cref="ToBytes"/>' bytes.</summary>
-    public static Tensor FromBytes(byte[] bytes, long[] sampleShape)
-    {
-        var values = new float[bytes.Length / sizeof(float)];
-        Buffer.BlockCopy(bytes, 0, values, 0, values.Length * sizeof(float));
-        return tensor(values).reshape([1, .. sampleShape]);
-    }
+    public static Tensor FromBytes(byte[] bytes, long[] sampleShape) => new WireTensor(bytes, WirePrecision.Float32).ToTensor([1, .. sampleShape]);
 
     /// <summary>SHA-256 (hex) of the latent's float32 bytes.</summary>
     public static string Hash(Tensor latent) => Convert.ToHexString(SHA256.HashData(ToBytes(latent))).ToLowerInvariant();

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Loom.Sampling.Fields;
 using TorchSharp;
 
@@ -45,17 +44,8 @@ public sealed record WireTensor(byte[] Data, WirePrecision Precision)
     /// <summary>The values as float32.</summary>
     public float[] ToFloats()
     {
-        if (Precision == WirePrecision.Float32)
-        {
-            return MemoryMarshal.Cast<byte, float>(Data).ToArray();
-        }
-        ReadOnlySpan<Half> halves = MemoryMarshal.Cast<byte, Half>(Data);
-        var values = new float[halves.Length];
-        for (int i = 0; i < values.Length; i++)
-        {
-            values[i] = (float)halves[i];
-        }
-        return values;
+        using torch.Tensor values = ToTensor([Count]);
+        return values.data<float>().ToArray();
     }
 
     /// <summary>A float32 tensor of <paramref name="shape"/> holding the values.</summary>
