@@ -1,6 +1,11 @@
 using Loom.Bench;
 
 // dotnet run -c Release --project bench/Loom.Bench -- <name> [--json] [--option value ...]
+if (args.Length > 0 && args[0].Equals("wan-fixture", StringComparison.OrdinalIgnoreCase))
+{
+    return WanFixtureCommand.Run(args[1..]);
+}
+
 var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(StringComparer.OrdinalIgnoreCase)
 {
     ["gmm"] = GmmBenchmark.RunAsync,
@@ -15,7 +20,7 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
 {
-    Console.Error.WriteLine($"usage: Loom.Bench <{string.Join("|", benchmarks.Keys)}> [--json] [--option value ...]");
+    Console.Error.WriteLine($"usage: Loom.Bench <{string.Join("|", benchmarks.Keys.Append("wan-fixture"))}> [--json] [--option value ...]");
     return 2;
 }
 
