@@ -8,7 +8,7 @@ namespace Loom.Sampling.Tests;
 
 /// <summary>
 /// One refined step on a [2, 2, 3] latent (batch 2, 2 channels, 3 cells) with v = a z + b, worked out from
-/// ARCHITECTURE.md §2 in plain doubles, cell by cell, with a tau that makes some cells certain and not others.
+/// docs/architecture.md §2 in plain doubles, cell by cell, with a tau that makes some cells certain and not others.
 /// </summary>
 public sealed class HandComputedStepTests
 {

@@ -9,7 +9,7 @@ namespace Loom.Sampling.Sampler;
 
 /// <summary>
 /// The flow-matching Euler sampler with Predict-and-Perturb self-refinement (Jang et al., 2026), exactly as in
-/// ARCHITECTURE.md §2. One step is a public operation so a job can checkpoint between steps; a run is a loop
+/// docs/architecture.md §2. One step is a public operation so a job can checkpoint between steps; a run is a loop
 /// over it. Latents are <c>[B, C, ...]</c>; a "cell" is one position of <c>[...]</c> across all C channels.
 /// </summary>
 public sealed class SelfRefiningSampler

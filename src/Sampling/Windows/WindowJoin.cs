@@ -1,6 +1,6 @@
 namespace Loom.Sampling.Windows;
 
-/// <summary>How the windows of a long video are joined (ARCHITECTURE.md §3).</summary>
+/// <summary>How the windows of a long video are joined (docs/architecture.md §2, windows).</summary>
 public enum WindowJoin
 {
     /// <summary>Every evaluation is per window, velocities fused per frame; one global sampler, mask, noise and checkpoint.</summary>

@@ -10,7 +10,7 @@ namespace Loom.Sampling.Windows;
 
 /// <summary>
 /// Samples a video longer than one model call through temporal windows, joined by co-denoising, independent
-/// windows or chained windows (ARCHITECTURE.md §3). Noise is always the whole video's, so the cut never changes it.
+/// windows or chained windows (docs/architecture.md §2, windows). Noise is always the whole video's, so the cut never changes it.
 /// </summary>
 public sealed class WindowedSampler
 {
