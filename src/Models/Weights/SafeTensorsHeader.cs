@@ -18,14 +18,21 @@ public sealed record SafeTensorsHeader(
 {
     /// <summary>Parses the header of <paramref name="file"/>; <paramref name="source"/> starts every error message.</summary>
     /// <exception cref="InvalidDataException">Not well-formed safetensors: the message says what is wrong.</exception>
-    public static SafeTensorsHeader Parse(ReadOnlySpan<byte> file, string source)
+    public static SafeTensorsHeader Parse(ReadOnlySpan<byte> file, string source) => Parse(file, file.Length, source);
+
+    /// <summary>
+    /// Parses a header from <paramref name="file"/>, which holds at least the file's first 8 + header-length bytes, of a
+    /// file <paramref name="fileLength"/> bytes long (so a large file's data need not be read).
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not well-formed safetensors: the message says what is wrong.</exception>
+    public static SafeTensorsHeader Parse(ReadOnlySpan<byte> file, long fileLength, string source)
     {
         if (file.Length < 8)
         {
             throw new InvalidDataException($"{source}: too short to be a safetensors file.");
         }
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file);
-        if (headerLength > (ulong)(file.Length - 8))
+        if (headerLength > (ulong)(file.Length - 8) || file.Length > fileLength)
         {
             throw new InvalidDataException($"{source}: header length {headerLength} runs past the end of the file.");
         }
@@ -49,7 +56,7 @@ public sealed record SafeTensorsHeader(
                 long[] shape = p.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
                 long[] range = p.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
                 long expected = shape.Aggregate(1L, (a, b) => a * b) * ElementSize(dtype, source, p.Name);
-                if (range.Length != 2 || range[0] < 0 || range[1] - range[0] != expected || dataStart + range[1] > file.Length)
+                if (range.Length != 2 || range[0] < 0 || range[1] - range[0] != expected || dataStart + range[1] > fileLength)
                 {
                     throw new InvalidDataException($"{source}: tensor '{p.Name}' {dtype}[{string.Join(",", shape)}] needs {expected} bytes within the file; its data_offsets are [{string.Join(", ", range)}].");
                 }
