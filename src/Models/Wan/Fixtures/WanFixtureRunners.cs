@@ -13,6 +13,7 @@ public static class WanFixtureRunners
     public static IReadOnlyList<IWanFixtureRunner> All { get; } =
     [
         new Transformer.WanDiTFixtureRunner(),
+        new Vae.WanVaeFixtureRunner(),
     ];
 
     /// <summary>The kind of <paramref name="path"/>: its <c>fixture</c> metadata, or <see cref="TokenizerCases"/>.</summary>

@@ -1,0 +1,33 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Loom.Models.Wan.Vae;
+
+/// <summary>
+/// The VAE's RMS norm over channels: <c>x / max(‖x‖₂, 1e-12) · sqrt(C) · gamma</c> (the official <c>F.normalize</c>, no
+/// epsilon inside the root). Computed in float32 whatever the input dtype, returned in the input dtype.
+/// Parameter <c>gamma</c> <c>[C, 1, 1, 1]</c> (<c>[C, 1, 1]</c> for images).
+/// </summary>
+internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter gamma;
+    private readonly double _scale;
+
+    public RmsNorm(int channels, bool images)
+        : base("rms_norm")
+    {
+        gamma = nn.Parameter(images ? torch.ones(channels, 1, 1) : torch.ones(channels, 1, 1, 1));
+        _scale = Math.Sqrt(channels);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        Tensor x32 = x.to(ScalarType.Float32);
+        Tensor norm = linalg.vector_norm(x32, 2, [1], keepdim: true).clamp_min(1e-12);
+        Tensor y = x32 / norm * _scale * gamma.to(ScalarType.Float32);
+        return y.to(x.dtype).MoveToOuterDisposeScope();
+    }
+}
