@@ -12,6 +12,7 @@ public static class WanFixtureRunners
     /// <summary>The runners, one per module.</summary>
     public static IReadOnlyList<IWanFixtureRunner> All { get; } =
     [
+        new Loom.Models.Wan.Text.TokenizerCasesRunner(),
     ];
 
     /// <summary>The kind of <paramref name="path"/>: its <c>fixture</c> metadata, or <see cref="TokenizerCases"/>.</summary>
