@@ -13,6 +13,7 @@ public static class WanFixtureRunners
     public static IReadOnlyList<IWanFixtureRunner> All { get; } =
     [
         new Loom.Models.Wan.Text.TokenizerCasesRunner(),
+        new Loom.Models.Wan.Text.T5FixtureRunner(),
     ];
 
     /// <summary>The kind of <paramref name="path"/>: its <c>fixture</c> metadata, or <see cref="TokenizerCases"/>.</summary>

@@ -48,6 +48,15 @@ public sealed class SentencePieceModel
     /// <summary>Spaces become U+2581.</summary>
     public bool EscapeWhitespaces { get; init; } = true;
 
+    /// <summary>
+    /// Hex SHA-256 of what segmentation depends on: every piece (text, score, kind), the special ids, byte fallback and the
+    /// normaliser (rules and whitespace flags). The same for a <c>spiece.model</c> and the <c>tokenizer.json</c> made from it
+    /// only where both carry the same values.
+    /// </summary>
+    public string ContentSha256 => _contentSha256 ??= ComputeContentSha256();
+
+    private string? _contentSha256;
+
     /// <summary>Reads a <c>.model</c> file.</summary>
     /// <exception cref="InvalidDataException">Not a SentencePiece model; the message names the file.</exception>
     public static SentencePieceModel Load(string path)
@@ -132,6 +141,20 @@ public sealed class SentencePieceModel
             UnkSurface = unkSurface, NormalizerName = name, PrecompiledCharsMap = charsMap, AddDummyPrefix = dummyPrefix,
             RemoveExtraWhitespaces = removeExtra, EscapeWhitespaces = escape,
         };
+    }
+
+    private string ComputeContentSha256()
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (SentencePiece piece in Pieces)
+        {
+            sha.AppendData(Encoding.UTF8.GetBytes(piece.Piece));
+            sha.AppendData([0, (byte)piece.Type]);
+            sha.AppendData(BitConverter.GetBytes(piece.Score));
+        }
+        sha.AppendData(Encoding.UTF8.GetBytes($"|{ModelType}|{UnkId}|{BosId}|{EosId}|{PadId}|{ByteFallback}|{UnkSurface}|{AddDummyPrefix}|{RemoveExtraWhitespaces}|{EscapeWhitespaces}|"));
+        sha.AppendData(PrecompiledCharsMap);
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
     private static SentencePiece ParsePiece(ReadOnlySpan<byte> data)

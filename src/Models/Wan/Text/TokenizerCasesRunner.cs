@@ -35,10 +35,10 @@ public sealed class TokenizerCasesRunner : IWanFixtureRunner
                 if (detail.Length == 0)
                 {
                     string decoded = tokenizer.Decode(expectedIds);
-                    detail = decoded == expectedDecoded ? "" : $"decoded {JsonSerializer.Serialize(decoded)}, expected {JsonSerializer.Serialize(expectedDecoded)}";
+                    detail = decoded == expectedDecoded ? "" : $"decoded {Quote(decoded)}, expected {Quote(expectedDecoded)}";
                 }
                 double mismatch = detail.Length == 0 ? 0 : 1;
-                checks.Add(new TensorCheck($"{model.Name}[{index++}] {JsonSerializer.Serialize(Shorten(text))}", mismatch, mismatch, 0, detail));
+                checks.Add(new TensorCheck($"{model.Name}[{index++}] {Quote(Shorten(text))}", mismatch, mismatch, 0, detail));
             }
         }
         return checks;
@@ -54,15 +54,43 @@ public sealed class TokenizerCasesRunner : IWanFixtureRunner
             }
             if (tokens[i].Id != ids[i])
             {
-                return $"id at position {i} is {tokens[i].Id} ({JsonSerializer.Serialize(tokens[i].Piece)}), expected {ids[i]} ({JsonSerializer.Serialize(pieces.ElementAtOrDefault(i))})";
+                return $"id at position {i} is {tokens[i].Id} ({Quote(tokens[i].Piece)}), expected {ids[i]} ({Quote(pieces.ElementAtOrDefault(i))})";
             }
             if (i < pieces.Length && tokens[i].Piece != pieces[i])
             {
-                return $"piece at position {i} is {JsonSerializer.Serialize(tokens[i].Piece)}, expected {JsonSerializer.Serialize(pieces[i])}";
+                return $"piece at position {i} is {Quote(tokens[i].Piece)}, expected {Quote(pieces[i])}";
             }
         }
         return "";
     }
 
-    private static string Shorten(string text) => text.Length <= 24 ? text : text[..24] + "…";
+    private static string Shorten(string text)
+    {
+        if (text.Length <= 24)
+        {
+            return text;
+        }
+        int cut = char.IsHighSurrogate(text[23]) ? 23 : 24;
+        return text[..cut] + "…";
+    }
+
+    /// <summary>The text in double quotes, control characters escaped (\t, \n, \r, \uXXXX), everything else as it is.</summary>
+    private static string Quote(string? text)
+    {
+        var quoted = new System.Text.StringBuilder("\"");
+        foreach (char c in text ?? "")
+        {
+            quoted.Append(c switch
+            {
+                '\t' => "\\t",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                _ when char.IsControl(c) => $"\\u{(int)c:X4}",
+                _ => c.ToString(),
+            });
+        }
+        return quoted.Append('"').ToString();
+    }
 }
