@@ -14,6 +14,8 @@ public static class WanFixtureRunners
     [
         new Transformer.WanDiTFixtureRunner(),
         new Vae.WanVaeFixtureRunner(),
+        new Loom.Models.Wan.Text.TokenizerCasesRunner(),
+        new Loom.Models.Wan.Text.T5FixtureRunner(),
     ];
 
     /// <summary>The kind of <paramref name="path"/>: its <c>fixture</c> metadata, or <see cref="TokenizerCases"/>.</summary>
