@@ -31,7 +31,7 @@ public sealed class ModelCatalog
         {
             if (!path.EndsWith(".safetensors", StringComparison.Ordinal))
             {
-                logger.LogInformation("Skipped {File}: {Reason}", path, SkipReason(Path.GetFileName(path)));
+                Skip(logger, path);
                 continue;
             }
             string name = Path.GetFileName(path).Replace(".safetensors", "", StringComparison.Ordinal).Replace("-world-model", "", StringComparison.Ordinal);
@@ -48,7 +48,7 @@ public sealed class ModelCatalog
             }
             if (!metadata.TryGetValue(WorldModelWeights.ConfigKey, out string? json))
             {
-                logger.LogInformation("Skipped {File}: {Reason}", path, SkipReason(Path.GetFileName(path)));
+                Skip(logger, path);
                 continue;
             }
             var config = System.Text.Json.JsonSerializer.Deserialize<WorldModelConfig>(json)!;
@@ -99,15 +99,28 @@ public sealed class ModelCatalog
         ? WorldModelWeights.Load(entry.Path)
         : throw new ShardUnavailableException($"model '{name}' is not served by this silo.");
 
-    /// <summary>Why a file at the top of the models folder is not a model Loom serves.</summary>
-    private static string SkipReason(string name)
+    /// <summary>
+    /// Logs why a file at the top of the models folder is not served: a Wan file or other weights as a warning (someone
+    /// meant them to be served), anything else (a README, a loss curve) at debug level.
+    /// </summary>
+    private static void Skip(ILogger logger, string path)
     {
+        string name = Path.GetFileName(path);
         if (WanModelFiles.IsWanFile(name))
         {
-            return "a Wan file on its own; a Wan model is a folder holding all its files (config, transformer, VAE, text encoder, tokenizer), e.g. models/Wan2.1-T2V-1.3B/ as loom models pull writes it";
+            logger.LogWarning("Skipped {File}: a Wan file on its own; a Wan model is a folder holding all its files (config, transformer, VAE, text encoder, tokenizer), e.g. models/Wan2.1-T2V-1.3B/ as loom models pull writes it", path);
         }
-        return name.EndsWith(".safetensors", StringComparison.Ordinal)
-            ? $"its metadata has no '{WorldModelWeights.ConfigKey}' entry, so it is not a Loom world model"
-            : "not a *.safetensors world model (Wan models are folders)";
+        else if (name.EndsWith(".safetensors", StringComparison.Ordinal))
+        {
+            logger.LogWarning("Skipped {File}: its metadata has no '{Key}' entry, so it is not a Loom world model", path, WorldModelWeights.ConfigKey);
+        }
+        else if (Path.GetExtension(name) is ".pth" or ".pt" or ".bin" or ".ckpt" or ".gguf")
+        {
+            logger.LogWarning("Skipped {File}: weights Loom does not read on their own (world models are *.safetensors, Wan models are folders)", path);
+        }
+        else
+        {
+            logger.LogDebug("Skipped {File}: not a model file", path);
+        }
     }
 }
