@@ -10,6 +10,7 @@ namespace Loom.Client;
 /// <item><term>4</term><description><see cref="NotFound"/>: no such job (or the result is not there yet).</description></item>
 /// <item><term>5</term><description><see cref="Unavailable"/>: the server could not be reached, or timed out, or the embedded silo did not start.</description></item>
 /// <item><term>6</term><description><see cref="OutputFailed"/>: the job completed but its output could not be written (e.g. ffmpeg is missing for <c>.mp4</c>).</description></item>
+/// <item><term>7</term><description><see cref="ModelInvalid"/>: a model folder is not a complete model, or a pulled file did not match the hub's checksum.</description></item>
 /// <item><term>70</term><description><see cref="Internal"/>: any other server or client error.</description></item>
 /// <item><term>130</term><description><see cref="Cancelled"/>: interrupted with Ctrl-C (the job was cancelled on the server).</description></item>
 /// </list>
@@ -36,6 +37,9 @@ public static class ExitCodes
 
     /// <summary>The result could not be written in the asked format.</summary>
     public const int OutputFailed = 6;
+
+    /// <summary>A model folder is incomplete or damaged, or a download did not match its checksum.</summary>
+    public const int ModelInvalid = 7;
 
     /// <summary>An unexpected error.</summary>
     public const int Internal = 70;

@@ -14,6 +14,7 @@ root.Subcommands.Add(new WatchCommand(globals));
 root.Subcommands.Add(new CancelCommand(globals));
 root.Subcommands.Add(new ListCommand(globals));
 root.Subcommands.Add(new ClusterCommand(globals));
+root.Subcommands.Add(new ModelsCommand(globals));
 
 if (Console.IsOutputRedirected)
 {

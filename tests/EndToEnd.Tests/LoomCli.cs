@@ -50,7 +50,10 @@ public sealed class LoomCli : IDisposable
     }
 
     /// <summary>Starts <c>loom <paramref name="args"/></c> in <paramref name="workingDirectory"/>, output redirected (so: no progress bars).</summary>
-    public static LoomCli Start(string workingDirectory, params string[] args)
+    public static LoomCli Start(string workingDirectory, params string[] args) => Start(workingDirectory, new Dictionary<string, string?>(), args);
+
+    /// <summary>Starts <c>loom <paramref name="args"/></c> with <paramref name="environment"/> set (a null value unsets a variable).</summary>
+    public static LoomCli Start(string workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -67,6 +70,12 @@ public sealed class LoomCli : IDisposable
         }
         start.Environment["DOTNET_gcServer"] = "0";
         start.Environment.Remove("LOOM_API_KEY");
+        start.Environment.Remove("HF_TOKEN");
+        start.Environment.Remove("HF_ENDPOINT");
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
         return new LoomCli(Process.Start(start)!);
     }
 
@@ -74,6 +83,13 @@ public sealed class LoomCli : IDisposable
     public static async Task<LoomResult> RunAsync(string workingDirectory, params string[] args)
     {
         using LoomCli cli = Start(workingDirectory, args);
+        return await cli.WaitAsync(TimeSpan.FromMinutes(4));
+    }
+
+    /// <summary>Runs <c>loom <paramref name="args"/></c> to its end with <paramref name="environment"/> set.</summary>
+    public static async Task<LoomResult> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] args)
+    {
+        using LoomCli cli = Start(workingDirectory, environment, args);
         return await cli.WaitAsync(TimeSpan.FromMinutes(4));
     }
 

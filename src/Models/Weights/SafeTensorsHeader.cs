@@ -36,12 +36,43 @@ public sealed record SafeTensorsHeader(
         {
             throw new InvalidDataException($"{source}: header length {headerLength} runs past the end of the file.");
         }
-        long dataStart = 8 + (long)headerLength;
+        return Parse(file.Slice(8, (int)headerLength), file.Length, source);
+    }
+
+    /// <summary>
+    /// Reads and checks the header of the safetensors file at <paramref name="path"/> without reading its data, so a
+    /// multi-gigabyte shard costs one small read: every tensor must fit in the file as it is on disk.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not well-formed safetensors (e.g. truncated): the message names the file.</exception>
+    public static SafeTensorsHeader Read(string path)
+    {
+        using FileStream stream = File.OpenRead(path);
+        Span<byte> prefix = stackalloc byte[8];
+        if (stream.Length < 8 || stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) < 8)
+        {
+            throw new InvalidDataException($"{path}: too short to be a safetensors file.");
+        }
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (headerLength > (ulong)(stream.Length - 8) || headerLength > MaxHeaderBytes)
+        {
+            throw new InvalidDataException($"{path}: header length {headerLength} runs past the end of the file ({stream.Length} bytes).");
+        }
+        byte[] header = new byte[headerLength];
+        stream.ReadExactly(header);
+        return Parse(header, stream.Length, path);
+    }
+
+    /// <summary>Largest header <see cref="Read"/> accepts (the format's own limit is 100 MB).</summary>
+    private const ulong MaxHeaderBytes = 100_000_000;
+
+    private static SafeTensorsHeader Parse(ReadOnlySpan<byte> headerJson, long fileLength, string source)
+    {
+        long dataStart = 8 + headerJson.Length;
         var tensors = new Dictionary<string, (string, long[], long, long)>();
         var metadata = new Dictionary<string, string>();
         try
         {
-            using JsonDocument header = JsonDocument.Parse(file.Slice(8, (int)headerLength).ToArray());
+            using JsonDocument header = JsonDocument.Parse(headerJson.ToArray());
             foreach (JsonProperty p in header.RootElement.EnumerateObject())
             {
                 if (p.Name == "__metadata__")

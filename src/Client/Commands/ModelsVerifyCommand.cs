@@ -1,0 +1,96 @@
+using System.CommandLine;
+using Loom.Client.Cli;
+using Loom.Client.Hub;
+using Loom.Models.Wan.Folders;
+
+namespace Loom.Client.Commands;
+
+/// <summary>
+/// <c>loom models verify NAME|DIR</c>: recognition plus every check that needs no weights loaded (files present and
+/// of their size, safetensors headers, shard indexes, pickles) and, with <c>--sha256</c>, each file's checksum against
+/// what the hub published when <c>loom models pull</c> fetched it.
+/// </summary>
+internal sealed class ModelsVerifyCommand : Command
+{
+    private readonly Argument<string> _model = new("model") { Description = "A model's folder name in the models folder, or a folder path." };
+    private readonly Option<string> _models = ModelsCommand.FolderOption();
+    private readonly Option<bool> _sha256 = new("--sha256") { Description = "Also hash every file against the hub's checksums recorded by loom models pull (reads every byte)." };
+
+    public ModelsVerifyCommand(GlobalOptions globals)
+        : base("verify", "Check that a model folder is complete and undamaged.")
+    {
+        Arguments.Add(_model);
+        Options.Add(_models);
+        Options.Add(_sha256);
+        CommandAction.Bind(this, globals, async (parse, terminal, cancellationToken) =>
+        {
+            string given = parse.GetValue(_model)!;
+            string inModels = Path.Combine(parse.GetValue(_models)!, given);
+            string directory = Directory.Exists(inModels) ? inModels : Directory.Exists(given) ? given
+                : throw new CliException(ExitCodes.NotFound, $"no model '{given}': neither {inModels} nor {given} is a folder.", "model");
+            WanModelFolder model = WanModelFolder.Inspect(directory);
+            var problems = new List<string>(WanModelCheck.Run(model));
+            string checksums = "";
+            if (parse.GetValue(_sha256))
+            {
+                checksums = await ChecksumsAsync(model, problems, cancellationToken);
+            }
+            if (terminal.Json)
+            {
+                var json = ModelView.Json(model, problems);
+                json["checksums"] = checksums;
+                terminal.WriteJson(json);
+            }
+            else
+            {
+                terminal.Line(ModelView.Summary(model));
+                foreach (WanComponent component in model.Components)
+                {
+                    terminal.Line($"  {component.Role,-13} {component.Files.Count,3} file(s) {ByteSize.Format(component.Bytes),9}  {component.Path}");
+                }
+                int files = model.Components.Sum(c => c.Files.Count);
+                terminal.Line($"checked {files} files: present, safetensors headers and shard indexes, pickles, JSON{(checksums.Length > 0 ? "; " + checksums : "")}");
+                foreach (string problem in problems)
+                {
+                    terminal.Line($"  problem: {problem}");
+                }
+                terminal.Line(problems.Count == 0 ? "ok" : $"{problems.Count} problem(s): {model.Name} is not usable as it is");
+            }
+            return problems.Count == 0 ? ExitCodes.Ok : ExitCodes.ModelInvalid;
+        });
+    }
+
+    /// <summary>Hashes each component file the pull record knows; adds a problem per mismatch; says what it checked.</summary>
+    private static async Task<string> ChecksumsAsync(WanModelFolder model, List<string> problems, CancellationToken cancellationToken)
+    {
+        PullManifest? manifest = PullManifest.Read(model.Directory);
+        if (manifest is null)
+        {
+            return $"no {PullManifest.FileName} (not pulled by loom): no published checksums to compare with";
+        }
+        var known = manifest.Files.ToDictionary(f => f.Path, StringComparer.Ordinal);
+        int checkedFiles = 0, unknown = 0;
+        foreach (string file in model.Components.SelectMany(c => c.Files))
+        {
+            if (!known.TryGetValue(file, out PullManifest.Entry? entry))
+            {
+                unknown++;
+                continue;
+            }
+            using ContentHash? hash = ContentHash.For(new HubFile(entry.Path, entry.Size, entry.Sha256, entry.BlobId));
+            if (hash is null)
+            {
+                unknown++;
+                continue;
+            }
+            await hash.AppendFileAsync(Path.Combine(model.Directory, file), cancellationToken);
+            string actual = hash.Actual();
+            checkedFiles++;
+            if (actual != hash.Expected)
+            {
+                problems.Add($"{file}: {hash.Name} {actual}, but {manifest.Repo}@{manifest.Commit[..Math.Min(12, manifest.Commit.Length)]} published {hash.Expected}.");
+            }
+        }
+        return $"checksums of {checkedFiles} files against {manifest.Repo}@{manifest.Commit[..Math.Min(12, manifest.Commit.Length)]}{(unknown > 0 ? $" ({unknown} not in the pull record)" : "")}";
+    }
+}
