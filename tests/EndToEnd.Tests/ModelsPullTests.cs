@@ -47,7 +47,7 @@ public sealed class ModelsPullTests : IDisposable
 
         LoomResult verify = await LoomCli.RunAsync(_root, "models", "verify", "Wan2.1-T2V-tiny", "--models", models, "--sha256");
         Assert.True(verify.ExitCode == 0, verify.ToString());
-        Assert.Contains("checksums of 8 files against Wan-AI/Wan2.1-T2V-tiny@0123456789ab", verify.Stdout);
+        Assert.Contains("sizes and checksums of 8 files against Wan-AI/Wan2.1-T2V-tiny@0123456789ab", verify.Stdout);
 
         LoomResult list = await LoomCli.RunAsync(_root, "models", "list", "--models", models);
         Assert.True(list.ExitCode == 0, list.ToString());
@@ -180,6 +180,12 @@ public sealed class ModelsPullTests : IDisposable
         Assert.Equal(7, deep.ExitCode);
         Assert.Contains("problem: Wan2.1_VAE.pth: sha256 ", deep.Stdout);
         Assert.Contains($"but Wan-AI/Wan2.1-T2V-tiny@0123456789ab published {TinyHub.Sha256(hub.File("Wan2.1_VAE.pth"))}.", deep.Stdout);
+
+        // A file of another size is caught without hashing: the pull record has every size.
+        File.AppendAllText(Path.Combine(dir, "google", "umt5-xxl", "tokenizer.json"), " ");
+        LoomResult sized = await LoomCli.RunAsync(_root, "models", "verify", dir);
+        Assert.Equal(7, sized.ExitCode);
+        Assert.Contains($"problem: google/umt5-xxl/tokenizer.json: {hub.File("google/umt5-xxl/tokenizer.json").Length + 1} bytes, but Wan-AI/Wan2.1-T2V-tiny@0123456789ab published {hub.File("google/umt5-xxl/tokenizer.json").Length}.", sized.Stdout);
     }
 
     private async Task<TinyHub> HubAsync(string repoId, string kind, bool diffusers = false, string? token = null)
