@@ -123,6 +123,23 @@ public sealed class ModelsPullTests : IDisposable
     }
 
     [Fact]
+    public async Task Without_checksums_in_the_listing_the_transfer_tags_are_checked()
+    {
+        await using TinyHub hub = await HubAsync("Wan-AI/Wan2.1-T2V-tiny", "t2v");
+        hub.Blobs = false;
+        hub.Corrupt["models_t5_umt5-xxl-enc-bf16.pth"] = int.MaxValue;
+
+        LoomResult pull = await PullAsync(hub, "--dir", Path.Combine(_root, "m"));
+
+        Assert.Equal(7, pull.ExitCode);
+        string[] lines = pull.Stdout.Split('\n', StringSplitOptions.TrimEntries);
+        Assert.Contains(lines, l => l.StartsWith($"{Weights} (131 kB)", StringComparison.Ordinal) && l.EndsWith("downloaded (sha256 verified)", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("config.json (", StringComparison.Ordinal) && l.EndsWith("downloaded (git blob sha1 verified)", StringComparison.Ordinal));
+        Assert.Contains($"models_t5_umt5-xxl-enc-bf16.pth: downloaded twice and both times its sha256 was ", pull.Stderr);
+        Assert.False(File.Exists(Path.Combine(_root, "m", "models_t5_umt5-xxl-enc-bf16.pth")));
+    }
+
+    [Fact]
     public async Task A_gated_repository_needs_HF_TOKEN_sent_as_a_bearer_token()
     {
         await using TinyHub hub = await HubAsync("Wan-AI/Wan2.2-T2V-A14B-Diffusers", "t2v-a14b", diffusers: true, token: "hf_tiny_secret");
