@@ -47,7 +47,7 @@ public sealed class ModelsPullTests : IDisposable
 
         LoomResult verify = await LoomCli.RunAsync(_root, "models", "verify", "Wan2.1-T2V-tiny", "--models", models, "--sha256");
         Assert.True(verify.ExitCode == 0, verify.ToString());
-        Assert.Contains("checksums of 8 files against Wan-AI/Wan2.1-T2V-tiny@0123456789ab", verify.Stdout);
+        Assert.Contains("sizes and checksums of 8 files against Wan-AI/Wan2.1-T2V-tiny@0123456789ab", verify.Stdout);
 
         LoomResult list = await LoomCli.RunAsync(_root, "models", "list", "--models", models);
         Assert.True(list.ExitCode == 0, list.ToString());
@@ -123,6 +123,23 @@ public sealed class ModelsPullTests : IDisposable
     }
 
     [Fact]
+    public async Task Without_checksums_in_the_listing_the_transfer_tags_are_checked()
+    {
+        await using TinyHub hub = await HubAsync("Wan-AI/Wan2.1-T2V-tiny", "t2v");
+        hub.Blobs = false;
+        hub.Corrupt["models_t5_umt5-xxl-enc-bf16.pth"] = int.MaxValue;
+
+        LoomResult pull = await PullAsync(hub, "--dir", Path.Combine(_root, "m"));
+
+        Assert.Equal(7, pull.ExitCode);
+        string[] lines = pull.Stdout.Split('\n', StringSplitOptions.TrimEntries);
+        Assert.Contains(lines, l => l.StartsWith($"{Weights} (131 kB)", StringComparison.Ordinal) && l.EndsWith("downloaded (sha256 verified)", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("config.json (", StringComparison.Ordinal) && l.EndsWith("downloaded (git blob sha1 verified)", StringComparison.Ordinal));
+        Assert.Contains($"models_t5_umt5-xxl-enc-bf16.pth: downloaded twice and both times its sha256 was ", pull.Stderr);
+        Assert.False(File.Exists(Path.Combine(_root, "m", "models_t5_umt5-xxl-enc-bf16.pth")));
+    }
+
+    [Fact]
     public async Task A_gated_repository_needs_HF_TOKEN_sent_as_a_bearer_token()
     {
         await using TinyHub hub = await HubAsync("Wan-AI/Wan2.2-T2V-A14B-Diffusers", "t2v-a14b", diffusers: true, token: "hf_tiny_secret");
@@ -180,6 +197,12 @@ public sealed class ModelsPullTests : IDisposable
         Assert.Equal(7, deep.ExitCode);
         Assert.Contains("problem: Wan2.1_VAE.pth: sha256 ", deep.Stdout);
         Assert.Contains($"but Wan-AI/Wan2.1-T2V-tiny@0123456789ab published {TinyHub.Sha256(hub.File("Wan2.1_VAE.pth"))}.", deep.Stdout);
+
+        // A file of another size is caught without hashing: the pull record has every size.
+        File.AppendAllText(Path.Combine(dir, "google", "umt5-xxl", "tokenizer.json"), " ");
+        LoomResult sized = await LoomCli.RunAsync(_root, "models", "verify", dir);
+        Assert.Equal(7, sized.ExitCode);
+        Assert.Contains($"problem: google/umt5-xxl/tokenizer.json: {hub.File("google/umt5-xxl/tokenizer.json").Length + 1} bytes, but Wan-AI/Wan2.1-T2V-tiny@0123456789ab published {hub.File("google/umt5-xxl/tokenizer.json").Length}.", sized.Stdout);
     }
 
     private async Task<TinyHub> HubAsync(string repoId, string kind, bool diffusers = false, string? token = null)

@@ -41,6 +41,9 @@ internal sealed class TinyHub : IAsyncDisposable
     /// <summary>The bearer token every request must carry; null for a public repository.</summary>
     public string? Token { get; init; }
 
+    /// <summary>False: the listing ignores <c>?blobs=true</c> and names the files only (checksums come from the ETags).</summary>
+    public bool Blobs { get; set; } = true;
+
     /// <summary>Files whose next transfer stops after this many bytes, the connection cut (once each).</summary>
     public ConcurrentDictionary<string, int> CutAfter { get; } = new();
 
@@ -123,7 +126,7 @@ internal sealed class TinyHub : IAsyncDisposable
         {
             return;
         }
-        bool blobs = context.Request.Query["blobs"] == "true";
+        bool blobs = Blobs && context.Request.Query["blobs"] == "true";
         var siblings = new JsonArray();
         foreach (var (path, bytes) in _files.OrderBy(f => f.Key, StringComparer.Ordinal))
         {

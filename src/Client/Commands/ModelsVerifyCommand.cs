@@ -30,11 +30,7 @@ internal sealed class ModelsVerifyCommand : Command
                 : throw new CliException(ExitCodes.NotFound, $"no model '{given}': neither {inModels} nor {given} is a folder.", "model");
             WanModelFolder model = WanModelFolder.Inspect(directory);
             var problems = new List<string>(WanModelCheck.Run(model));
-            string checksums = "";
-            if (parse.GetValue(_sha256))
-            {
-                checksums = await ChecksumsAsync(model, problems, cancellationToken);
-            }
+            string checksums = await AgainstPullAsync(model, parse.GetValue(_sha256), problems, cancellationToken);
             if (terminal.Json)
             {
                 var json = ModelView.Json(model, problems);
@@ -60,13 +56,30 @@ internal sealed class ModelsVerifyCommand : Command
         });
     }
 
-    /// <summary>Hashes each component file the pull record knows; adds a problem per mismatch; says what it checked.</summary>
-    private static async Task<string> ChecksumsAsync(WanModelFolder model, List<string> problems, CancellationToken cancellationToken)
+    /// <summary>
+    /// Compares each component file the pull record knows with what the hub published: its size always, its checksum
+    /// when <paramref name="hash"/>; adds a problem per mismatch and says what it compared.
+    /// </summary>
+    private static async Task<string> AgainstPullAsync(WanModelFolder model, bool hash, List<string> problems, CancellationToken cancellationToken)
     {
         PullManifest? manifest = PullManifest.Read(model.Directory);
         if (manifest is null)
         {
-            return $"no {PullManifest.FileName} (not pulled by loom): no published checksums to compare with";
+            return hash ? $"no {PullManifest.FileName} (not pulled by loom): no published checksums to compare with" : "";
+        }
+        string source = $"{manifest.Repo}@{manifest.Commit[..Math.Min(12, manifest.Commit.Length)]}";
+        var sizes = manifest.Files.ToDictionary(f => f.Path, f => f.Size, StringComparer.Ordinal);
+        foreach (string file in model.Components.SelectMany(c => c.Files))
+        {
+            long length = new FileInfo(Path.Combine(model.Directory, file)).Length;
+            if (sizes.TryGetValue(file, out long size) && size != length)
+            {
+                problems.Add($"{file}: {length} bytes, but {source} published {size}.");
+            }
+        }
+        if (!hash)
+        {
+            return $"sizes against {source}";
         }
         var known = manifest.Files.ToDictionary(f => f.Path, StringComparer.Ordinal);
         int checkedFiles = 0, unknown = 0;
@@ -77,20 +90,20 @@ internal sealed class ModelsVerifyCommand : Command
                 unknown++;
                 continue;
             }
-            using ContentHash? hash = ContentHash.For(new HubFile(entry.Path, entry.Size, entry.Sha256, entry.BlobId));
-            if (hash is null)
+            using ContentHash? checksum = ContentHash.For(new HubFile(entry.Path, entry.Size, entry.Sha256, entry.BlobId));
+            if (checksum is null)
             {
                 unknown++;
                 continue;
             }
-            await hash.AppendFileAsync(Path.Combine(model.Directory, file), cancellationToken);
-            string actual = hash.Actual();
+            await checksum.AppendFileAsync(Path.Combine(model.Directory, file), cancellationToken);
+            string actual = checksum.Actual();
             checkedFiles++;
-            if (actual != hash.Expected)
+            if (actual != checksum.Expected)
             {
-                problems.Add($"{file}: {hash.Name} {actual}, but {manifest.Repo}@{manifest.Commit[..Math.Min(12, manifest.Commit.Length)]} published {hash.Expected}.");
+                problems.Add($"{file}: {checksum.Name} {actual}, but {source} published {checksum.Expected}.");
             }
         }
-        return $"checksums of {checkedFiles} files against {manifest.Repo}@{manifest.Commit[..Math.Min(12, manifest.Commit.Length)]}{(unknown > 0 ? $" ({unknown} not in the pull record)" : "")}";
+        return $"sizes and checksums of {checkedFiles} files against {source}{(unknown > 0 ? $" ({unknown} not in the pull record)" : "")}";
     }
 }

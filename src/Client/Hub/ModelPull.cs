@@ -29,12 +29,12 @@ internal sealed class ModelPull(HubClient hub, HubRepository repository, string 
                 failures.Add($"{file.Path}: a path outside the model folder; not written.");
                 continue;
             }
-            string? failure = File.Exists(target) && await PresentAsync(file, target, previous, cancellationToken)
-                ? null
+            (string? failure, HubFile pulled) = File.Exists(target) && await PresentAsync(file, target, previous, cancellationToken)
+                ? (null, file)
                 : await DownloadAsync(file, target, cancellationToken);
             if (failure is null)
             {
-                verified.Add(new PullManifest.Entry(file.Path, new FileInfo(target).Length, file.Sha256, file.BlobId));
+                verified.Add(new PullManifest.Entry(file.Path, new FileInfo(target).Length, pulled.Sha256, pulled.BlobId));
             }
             else
             {
@@ -76,8 +76,11 @@ internal sealed class ModelPull(HubClient hub, HubRepository repository, string 
         return false;
     }
 
-    /// <summary>Downloads one file; returns null when it is in place and verified, else why not.</summary>
-    private async Task<string?> DownloadAsync(HubFile file, string target, CancellationToken cancellationToken)
+    /// <summary>
+    /// Downloads one file; returns null when it is in place and verified, else why not, and the file as verified (with
+    /// the checksum the transfer's ETag gave when the listing had none).
+    /// </summary>
+    private async Task<(string? Failure, HubFile File)> DownloadAsync(HubFile file, string target, CancellationToken cancellationToken)
     {
         string partial = target + ".incomplete";
         Directory.CreateDirectory(Path.GetDirectoryName(partial)!);
@@ -98,87 +101,120 @@ internal sealed class ModelPull(HubClient hub, HubRepository repository, string 
                 File.Delete(partial);
                 offset = 0;
             }
-            using ContentHash? hash = ContentHash.For(file);
+            ContentHash? hash = ContentHash.For(file);
             try
             {
-                if (file.Size != offset)
+                try
                 {
-                    if (offset > 0)
+                    if (file.Size != offset)
                     {
-                        resumedAt = offset;
-                        progress.Note($"{file.Path}: resuming at byte {offset} of {file.Size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}");
+                        if (offset > 0)
+                        {
+                            resumedAt = offset;
+                            progress.Note($"{file.Path}: resuming at byte {offset} of {file.Size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}");
+                        }
+                        using HttpResponseMessage response = await hub.OpenAsync(repository, file, offset, cancellationToken);
+                        if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+                        {
+                            File.Delete(partial);
+                            throw new IOException("the hub could not serve the range asked (416); starting over");
+                        }
+                        if (!response.IsSuccessStatusCode)
+                        {
+                            throw new IOException($"the hub answered {(int)response.StatusCode} {response.ReasonPhrase}");
+                        }
+                        if (hash is null && FromEtag(file, response, offset) is HubFile tagged)
+                        {
+                            file = tagged;
+                            hash = ContentHash.For(file);
+                        }
+                        bool append = offset > 0 && response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange?.From == offset;
+                        if (!append)
+                        {
+                            offset = 0; // the whole file came back (the server ignored the range): start it over
+                        }
+                        if (offset > 0 && hash is not null)
+                        {
+                            await hash.AppendFileAsync(partial, cancellationToken);
+                        }
+                        progress.Started(file, offset);
+                        await CopyAsync(response, partial, append, hash, file, cancellationToken);
                     }
-                    using HttpResponseMessage response = await hub.OpenAsync(repository, file, offset, cancellationToken);
-                    if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
-                    {
-                        File.Delete(partial);
-                        throw new IOException("the hub could not serve the range asked (416); starting over");
-                    }
-                    if (!response.IsSuccessStatusCode)
-                    {
-                        throw new IOException($"the hub answered {(int)response.StatusCode} {response.ReasonPhrase}");
-                    }
-                    bool append = offset > 0 && response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange?.From == offset;
-                    if (!append)
-                    {
-                        offset = 0; // the whole file came back (the server ignored the range): start it over
-                    }
-                    if (offset > 0 && hash is not null)
+                    else if (hash is not null && offset > 0)
                     {
                         await hash.AppendFileAsync(partial, cancellationToken);
                     }
-                    progress.Started(file, offset);
-                    await CopyAsync(response, partial, append, hash, file, cancellationToken);
                 }
-                else if (hash is not null && offset > 0)
+                catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
                 {
-                    await hash.AppendFileAsync(partial, cancellationToken);
-                }
-            }
-            catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
-            {
-                failures++;
-                long have = File.Exists(partial) ? new FileInfo(partial).Length : 0;
-                if (failures >= MaxAttempts)
-                {
-                    return $"{file.Path}: the transfer broke {failures} times in a row ({e.Message}); {have} bytes are kept in {Path.GetFileName(partial)}: run the pull again to resume.";
-                }
-                progress.Note($"{file.Path}: the transfer broke at byte {have} ({e.Message}); resuming");
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * failures), cancellationToken);
-                continue;
-            }
-            long length = new FileInfo(partial).Length;
-            if (file.Size is long expected && length != expected)
-            {
-                failures++;
-                if (failures >= MaxAttempts)
-                {
-                    return $"{file.Path}: the hub sent {length} bytes of {expected}, {failures} times; run the pull again to resume.";
-                }
-                continue;
-            }
-            if (hash is not null)
-            {
-                string actual = hash.Actual();
-                if (actual != hash.Expected)
-                {
-                    File.Delete(partial);
-                    if (!fetchedAgain)
+                    failures++;
+                    long have = File.Exists(partial) ? new FileInfo(partial).Length : 0;
+                    if (failures >= MaxAttempts)
                     {
-                        fetchedAgain = true;
-                        progress.Note($"{file.Path}: {hash.Name} {actual} does not match the hub's {hash.Expected}; deleted, downloading it again");
-                        resumedAt = 0;
-                        continue;
+                        return ($"{file.Path}: the transfer broke {failures} times in a row ({e.Message}); {have} bytes are kept in {Path.GetFileName(partial)}: run the pull again to resume.", file);
                     }
-                    progress.Finished(file, "checksum mismatch");
-                    return $"{file.Path}: downloaded twice and both times its {hash.Name} was {actual}, not the hub's {hash.Expected}; the file was deleted.";
+                    progress.Note($"{file.Path}: the transfer broke at byte {have} ({e.Message}); resuming");
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * failures), cancellationToken);
+                    continue;
                 }
+                long length = new FileInfo(partial).Length;
+                if (file.Size is long expected && length != expected)
+                {
+                    failures++;
+                    if (failures >= MaxAttempts)
+                    {
+                        return ($"{file.Path}: the hub sent {length} bytes of {expected}, {failures} times; run the pull again to resume.", file);
+                    }
+                    continue;
+                }
+                if (hash is not null)
+                {
+                    string actual = hash.Actual();
+                    if (actual != hash.Expected)
+                    {
+                        File.Delete(partial);
+                        if (!fetchedAgain)
+                        {
+                            fetchedAgain = true;
+                            progress.Note($"{file.Path}: {hash.Name} {actual} does not match the hub's {hash.Expected}; deleted, downloading it again");
+                            resumedAt = 0;
+                            continue;
+                        }
+                        progress.Finished(file, "checksum mismatch");
+                        return ($"{file.Path}: downloaded twice and both times its {hash.Name} was {actual}, not the hub's {hash.Expected}; the file was deleted.", file);
+                    }
+                }
+                File.Move(partial, target, overwrite: true);
+                string checksum = hash is null ? "no checksum published; size matches" : $"{hash.Name} verified";
+                progress.Finished(file, resumedAt > 0 ? $"downloaded, resumed at byte {resumedAt} ({checksum})" : $"downloaded ({checksum})");
+                return (null, file);
             }
-            File.Move(partial, target, overwrite: true);
-            string checksum = hash is null ? "no checksum published; size matches" : $"{hash.Name} verified";
-            progress.Finished(file, resumedAt > 0 ? $"downloaded, resumed at byte {resumedAt} ({checksum})" : $"downloaded ({checksum})");
+            finally
+            {
+                hash?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The file with the checksum its transfer's tag carries, for a listing without checksums: the hub tags an LFS file
+    /// with its sha256 (<c>X-Linked-Etag</c> on the redirect, else <c>ETag</c>) and a git file with its blob id.
+    /// </summary>
+    private static HubFile? FromEtag(HubFile file, HttpResponseMessage response, long offset)
+    {
+        string? tag = response.Headers.TryGetValues("X-Linked-Etag", out IEnumerable<string>? linked) ? linked.First() : response.Headers.ETag?.Tag;
+        tag = tag?.Replace("W/", "", StringComparison.Ordinal).Trim('"').ToLowerInvariant();
+        long? size = file.Size ?? response.Content.Headers.ContentRange?.Length ?? offset + response.Content.Headers.ContentLength;
+        if (tag is null || !tag.All(char.IsAsciiHexDigitLower))
+        {
             return null;
         }
+        return tag.Length switch
+        {
+            64 => file with { Size = size, Sha256 = tag },
+            40 when size is not null => file with { Size = size, BlobId = tag },
+            _ => null,
+        };
     }
 
     private async Task CopyAsync(HttpResponseMessage response, string partial, bool append, ContentHash? hash, HubFile file, CancellationToken cancellationToken)
