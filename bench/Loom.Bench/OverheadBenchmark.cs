@@ -23,14 +23,8 @@ public static class OverheadBenchmark
     {
         string models = Path.GetFullPath(args.Text("models", "models"));
         int repeats = args.Int("repeats", 3);
-        var spec = new JobSpec(
-            Frames: args.Int("frames", 40), Steps: args.Int("steps", 12), Plan: args.Text("plan", "1-4:2"), Tau: 0.1,
-            WindowLength: args.Int("window", 16), WindowOverlap: args.Int("overlap", 4), Seed: 5, Conditioning: GivenFrames.FromClip(new PhysicsSimulator(32, 32).Generate(PhysicsDataset.TestSeed(0), 2), 2));
-        string weights = Path.Combine(models, "physics-world-model.safetensors");
-        if (!File.Exists(weights))
-        {
-            throw new ArgumentException($"--models: {weights} does not exist.");
-        }
+        JobSpec spec = Job(args);
+        string weights = Weights(models);
 
         var table = new BenchTable("overhead", new Dictionary<string, object>
         {
@@ -73,26 +67,38 @@ public static class OverheadBenchmark
         return table;
     }
 
+    /// <summary>The benchmark job: the physics model continuing held-out scene 0, co-denoised windows with P&amp;P (<c>--frames --window --overlap --steps --plan</c>).</summary>
+    internal static JobSpec Job(BenchArguments args) => new(
+        Frames: args.Int("frames", 40), Steps: args.Int("steps", 12), Plan: args.Text("plan", "1-4:2"), Tau: 0.1,
+        WindowLength: args.Int("window", 16), WindowOverlap: args.Int("overlap", 4), Seed: 5, Conditioning: GivenFrames.FromClip(new PhysicsSimulator(32, 32).Generate(PhysicsDataset.TestSeed(0), 2), 2));
+
+    /// <summary>The physics model's file in <paramref name="models"/>; the error names <c>--models</c>.</summary>
+    internal static string Weights(string models)
+    {
+        string weights = Path.Combine(models, "physics-world-model.safetensors");
+        return File.Exists(weights) ? weights : throw new ArgumentException($"--models: {weights} does not exist.");
+    }
+
     private static async Task<(double Seconds, JobStatus Status)> RunJobs(IGrainFactory grains, JobSpec spec, string prefix, int repeats)
     {
         JobStatus last = null!;
         int run = 0;
-        double best = await Best(repeats, async () =>
-        {
-            string id = $"{prefix}-{run++}-{Guid.NewGuid():N}";
-            await grains.GetGrain<IRenderJobGrain>(id).SubmitAsync(spec);
-            do
-            {
-                await Task.Delay(20);
-                last = await grains.GetGrain<IRenderJobGrain>(id).GetStatusAsync();
-            }
-            while (!last.IsFinal);
-            if (last.Phase != JobPhase.Completed)
-            {
-                throw new InvalidOperationException($"job {id} ended {last.Phase}: {last.Error}");
-            }
-        });
+        double best = await Best(repeats, async () => last = await RunJobAsync(grains, $"{prefix}-{run++}-{Guid.NewGuid():N}", spec));
         return (best, last);
+    }
+
+    /// <summary>Submits <paramref name="spec"/> as job <paramref name="id"/> and polls until it is final; throws unless it completed.</summary>
+    internal static async Task<JobStatus> RunJobAsync(IGrainFactory grains, string id, JobSpec spec)
+    {
+        await grains.GetGrain<IRenderJobGrain>(id).SubmitAsync(spec);
+        JobStatus last;
+        do
+        {
+            await Task.Delay(20);
+            last = await grains.GetGrain<IRenderJobGrain>(id).GetStatusAsync();
+        }
+        while (!last.IsFinal);
+        return last.Phase == JobPhase.Completed ? last : throw new InvalidOperationException($"job {id} ended {last.Phase}: {last.Error}");
     }
 
     private static async Task<double> Best(int repeats, Func<Task> run)
@@ -108,7 +114,8 @@ public static class OverheadBenchmark
         return best;
     }
 
-    private static IHost EmbeddedSilo(string models, string data, int siloPort, int gatewayPort)
+    /// <summary>A silo in this process (localhost clustering) with one shard, serving <paramref name="models"/>; <paramref name="settings"/> (full keys, <c>Loom:Devices</c>) on top.</summary>
+    internal static IHost EmbeddedSilo(string models, string data, int siloPort, int gatewayPort, IReadOnlyDictionary<string, string?>? settings = null)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -117,6 +124,7 @@ public static class OverheadBenchmark
             ["Loom:ModelDirectory"] = models, ["Loom:DataDirectory"] = data, ["Loom:OutputDirectory"] = Path.Combine(data, "out"),
             ["Loom:Shards"] = "1", ["Loom:SiloPort"] = siloPort.ToString(), ["Loom:GatewayPort"] = gatewayPort.ToString(),
         });
+        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
         builder.AddLoomSilo();
         return builder.Build();
     }

@@ -16,6 +16,8 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
     ["scaling"] = ScalingBenchmark.RunAsync,
     ["batching"] = BatchingBenchmark.RunAsync,
     ["budget"] = BudgetBenchmark.RunAsync,
+    ["devices"] = DevicesBenchmark.RunAsync,
+    ["device-job"] = DeviceJobBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

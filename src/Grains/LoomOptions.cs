@@ -11,7 +11,14 @@ public sealed class LoomOptions
     /// <summary>Where results go when a job names no output path.</summary>
     public string OutputDirectory { get; set; } = Path.Combine("out", "jobs");
 
-    /// <summary>CPU shards on a silo without GPUs (one per GPU otherwise).</summary>
+    /// <summary>
+    /// Which devices the silo's shards run on: <c>auto</c> (default) one shard per CUDA device the process sees, or
+    /// <see cref="Shards"/> CPU shards when it sees none; <c>cuda</c> the same, but a silo that sees no CUDA device fails
+    /// at start instead of falling back; <c>cpu</c> <see cref="Shards"/> CPU shards even where GPUs are visible.
+    /// </summary>
+    public string Devices { get; set; } = "auto";
+
+    /// <summary>CPU shards on a silo that runs on the CPU (see <see cref="Devices"/>); GPU silos run one shard per GPU.</summary>
     public int Shards { get; set; } = 2;
 
     /// <summary>
@@ -30,7 +37,10 @@ public sealed class LoomOptions
     /// <summary>Most requests one forward pass takes (non-exact jobs only).</summary>
     public int MaxBatch { get; set; } = 8;
 
-    /// <summary>Torch intra-op threads per shard (0: leave libtorch's default).</summary>
+    /// <summary>
+    /// Torch intra-op threads each shard's device thread uses (0: libtorch's default, every core). Set it to the cores
+    /// the silo may use divided by its shards, so CPU shards do not oversubscribe the container's CPU limit.
+    /// </summary>
     public int ThreadsPerShard { get; set; }
 
     /// <summary>Conditioning entries each shard caches by content hash.</summary>

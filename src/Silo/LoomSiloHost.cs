@@ -50,6 +50,11 @@ public static partial class LoomSiloHost
             {
                 LogNoKeys(app.Logger);
             }
+            foreach (Grains.Shards.ShardWorker shard in app.Services.GetRequiredService<Grains.Shards.ShardHost>().Workers)
+            {
+                Grains.Shards.ShardInfo info = shard.Info("");
+                LogShard(app.Logger, shard.Device, shard.DeviceName, info.MemoryFreeBytes / 1073741824.0, info.MemoryTotalBytes / 1073741824.0);
+            }
             if (app.Services.GetRequiredService<IOptions<Grains.LoomOptions>>().Value.SimulatedForward is { } simulated && simulated > TimeSpan.Zero)
             {
                 LogSimulated(app.Logger, simulated.TotalMilliseconds);
@@ -72,6 +77,9 @@ public static partial class LoomSiloHost
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "no API keys configured (Loom:ApiKeys): the gRPC API listens on loopback only and takes calls without a key")]
     private static partial void LogNoKeys(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "shard {Device}: {DeviceName}, {FreeGiB:0.0} GiB free of {TotalGiB:0.0} GiB")]
+    private static partial void LogShard(ILogger logger, string device, string deviceName, double freeGiB, double totalGiB);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "SIMULATED shards (Loom:SimulatedForward {Milliseconds} ms): no model runs and the videos are meaningless; for benchmarks only")]
     private static partial void LogSimulated(ILogger logger, double milliseconds);

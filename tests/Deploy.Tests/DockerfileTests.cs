@@ -21,6 +21,8 @@ public sealed class DockerfileTests
         Assert.Matches(@"(?m)^ENTRYPOINT \[""dotnet"", ""loom-silo\.dll""\]$", text);
         Assert.Contains("LOOM__MODELDIRECTORY=/models", text, StringComparison.Ordinal);
         Assert.DoesNotMatch(@"(?m)^COPY\s+models", text);
+        // The GPU image runs one shard per GPU and refuses to start without one; the CPU image runs CPU shards.
+        Assert.Contains($"LOOM__DEVICES={(gpu == "true" ? "cuda" : "cpu")}", text, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
@@ -48,6 +49,12 @@ public sealed class HelmChartTests
         }
         Assert.Equal(SiloSettings.GrpcPort, HelmChart.Number("ports.grpc"));
         Assert.True(HelmChart.Number("gpu.gpusPerPod") >= 1);
+        // Same CPU limit, and so the same torch threads per shard (0 in values: derived from the limit, as k8s/ writes it out).
+        JsonNode limits = container["resources"]!["limits"]!;
+        Assert.Equal(Manifests.Cores(limits["cpu"]), Manifests.Cores(HelmChart.Value("resources.limits.cpu")));
+        Assert.Equal(0, HelmChart.Number("threadsPerShard"));
+        Assert.Equal(((long)Math.Floor(Manifests.Cores(limits["cpu"]) / HelmChart.Number("gpu.gpusPerPod"))).ToString(CultureInfo.InvariantCulture),
+            k8s.Env(container, "LOOM__THREADSPERSHARD"));
     }
 
     [Fact]
@@ -68,6 +75,13 @@ public sealed class HelmChartTests
         string silo = HelmChart.Templates["silo-statefulset.yaml"];
         // Once under requests, once under limits.
         Assert.Equal(2, Regex.Matches(silo, @"nvidia\.com/gpu: \{\{ \.Values\.gpu\.gpusPerPod \}\}").Count);
+        // gpu.enabled: CUDA shards, one per GPU; otherwise cpuShards CPU shards. Threads follow the CPU limit either way.
+        string config = HelmChart.Templates["configmap.yaml"];
+        Assert.Matches(@"\{\{- if \.Values\.gpu\.enabled \}\}\s*\n\s*LOOM__DEVICES: cuda\s*\n\s*\{\{- else \}\}\s*\n\s*LOOM__DEVICES: cpu\s*\n\s*LOOM__SHARDS: \{\{ \.Values\.cpuShards \| quote \}\}", config);
+        Assert.Contains("LOOM__THREADSPERSHARD: {{ include \"loom.threadsPerShard\" . | quote }}", config, StringComparison.Ordinal);
+        string helpers = HelmChart.Templates["_helpers.tpl"];
+        Assert.Contains("ternary .Values.gpu.gpusPerPod .Values.cpuShards .Values.gpu.enabled", helpers, StringComparison.Ordinal);
+        Assert.Contains(".Values.resources.limits.cpu", helpers, StringComparison.Ordinal);
         Assert.Equal(3, Regex.Matches(silo, @"grpc:\s*\n\s*port: \{\{ \.Values\.ports\.grpc \}\}").Count);
         Assert.Contains("containerPort: {{ .Values.ports.grpc }}", silo, StringComparison.Ordinal);
         Assert.Contains("LOOM__GRPCPORT: {{ .Values.ports.grpc | quote }}", HelmChart.Templates["configmap.yaml"], StringComparison.Ordinal);
@@ -107,6 +121,18 @@ public sealed class HelmChartTests
         Assert.True(render == 0, error);
         var rendered = new Manifests(Yaml.Documents(output));
         Assert.Equal(HelmChart.Number("gpu.gpusPerPod"), (long)Manifests.Container(rendered.Silo, "silo")!["resources"]!["limits"]!["nvidia.com/gpu"]!);
+        JsonObject gpuSilo = Manifests.Container(rendered.Silo, "silo")!;
+        Assert.Equal("cuda", rendered.Env(gpuSilo, "LOOM__DEVICES"));
+        Assert.Equal(Manifests.Committed.Env(Manifests.Container(Manifests.Committed.Silo, "silo")!, "LOOM__THREADSPERSHARD"), rendered.Env(gpuSilo, "LOOM__THREADSPERSHARD"));
+        (int cpuRender, string cpuOutput, string cpuError) = Tool.Run("helm", "template", "loom", HelmChart.Folder,
+            "--set", "gpu.enabled=false", "--set", "cpuShards=3", "--set", "resources.limits.cpu=6500m");
+        Assert.True(cpuRender == 0, cpuError);
+        var cpu = new Manifests(Yaml.Documents(cpuOutput));
+        JsonObject cpuSilo = Manifests.Container(cpu.Silo, "silo")!;
+        Assert.Null(cpuSilo["resources"]!["limits"]!["nvidia.com/gpu"]);
+        Assert.Equal("cpu", cpu.Env(cpuSilo, "LOOM__DEVICES"));
+        Assert.Equal("3", cpu.Env(cpuSilo, "LOOM__SHARDS"));
+        Assert.Equal("2", cpu.Env(cpuSilo, "LOOM__THREADSPERSHARD")); // 6.5 cores over 3 shards
         (int refused, _, string reason) = Tool.Run("helm", "template", "loom", HelmChart.Folder, "--set", "drain.terminationGracePeriodSeconds=60");
         Assert.NotEqual(0, refused);
         Assert.Contains("terminationGracePeriodSeconds", reason, StringComparison.Ordinal);

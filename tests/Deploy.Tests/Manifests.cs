@@ -70,6 +70,15 @@ internal sealed class Manifests
     public static bool Selects(JsonObject selector, JsonObject labels)
         => selector.Count > 0 && selector.All(s => labels[s.Key]?.ToString() == s.Value?.ToString());
 
+    /// <summary>A Kubernetes CPU quantity ("4", 4, "2500m") in cores; 0 where none is given.</summary>
+    public static double Cores(JsonNode? quantity)
+    {
+        string text = quantity?.ToString() ?? "";
+        return text.Length == 0 ? 0
+            : text.EndsWith('m') ? double.Parse(text[..^1], CultureInfo.InvariantCulture) / 1000
+            : double.Parse(text, CultureInfo.InvariantCulture);
+    }
+
     /// <summary>A Kubernetes quantity (8Gi, 512Mi) or a Redis size (6gb, 512mb) in bytes; both units are powers of 1024.</summary>
     public static long Bytes(string size)
     {

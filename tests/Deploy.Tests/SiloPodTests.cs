@@ -28,6 +28,20 @@ public sealed class SiloPodTests
     }
 
     [Fact]
+    public void Gpu_silos_run_one_shard_per_gpu_with_threads_from_the_cpu_limit()
+    {
+        // LOOM__DEVICES=cuda: one shard per GPU the pod is given, and a pod that sees none stops instead of running on CPU.
+        Assert.Equal("cuda", _k8s.Env(_container, "LOOM__DEVICES"));
+        Assert.Null(_k8s.Env(_container, "LOOM__SHARDS")); // the CPU shard count means nothing to a GPU silo
+        long gpus = (long)_container["resources"]!["limits"]!["nvidia.com/gpu"]!;
+        double cores = Manifests.Cores(_container["resources"]!["limits"]!["cpu"]);
+        Assert.True(cores >= 1, "a silo needs a CPU limit, which bounds the shards' torch threads");
+        string? threads = _k8s.Env(_container, "LOOM__THREADSPERSHARD");
+        Assert.Equal(Math.Max(1, (long)Math.Floor(cores / gpus)).ToString(CultureInfo.InvariantCulture), threads);
+        Assert.Contains("Devices", SiloSettings.OptionNames);
+    }
+
+    [Fact]
     public void Probes_are_grpc_health_on_the_port_the_container_declares_and_the_silo_listens_on()
     {
         long declared = Manifests.ContainerPort(_container, "grpc");

@@ -16,6 +16,12 @@ public sealed class ClusterStatusTests(SiloFixture silo)
         Assert.Contains($":{silo.Silo.SiloPort}@", member.Address, StringComparison.Ordinal);
         Assert.Equal(2, status.Shards.Count);
         Assert.All(status.Shards, s => Assert.Equal(member.Address, s.Silo));
+        Assert.All(status.Shards, s =>
+        {
+            Assert.Matches("^(cpu|cuda):[0-9]+$", s.Device);
+            Assert.False(string.IsNullOrWhiteSpace(s.DeviceName), $"{s.Device} reports no device name");
+            Assert.InRange(s.MemoryFreeBytes, 1, s.MemoryTotalBytes);
+        });
         ModelInfo physics = Assert.Single(status.Models, m => m.Name == "physics");
         Assert.Equal(32, physics.Height);
         Assert.Equal(32, physics.Width);

@@ -34,6 +34,24 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-models" (include "loom.fullname" .)) .Values.models.existingClaim -}}
 {{- end -}}
 
+{{/* Shards of one silo pod: one per GPU it is given, or cpuShards. */}}
+{{- define "loom.shards" -}}
+{{- ternary .Values.gpu.gpusPerPod .Values.cpuShards .Values.gpu.enabled | int -}}
+{{- end -}}
+
+{{/* Torch threads per shard: threadsPerShard, or the CPU limit ("4", "2500m") over the shards, at least 1; 0 without a limit. */}}
+{{- define "loom.threadsPerShard" -}}
+{{- $limit := toString (default "" .Values.resources.limits.cpu) -}}
+{{- if gt (int .Values.threadsPerShard) 0 -}}
+{{- int .Values.threadsPerShard -}}
+{{- else if $limit -}}
+{{- $cores := ternary (divf (float64 (trimSuffix "m" $limit)) 1000) (float64 $limit) (hasSuffix "m" $limit) -}}
+{{- max 1 (int (floor (divf $cores (int (include "loom.shards" .))))) -}}
+{{- else -}}
+0
+{{- end -}}
+{{- end -}}
+
 {{/* Refuse settings under which a silo would be killed in the middle of its drain. */}}
 {{- define "loom.checkDrain" -}}
 {{- $need := add (int .Values.drain.preStopSeconds) (int .Values.drain.timeoutSeconds) -}}

@@ -30,11 +30,12 @@ internal sealed class ClusterCommand : Command
             {
                 silos.AddRow(Markup.Escape(silo.Name), Markup.Escape(silo.Address), Markup.Escape(silo.Status));
             }
-            var shards = new Table().Title("shards").Border(TableBorder.Rounded).AddColumns("shard", "silo", "device", "models", "queue", "latency ms", "completed", "busy s");
+            var shards = new Table().Title("shards").Border(TableBorder.Rounded).AddColumns("shard", "silo", "device", "name", "memory free", "models", "queue", "latency ms", "completed", "busy s");
             foreach (ShardStatus shard in status.Shards)
             {
                 shards.AddRow(
-                    Markup.Escape(shard.ShardId), Markup.Escape(shard.Silo), Markup.Escape(shard.Device), Markup.Escape(string.Join(",", shard.Models)),
+                    Markup.Escape(shard.ShardId), Markup.Escape(shard.Silo), Markup.Escape(shard.Device), Markup.Escape(shard.DeviceName), Memory(shard.MemoryFreeBytes, shard.MemoryTotalBytes),
+                    Markup.Escape(string.Join(",", shard.Models)),
                     shard.QueueDepth.ToString(CultureInfo.InvariantCulture), (shard.LatencySeconds * 1000).ToString("0.0", CultureInfo.InvariantCulture),
                     shard.Completed.ToString(CultureInfo.InvariantCulture), shard.BusySeconds.ToString("0.0", CultureInfo.InvariantCulture));
             }
@@ -51,4 +52,9 @@ internal sealed class ClusterCommand : Command
             return ExitCodes.Ok;
         });
     }
+
+    /// <summary>"12.3 of 139.8 GiB"; "?" where the silo did not know (or predates the report: proto's 0).</summary>
+    private static string Memory(long free, long total) => free < 0 || total <= 0
+        ? "?"
+        : $"{(free / 1073741824.0).ToString("0.0", CultureInfo.InvariantCulture)} of {(total / 1073741824.0).ToString("0.0", CultureInfo.InvariantCulture)} GiB";
 }

@@ -4,26 +4,32 @@ using Orleans.Runtime;
 namespace Loom.Grains.Shards;
 
 /// <summary>
-/// The devices of this silo, one <see cref="ShardWorker"/> each: <see cref="LoomOptions.Shards"/> CPU workers here
-/// (a GPU build would make one per visible CUDA device). Shard grains on this silo forward to these.
+/// The devices of this silo, one <see cref="ShardWorker"/> each: one per CUDA device the process sees, or
+/// <see cref="LoomOptions.Shards"/> CPU workers (see <see cref="LoomOptions.Devices"/> and <see cref="ShardDevices"/>).
+/// Shard grains on this silo forward to these.
 /// </summary>
 public sealed class ShardHost : IDisposable
 {
     private readonly Dictionary<string, ShardWorker> _workers;
 
     /// <summary>Creates the workers of the local silo.</summary>
+    /// <exception cref="InvalidOperationException"><see cref="LoomOptions.Devices"/> is unknown, or <c>cuda</c> on a silo that sees no CUDA device.</exception>
     public ShardHost(ILocalSiloDetails silo, ModelCatalog catalog, IOptions<LoomOptions> options, LoomMetrics metrics)
     {
         LoomOptions o = options.Value;
         if (o.ThreadsPerShard > 0)
         {
-            TorchSharp.torch.set_num_threads(o.ThreadsPerShard);
+            TorchSharp.torch.set_num_threads(o.ThreadsPerShard); // this thread's loads; each worker sets its own
         }
         Silo = silo.SiloAddress;
-        _workers = Enumerable.Range(0, Math.Max(0, o.Shards))
-            .Select(i => new ShardWorker(ShardKey.For(Silo, i), o.SimulatedForward > TimeSpan.Zero ? $"simulated:{i}" : $"cpu:{i}", catalog, o.MaxBatch, o.ConditioningCacheEntries, metrics, o.PreloadModels, o.SimulatedForward))
+        Devices = ShardDevices.Select(o);
+        _workers = Devices
+            .Select((device, i) => new ShardWorker(ShardKey.For(Silo, i), device, catalog, o.MaxBatch, o.ConditioningCacheEntries, metrics, o.PreloadModels, o.SimulatedForward, o.ThreadsPerShard))
             .ToDictionary(w => w.ShardId, StringComparer.Ordinal);
     }
+
+    /// <summary>The devices the shards run on, in shard order.</summary>
+    public IReadOnlyList<ShardDevice> Devices { get; }
 
     /// <summary>The silo these devices belong to.</summary>
     public SiloAddress Silo { get; }

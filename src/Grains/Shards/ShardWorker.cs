@@ -10,6 +10,11 @@ namespace Loom.Grains.Shards;
 /// One device's worker: a dedicated thread (off the Orleans scheduler) that takes window requests highest priority
 /// first, batches requests of non-exact jobs with the same model and window shape into one forward pass, and keeps
 /// each model it serves loaded. Requests whose caller cancelled are dropped before they reach the model.
+/// <para>
+/// Everything a shard computes lives on its device: models are moved there once when loaded, a request's latent and
+/// conditioning are copied there once from their wire bytes, every tensor the batch creates is made there, and the
+/// velocities come back to host memory once, in <see cref="WireTensor.Encode(Tensor, WirePrecision)"/>.
+/// </para>
 /// </summary>
 public sealed class ShardWorker : IDisposable
 {
@@ -23,6 +28,8 @@ public sealed class ShardWorker : IDisposable
     private readonly Thread _thread;
     private readonly bool _preload;
     private readonly TimeSpan _simulatedForward;
+    private readonly int _threads;
+    private readonly DeviceProbe _probe;
     private readonly HashSet<string> _warm = new(StringComparer.Ordinal);
     private long _sequence;
     private int _running;
@@ -39,12 +46,16 @@ public sealed class ShardWorker : IDisposable
     /// <summary>Starts the worker thread for device <paramref name="device"/>.</summary>
     /// <param name="preload">Load every catalog model on the worker thread before taking work.</param>
     /// <param name="simulatedForward">Greater than zero: a simulated shard (see <see cref="LoomOptions.SimulatedForward"/>).</param>
-    public ShardWorker(string shardId, string device, ModelCatalog catalog, int maxBatch, int cacheEntries, LoomMetrics metrics, bool preload = false, TimeSpan simulatedForward = default)
+    /// <param name="threads">Torch intra-op threads of the worker thread (0: libtorch's default).</param>
+    public ShardWorker(string shardId, ShardDevice device, ModelCatalog catalog, int maxBatch, int cacheEntries, LoomMetrics metrics, bool preload = false, TimeSpan simulatedForward = default, int threads = 0)
     {
         _preload = preload && simulatedForward <= TimeSpan.Zero;
         _simulatedForward = simulatedForward;
+        _threads = threads;
         ShardId = shardId;
-        Device = device;
+        ShardDevice = device;
+        Device = device.Id;
+        _probe = new DeviceProbe(device);
         _catalog = catalog;
         _metrics = metrics;
         _evalSeconds = metrics.WindowEval.WithLabels(shardId);
@@ -57,16 +68,24 @@ public sealed class ShardWorker : IDisposable
     /// <summary>The shard's grain key.</summary>
     public string ShardId { get; }
 
-    /// <summary>Device name.</summary>
+    /// <summary>The device's id on this silo (<c>cuda:0</c>, <c>cpu:1</c>).</summary>
     public string Device { get; }
+
+    /// <summary>The device its models and tensors live on.</summary>
+    public ShardDevice ShardDevice { get; }
+
+    /// <summary>What the device is (the GPU's name or the CPU model).</summary>
+    public string DeviceName => _probe.Name;
 
     /// <summary>A snapshot of load and health.</summary>
     public ShardInfo Info(string silo)
     {
+        (long free, long total) = _probe.Memory();
         lock (_queue)
         {
             string[] models = _simulatedForward > TimeSpan.Zero ? _catalog.Shapes.Keys.ToArray() : _models.Keys.ToArray();
-            return new ShardInfo(ShardId, silo, Device, models, _queue.Count + _running, _latency, _completed, _forwards, _busySeconds, DateTimeOffset.UtcNow);
+            return new ShardInfo(ShardId, silo, Device, models, _queue.Count + _running, _latency, _completed, _forwards, _busySeconds, DateTimeOffset.UtcNow,
+                DeviceName: _probe.Name, MemoryFreeBytes: free, MemoryTotalBytes: total);
         }
     }
 
@@ -145,13 +164,18 @@ public sealed class ShardWorker : IDisposable
 
     private void Run()
     {
+        if (_threads > 0)
+        {
+            // Per thread under OpenMP: this bounds the forward passes this thread runs, not the other shards'.
+            torch.set_num_threads(_threads);
+        }
         if (_preload)
         {
             foreach (string name in _catalog.Shapes.Keys)
             {
                 try
                 {
-                    PhysicsWorldModel model = _catalog.Load(name);
+                    PhysicsWorldModel model = Load(name);
                     lock (_queue)
                     {
                         _models[name] = model;
@@ -236,7 +260,7 @@ public sealed class ShardWorker : IDisposable
             {
                 if (!_models.TryGetValue(modelName, out PhysicsWorldModel? model))
                 {
-                    model = _catalog.Load(modelName);
+                    model = Load(modelName);
                     lock (_queue)
                     {
                         _models[modelName] = model;
@@ -294,9 +318,21 @@ public sealed class ShardWorker : IDisposable
         }
     }
 
+    /// <summary>A fresh copy of <paramref name="name"/> on this shard's device (read into host memory, moved once).</summary>
+    private PhysicsWorldModel Load(string name)
+    {
+        PhysicsWorldModel model = _catalog.Load(name);
+        if (ShardDevice.Kind == ShardDeviceKind.Cuda)
+        {
+            model.to(ShardDevice.Torch);
+        }
+        return model;
+    }
+
+    /// <summary>The request's tensors on this shard's device: one host-to-device copy each, none for a CPU shard.</summary>
     private WindowInput Input(WindowRequest request)
     {
-        Tensor latent = request.Latent.ToTensor(request.Shape);
+        Tensor latent = OnDevice(request.Latent.ToTensor(request.Shape));
         Tensor? conditioning = null;
         if (request.ConditioningKey is { } key)
         {
@@ -309,11 +345,13 @@ public sealed class ShardWorker : IDisposable
                 }
             }
             long[] cleanShape = [1, .. request.Shape[1..]];
-            using Tensor clean = JobSampling.FromBytes(given.Clean, cleanShape[1..]);
+            using Tensor clean = OnDevice(JobSampling.FromBytes(given.Clean, cleanShape[1..]));
             conditioning = WorldModelBatch.Conditioning(clean, given.Given);
         }
         return new WindowInput(latent, request.Sigma, conditioning, request.Guidance);
     }
+
+    private Tensor OnDevice(Tensor host) => ShardDevice.Kind == ShardDeviceKind.Cuda ? host.to(ShardDevice.Torch, disposeAfter: true) : host;
 
     /// <summary>Stops taking work, fails what is queued, and frees the models.</summary>
     public void Dispose()
@@ -328,6 +366,7 @@ public sealed class ShardWorker : IDisposable
         {
             model.Dispose();
         }
+        _probe.Dispose();
     }
 
     private sealed record Pending(WindowRequest Request, TaskCompletionSource<WindowResult> Completion, CancellationToken Cancellation, long QueuedAt, long Sequence = 0);

@@ -18,7 +18,8 @@ public sealed record WireTensor(byte[] Data, WirePrecision Precision)
     /// <summary>
     /// <paramref name="tensor"/>'s values in <paramref name="precision"/>; float32 when a value is outside half's
     /// range or not finite (rounding to infinity would corrupt the sampler). Converted by libtorch (vectorised,
-    /// IEEE round to nearest even).
+    /// IEEE round to nearest even) on the tensor's own device; a GPU tensor is then copied to host memory once, in the
+    /// precision that travels (half the bytes for float16).
     /// </summary>
     public static WireTensor Encode(torch.Tensor tensor, WirePrecision precision) => TensorBlock.Read(() =>
     {
@@ -28,11 +29,13 @@ public sealed record WireTensor(byte[] Data, WirePrecision Precision)
             torch.Tensor half = values.to(torch.ScalarType.Float16);
             if (half.isfinite().all().item<bool>())
             {
-                return new WireTensor(half.bytes.ToArray(), WirePrecision.Float16);
+                return new WireTensor(Host(half).bytes.ToArray(), WirePrecision.Float16);
             }
         }
-        return new WireTensor(values.bytes.ToArray(), WirePrecision.Float32);
+        return new WireTensor(Host(values).bytes.ToArray(), WirePrecision.Float32);
     });
+
+    private static torch.Tensor Host(torch.Tensor tensor) => tensor.device_type == DeviceType.CPU ? tensor : tensor.cpu();
 
     /// <summary><paramref name="values"/> in <paramref name="precision"/> (see <see cref="Encode(torch.Tensor, WirePrecision)"/>).</summary>
     public static WireTensor Encode(float[] values, WirePrecision precision)

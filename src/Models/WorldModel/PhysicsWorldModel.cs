@@ -32,7 +32,7 @@ public sealed class PhysicsWorldModel : nn.Module<Tensor, Tensor, Tensor, Tensor
     private readonly LayerNorm final_norm;
     private readonly Linear final_modulation;
     private readonly Linear head;
-    private readonly Tensor _frequencies;
+    private Tensor _frequencies;
 
     /// <summary>Creates the model with freshly initialised weights (deterministic under <c>torch.manual_seed</c>).</summary>
     public PhysicsWorldModel(WorldModelConfig config)
@@ -136,8 +136,23 @@ public sealed class PhysicsWorldModel : nn.Module<Tensor, Tensor, Tensor, Tensor
     private Tensor TimestepEmbedding(Tensor sigma)
     {
         using Scalar steps = 1000.0f.ToScalar();
-        Tensor angles = sigma.to(ScalarType.Float32).mul(steps).unsqueeze(1) * _frequencies.to(sigma.device).unsqueeze(0);
+        Tensor angles = sigma.to(ScalarType.Float32).mul(steps).unsqueeze(1) * Frequencies(sigma.device).unsqueeze(0);
         return cat([cos(angles), sin(angles)], 1);
+    }
+
+    /// <summary>
+    /// The timestep frequencies on <paramref name="device"/>: not a parameter, so <c>Module.to</c> leaves them where they
+    /// are; they follow the model's inputs once, on the first forward pass on a new device, instead of on every pass.
+    /// </summary>
+    private Tensor Frequencies(Device device)
+    {
+        if (_frequencies.device_type != device.type || _frequencies.device_index != device.index)
+        {
+            Tensor moved = _frequencies.to(device).DetachFromDisposeScope();
+            _frequencies.Dispose();
+            _frequencies = moved;
+        }
+        return _frequencies;
     }
 
     /// <inheritdoc />

@@ -14,8 +14,11 @@ public static class WorldModelBatch
     /// <summary>Conditioning planes (3 clean RGB + 1 "given" flag).</summary>
     public const int ConditioningChannels = WorldModelConfig.Channels + 1;
 
-    /// <summary>Velocities for <paramref name="inputs"/>, one new tensor each (caller owns), shaped as each latent.</summary>
-    /// <exception cref="ArgumentException">Inputs differ in window shape.</exception>
+    /// <summary>
+    /// Velocities for <paramref name="inputs"/>, one new tensor each (caller owns), shaped as each latent, on the inputs'
+    /// device (the model must be there too): every tensor made here is made on it.
+    /// </summary>
+    /// <exception cref="ArgumentException">Inputs differ in window shape or device.</exception>
     public static Tensor[] Evaluate(PhysicsWorldModel model, IReadOnlyList<WindowInput> inputs)
     {
         if (inputs.Count == 0)
@@ -26,6 +29,12 @@ public static class WorldModelBatch
         if (inputs.Any(i => !i.Latent.shape[1..].SequenceEqual(cellShape)))
         {
             throw new ArgumentException("inputs of one batch must share their window shape [3, L, H, W].", nameof(inputs));
+        }
+        Device device = inputs[0].Latent.device;
+        if (inputs.Any(i => i.Latent.device_type != device.type || i.Latent.device_index != device.index
+            || (i.Conditioning is { } c && (c.device_type != device.type || c.device_index != device.index))))
+        {
+            throw new ArgumentException($"inputs of one batch must all be on one device ({device}).", nameof(inputs));
         }
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -40,7 +49,7 @@ public static class WorldModelBatch
             sigmas.AddRange(Enumerable.Repeat((float)input.Sigma, (int)b));
             conditions.Add(conditional && input.Conditioning is not null
                 ? input.Conditioning.to(ScalarType.Float32).expand([b, .. planes])
-                : zeros([b, .. planes]));
+                : zeros([b, .. planes], device: device));
         }
         foreach (WindowInput input in inputs)
         {
@@ -50,7 +59,7 @@ public static class WorldModelBatch
         {
             AddRows(input, conditional: false);
         }
-        Tensor output = model.forward(cat(latents, 0), tensor(sigmas.ToArray()), cat(conditions, 0));
+        Tensor output = model.forward(cat(latents, 0), tensor(sigmas.ToArray(), device: device), cat(conditions, 0));
 
         var results = new Tensor[inputs.Count];
         long conditionalRow = 0, unconditionalRow = inputs.Sum(i => i.Latent.shape[0]);
@@ -74,7 +83,8 @@ public static class WorldModelBatch
 
     /// <summary>
     /// Conditioning planes for frames given clean: <paramref name="clean"/> <c>[b, 3, L, H, W]</c> where
-    /// <paramref name="given"/> is true, zero elsewhere, plus the 0/1 "given" plane; null when no frame is given.
+    /// <paramref name="given"/> is true, zero elsewhere, plus the 0/1 "given" plane, on <paramref name="clean"/>'s device;
+    /// null when no frame is given.
     /// </summary>
     public static Tensor? Conditioning(Tensor clean, IReadOnlyList<bool> given)
     {
@@ -85,7 +95,7 @@ public static class WorldModelBatch
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         long frames = given.Count;
-        Tensor mask = tensor(given.ToArray()).to(ScalarType.Float32).reshape(1, 1, frames, 1, 1);
+        Tensor mask = tensor(given.ToArray(), device: clean.device).to(ScalarType.Float32).reshape(1, 1, frames, 1, 1);
         Tensor masked = clean.to(ScalarType.Float32) * mask;
         long[] planeShape = (long[])masked.shape.Clone();
         planeShape[1] = 1;

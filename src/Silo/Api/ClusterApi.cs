@@ -42,6 +42,9 @@ public sealed class ClusterApi(IGrainFactory grains, ModelCatalog catalog) : Clu
                 Forwards = s.Forwards,
                 BusySeconds = s.BusySeconds,
                 ReportedAt = Timestamp.FromDateTimeOffset(s.ReportedAt),
+                DeviceName = s.DeviceName,
+                MemoryFreeBytes = s.MemoryFreeBytes,
+                MemoryTotalBytes = s.MemoryTotalBytes,
             };
             shard.Models.AddRange(s.Models);
             return shard;
