@@ -16,6 +16,8 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
     ["scaling"] = ScalingBenchmark.RunAsync,
     ["batching"] = BatchingBenchmark.RunAsync,
     ["budget"] = BudgetBenchmark.RunAsync,
+    ["wan-load"] = WanLoadBenchmark.RunAsync,
+    ["wan-forward"] = WanForwardBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
