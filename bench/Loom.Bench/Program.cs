@@ -18,6 +18,8 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
     ["budget"] = BudgetBenchmark.RunAsync,
     ["devices"] = DevicesBenchmark.RunAsync,
     ["device-job"] = DeviceJobBenchmark.RunAsync,
+    ["wan-load"] = WanLoadBenchmark.RunAsync,
+    ["wan-forward"] = WanForwardBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -27,6 +27,22 @@ public sealed class ConditioningTests
         Assert.All(result.Steps.Where(s => s.PlannedIterations > 0), s => Assert.True(s.CertainFractions[0] >= 0.5));
     }
 
+    [Theory]
+    [InlineData(ScheduleKind.Wan, 9)]     // the reference: step 10 has t = 899 < 900, the low-noise expert
+    [InlineData(ScheduleKind.Uniform, 10)] // the old grid put step 10 at t = 900, on the high-noise expert
+    public async Task Wan_two_experts_switch_on_the_integer_timestep_at_40_steps_shift_3_boundary_0_9(ScheduleKind kind, int lastHighStep)
+    {
+        var high = FunctionField.Nonlinear();
+        var low = FunctionField.Nonlinear();
+        var schedule = FlowSchedule.Create(40, 3.0, kind);
+        var field = new TwoExpertField(high, low, boundary: 0.9);
+        using SampleResult result = await new SelfRefiningSampler(field, schedule).SampleAsync([1], [2, 3]);
+
+        Assert.Equal(Enumerable.Range(0, lastHighStep + 1), high.Calls.Select(c => c.Step));
+        Assert.Equal(Enumerable.Range(lastHighStep + 1, 39 - lastHighStep), low.Calls.Select(c => c.Step));
+        Assert.All(high.Calls.Concat(low.Calls), c => Assert.Equal(schedule.Timestep(c.Step), c.Timestep));
+    }
+
     [Fact]
     public async Task Two_experts_switch_at_the_boundary_and_every_iteration_of_a_step_uses_the_same_one()
     {

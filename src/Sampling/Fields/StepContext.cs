@@ -22,6 +22,9 @@ public readonly record struct StepContext(
     int Iteration = 0,
     torch.Tensor? CertainCells = null)
 {
-    /// <summary>Timestep passed to the model: <c>1000 * sigma</c>.</summary>
-    public double Timestep => Schedules.FlowSchedule.TrainTimesteps * Sigma;
+    /// <summary>
+    /// Timestep passed to the model: the schedule's (<see cref="Schedules.FlowSchedule.Timestep"/>: an integer for Wan);
+    /// <c>1000 * sigma</c> unless set.
+    /// </summary>
+    public double Timestep { get; init; } = Schedules.FlowSchedule.TrainTimesteps * Sigma;
 }

@@ -3,8 +3,9 @@ using TorchSharp;
 namespace Loom.Sampling.Fields;
 
 /// <summary>
-/// Wan2.2 A14B's two experts: the high-noise expert while <c>t &gt;= boundary * 1000</c>, the low-noise expert
-/// after. The choice depends only on the step's timestep, which refinement iterations share, so every inner
+/// Wan2.2 A14B's two experts: the high-noise expert while the step's timestep <c>t &gt;= boundary * 1000</c>, the
+/// low-noise expert after. With <see cref="Schedules.ScheduleKind.Wan"/> t is the integer timestep the model sees,
+/// as in the official pipelines (<c>t.item() &gt;= boundary * num_train_timesteps</c>). The choice depends only on the step's timestep, which refinement iterations share, so every inner
 /// iteration of a step uses the same expert (each expert carries its own guidance by being a guided field).
 /// </summary>
 public sealed class TwoExpertField : IVelocityField

@@ -121,7 +121,7 @@ public sealed class SelfRefiningSampler
         double s = Schedule.Sigma(step);
         double sNext = Schedule.NextSigma(step);
         int planned = Refinement.Plan.ExtraAt(step);
-        var context = new StepContext(step, s, sNext);
+        var context = new StepContext(step, s, sNext) { Timestep = Schedule.Timestep(step) };
         var fractions = new List<double>(planned);
         int predictions = 0;
         int evaluations = 0;

@@ -2,7 +2,7 @@ namespace Loom.Sampling.Schedules;
 
 /// <summary>
 /// The noise levels of a flow-matching sampler: sigma runs from 1 (pure noise) to 0 (data) in <see cref="Steps"/>
-/// Euler steps; the model sees timestep <c>1000 * sigma</c>.
+/// Euler steps; the model sees timestep <see cref="Timestep"/> (<c>1000 * sigma</c>, floored to an integer for Wan).
 /// </summary>
 public sealed class FlowSchedule
 {
@@ -37,12 +37,15 @@ public sealed class FlowSchedule
     /// <summary>Sigma that step <paramref name="step"/> moves the latent to.</summary>
     public double NextSigma(int step) => _sigmas[step + 1];
 
-    /// <summary>Timestep passed to the model at step <paramref name="step"/>: <c>1000 * sigma</c>.</summary>
-    public double Timestep(int step) => TrainTimesteps * _sigmas[step];
+    /// <summary>
+    /// Timestep passed to the model at step <paramref name="step"/>: <c>1000 * sigma</c>, truncated to an integer for
+    /// <see cref="ScheduleKind.Wan"/> (the official pipelines pass int64 timesteps).
+    /// </summary>
+    public double Timestep(int step) => Kind == ScheduleKind.Wan ? Math.Floor(TrainTimesteps * _sigmas[step]) : TrainTimesteps * _sigmas[step];
 
     /// <summary>Builds a schedule of <paramref name="steps"/> steps with shift <paramref name="shift"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">steps &lt; 1 or &gt; 10000, or shift not a positive finite number.</exception>
-    public static FlowSchedule Create(int steps, double shift = 1.0, ScheduleKind kind = ScheduleKind.Wan)
+    public static FlowSchedule Create(int steps, double shift = 1.0, ScheduleKind kind = ScheduleKind.Uniform)
     {
         if (steps < 1 || steps > 10_000)
         {
@@ -57,6 +60,14 @@ public sealed class FlowSchedule
         switch (kind)
         {
             case ScheduleKind.Wan:
+                // The official schedulers' sigma_max is 1 - 1/1000: a linspace from it to 0 over N + 1 points, last dropped.
+                const double sigmaMax = 1.0 - 1.0 / TrainTimesteps;
+                for (int i = 0; i < steps; i++)
+                {
+                    sigmas[i] = ApplyShift(sigmaMax * (1.0 - (double)i / steps), shift);
+                }
+                break;
+            case ScheduleKind.Uniform:
                 for (int i = 0; i < steps; i++)
                 {
                     sigmas[i] = ApplyShift(1.0 - (double)i / steps, shift);
