@@ -1,15 +1,12 @@
 namespace Loom.Grains.Storage;
 
 /// <summary>Checkpoints as files in one directory (embedded mode; silos of one machine may share it). Writes are atomic.</summary>
-public sealed class FileLatentStore(string directory) : ILatentStore
+public sealed class FileLatentStore(string directory, StorageHealth? health = null) : ILatentStore
 {
     /// <inheritdoc />
     public async Task SaveAsync(string jobId, LatentCheckpoint checkpoint, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(directory);
-        string path = PathOf(jobId), temporary = path + $".{Guid.NewGuid():N}.tmp";
-        await File.WriteAllBytesAsync(temporary, checkpoint.ToBytes(), cancellationToken).ConfigureAwait(false);
-        File.Move(temporary, path, overwrite: true);
+        await StorageWrites.WriteAsync(PathOf(jobId), checkpoint.ToBytes(), $"the checkpoint of job {jobId}", health, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -26,5 +23,8 @@ public sealed class FileLatentStore(string directory) : ILatentStore
         return Task.CompletedTask;
     }
 
-    private string PathOf(string jobId) => Path.Combine(directory, FileGrainStorage.SafeName(jobId) + ".latent");
+    /// <summary>Where the checkpoint of <paramref name="jobId"/> lies under <paramref name="directory"/>.</summary>
+    public static string PathIn(string directory, string jobId) => Path.Combine(directory, FileGrainStorage.SafeName(jobId) + ".latent");
+
+    private string PathOf(string jobId) => PathIn(directory, jobId);
 }
