@@ -6,6 +6,7 @@ using Loom.Sampling.Windows;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
+using Orleans.Storage;
 using Polly;
 using static TorchSharp.torch;
 
@@ -211,6 +212,10 @@ public sealed partial class RenderJobGrain(
         Tensor? latent = null;
         try
         {
+            // A new epoch, saved (the save is ETag-checked, so a superseded activation fails here): this loop's
+            // checkpoints carry it, and the store refuses them once a newer loop has written.
+            long epoch = ++state.State.Epoch;
+            await SaveAsync();
             using var sampling = new JobSampling(spec, (w, c) => new ShardWindowField(JobId, spec, w, c, router, counters));
             if (sampling.IsStepwise)
             {
@@ -252,7 +257,7 @@ public sealed partial class RenderJobGrain(
                     {
                         byte[] bytes = JobSampling.ToBytes(latent);
                         int done = step + 1;
-                        await StorageRetry.ExecuteAsync(async t => await latents.SaveAsync(JobId, new LatentCheckpoint(done, bytes), t), cancellationToken);
+                        await StorageRetry.ExecuteAsync(async t => await latents.SaveAsync(JobId, new LatentCheckpoint(done, bytes, epoch), t), cancellationToken);
                         state.State.StepsDone = step + 1;
                         state.State.CertainFractions.AddRange(fractions);
                         fractions.Clear();
@@ -299,6 +304,12 @@ public sealed partial class RenderJobGrain(
             await FinishAsync(JobPhase.Completed, null);
             LogCompleted(logger, JobId, state.State.Evaluations, state.State.Shards.Count, output);
         }
+        catch (Exception e) when (e is StaleCheckpointException or InconsistentStateException)
+        {
+            // Another loop of this job has taken over (this silo was stopped or cut off): write nothing more.
+            LogSuperseded(logger, JobId, e.Message);
+            DeactivateOnIdle();
+        }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
             // Cancelled by the user (CancelAsync recorded it) or by deactivation (resumed later from the checkpoint).
@@ -341,7 +352,7 @@ public sealed partial class RenderJobGrain(
         {
             LogCorruptCheckpoint(logger, JobId, e.Message);
             metrics.CorruptData.WithLabels(LoomMetrics.CorruptCheckpoint).Inc();
-            await StorageRetry.ExecuteAsync(async t => await latents.DeleteAsync(JobId, t), cancellationToken);
+            await StorageRetry.ExecuteAsync(async t => await latents.DeleteAsync(JobId, state.State.Epoch, t), cancellationToken);
             state.State.Evaluations = state.State.RefineEvaluations = state.State.SkippedEvaluations = 0;
             state.State.Windows = WindowTally.Empty(JobSpecValidator.Windows(spec));
             return null;
@@ -391,7 +402,8 @@ public sealed partial class RenderJobGrain(
         {
             metrics.JobDuration.Observe(Math.Max(0, (state.State.FinishedAt!.Value - started).TotalSeconds));
         }
-        await StorageRetry.ExecuteAsync(async t => await latents.DeleteAsync(JobId, t));
+        long epoch = state.State.Epoch;
+        await StorageRetry.ExecuteAsync(async t => await latents.DeleteAsync(JobId, epoch, t));
         await StorageRetry.ExecuteAsync(async _ => await Queue.FinishedAsync(JobId));
         await TryRecordInIndexAsync();
     }
@@ -473,6 +485,9 @@ public sealed partial class RenderJobGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "job {JobId}: its checkpoint is unusable ({Detail}); deleted, the job restarts from step 0 (same bits)")]
     private static partial void LogCorruptCheckpoint(ILogger logger, string jobId, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "job {JobId}: this loop was superseded by a newer one elsewhere ({Detail}); it stops without writing")]
+    private static partial void LogSuperseded(ILogger logger, string jobId, string detail);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "job {JobId} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string jobId);

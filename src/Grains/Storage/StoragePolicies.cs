@@ -19,7 +19,7 @@ public static class StoragePolicies
             BackoffType = DelayBackoffType.Exponential,
             Delay = TimeSpan.FromMilliseconds(200),
             MaxDelay = TimeSpan.FromSeconds(4),
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or InconsistentStateException or InvalidDataException or CorruptStateException) && !StorageFullException.IsDiskFull(e)),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or InconsistentStateException or InvalidDataException or CorruptStateException or StaleCheckpointException) && !StorageFullException.IsDiskFull(e)),
         })
         .Build();
 }
