@@ -23,6 +23,16 @@ public sealed class LoomMetrics : IDisposable
 {
     private static readonly string[] JobStates = ["queued", "running", "completed", "failed", "cancelled"];
     private static readonly string[] NfeKinds = ["base", "refine", "skipped"];
+    private static readonly string[] CorruptKinds = [CorruptCheckpoint, CorruptResult, CorruptJobState];
+
+    /// <summary><c>loom_corrupt_data_total{kind}</c> of a checkpoint that failed its checks (the job restarted from step 0).</summary>
+    public const string CorruptCheckpoint = "checkpoint";
+
+    /// <summary><c>loom_corrupt_data_total{kind}</c> of a stored result that did not match its SHA-256 (not served).</summary>
+    public const string CorruptResult = "result";
+
+    /// <summary><c>loom_corrupt_data_total{kind}</c> of a job's state that could not be read (left out of lists).</summary>
+    public const string CorruptJobState = "job_state";
     private readonly object _sampling = new();
     private readonly Dictionary<string, (long At, double Occupied, double Ratio)> _busy = new(StringComparer.Ordinal);
     private readonly HashSet<string> _shardLabels = new(StringComparer.Ordinal);
@@ -50,6 +60,11 @@ public sealed class LoomMetrics : IDisposable
         EvalRetries = metrics.CreateCounter("loom_eval_retries_total", "Window evaluations this silo's router retried on another shard.");
         WireBytes = metrics.CreateCounter("loom_wire_bytes_total",
             "Payload bytes of window evaluations this silo's jobs sent to shards (latents, conditioning) and received (velocities).", ["direction"]);
+        CorruptData = metrics.CreateCounter("loom_corrupt_data_total",
+            "Stored data found corrupt on this silo, by kind: checkpoint (the job restarted from step 0), result (not served: DATA_LOSS), job_state (the job left out of lists).",
+            ["kind"]);
+        StorageFull = metrics.CreateGauge("loom_storage_full",
+            "1 while this silo's last write to its data directory failed for want of space (submits answer RESOURCE_EXHAUSTED), else 0.");
         WireBytes.WithLabels("sent"); // both series exist from the start, at 0, so rates work from the first scrape
         WireBytes.WithLabels("received");
         QueueWait = metrics.CreateHistogram("loom_queue_wait_seconds", "Seconds from submission to admission, per job admitted on this silo.",
@@ -73,8 +88,18 @@ public sealed class LoomMetrics : IDisposable
         {
             Nfe.WithLabels(kind);
         }
+        foreach (string kind in CorruptKinds)
+        {
+            CorruptData.WithLabels(kind);
+        }
         registry.AddBeforeCollectCallback(Sample);
     }
+
+    /// <summary><c>loom_corrupt_data_total{kind}</c>.</summary>
+    public Counter CorruptData { get; }
+
+    /// <summary><c>loom_storage_full</c>.</summary>
+    public Gauge StorageFull { get; }
 
     /// <summary><c>loom_jobs{state}</c>.</summary>
     public Gauge Jobs { get; }

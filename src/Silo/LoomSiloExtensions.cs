@@ -53,9 +53,9 @@ public static class LoomSiloExtensions
                 IPEndPoint? primary = host.PrimarySiloPort > 0 ? new IPEndPoint(IPAddress.Loopback, host.PrimarySiloPort) : null;
                 silo.UseLocalhostClustering(host.SiloPort, host.GatewayPort, primary, host.ServiceId, host.ClusterId);
                 string data = Path.GetFullPath(host.DataDirectory);
-                silo.Services.AddGrainStorage("jobs", (sp, _) => new FileGrainStorage(Path.Combine(data, "state"), sp.GetRequiredService<IGrainStorageSerializer>()));
-                silo.Services.AddSingleton<ILatentStore>(new FileLatentStore(Path.Combine(data, "latents")));
-                silo.Services.AddSingleton<IResultStore>(new FileResultStore(Path.Combine(data, "results")));
+                silo.Services.AddGrainStorage("jobs", (sp, _) => new FileGrainStorage(Path.Combine(data, "state"), sp.GetRequiredService<IGrainStorageSerializer>(), sp.GetRequiredService<StorageHealth>()));
+                silo.Services.AddSingleton<ILatentStore>(sp => new FileLatentStore(Path.Combine(data, "latents"), sp.GetRequiredService<StorageHealth>()));
+                silo.Services.AddSingleton<IResultStore>(sp => new FileResultStore(Path.Combine(data, "results"), sp.GetRequiredService<StorageHealth>()));
             }
             else
             {
@@ -80,6 +80,7 @@ public static class LoomSiloExtensions
         });
         builder.Services.AddSingleton(_ => new LoomMetrics(Metrics.DefaultRegistry));
         builder.Services.AddSingleton<LocalJobs>();
+        builder.Services.AddSingleton<StorageHealth>();
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<ShardHost>();
         builder.Services.AddSingleton<ShardRouter>();

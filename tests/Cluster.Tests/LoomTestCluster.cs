@@ -80,7 +80,7 @@ public sealed class LoomTestCluster : IAsyncDisposable
     /// <summary>Starts one more silo (or restarts one on given ports).</summary>
     public SiloProcess StartSilo(int? siloPort = null, int? gatewayPort = null)
     {
-        var settings = new Dictionary<string, string>(Settings)
+        var settings = new Dictionary<string, string>
         {
             ["Redis"] = Redis.ConnectionString,
             ["ClusterId"] = ClusterId,
@@ -92,6 +92,10 @@ public sealed class LoomTestCluster : IAsyncDisposable
             ["FastFailureDetection"] = "true",
             ["ThreadsPerShard"] = "1",
         };
+        foreach (var (key, value) in Settings)
+        {
+            settings[key] = value; // a test's own settings win over these defaults
+        }
         SiloProcess silo = SiloProcess.Start(settings, siloPort, gatewayPort);
         Silos.Add(silo);
         return silo;

@@ -108,6 +108,13 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends <paramref name="signal"/> (e.g. <c>STOP</c> to hang the silo as a stuck node, <c>CONT</c> to let it go on).</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using Process kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
+    }
+
     /// <summary>Kills the process outright, as a crashed node: no graceful shutdown, no membership goodbye.</summary>
     public async Task KillAsync()
     {

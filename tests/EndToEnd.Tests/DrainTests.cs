@@ -67,6 +67,77 @@ public sealed class DrainTests
         }
     }
 
+    [Fact]
+    public async Task Open_watch_streams_end_at_drain_start_the_silo_exits_within_its_drain_timeout_and_the_cli_follows_on_the_next_server()
+    {
+        TimeSpan drainTimeout = TimeSpan.FromSeconds(10);
+        SiloFixture silo = await SiloFixture.StartAsync($"DrainTimeout={drainTimeout}");
+        SiloFixture? next = null;
+        string folder = Directory.CreateTempSubdirectory("loom-e2e-drain-cli-").FullName;
+        int nextPort = Cluster.Tests.Ports.Free();
+        try
+        {
+            var spec = new JobSpec { Frames = 8, Steps = 60, Plan = "none", WindowLength = 8, WindowOverlap = 0, Seed = 83 };
+            Job submitted = await silo.Jobs.SubmitJobAsync(new SubmitJobRequest { Spec = spec }, SiloFixture.Deadline());
+            await WaitAsync(silo, submitted.JobId, j => j.StepsDone >= 1);
+            var watchers = Enumerable.Range(0, 3).Select(_ => WatchUntilEndAsync(silo, submitted.JobId)).ToArray();
+            await Task.WhenAll(watchers.Select(w => w.FirstEvent));
+            using LoomCli cli = LoomCli.Start(folder, "watch", submitted.JobId, "--json", "--server", $"{silo.GrpcAddress},http://127.0.0.1:{nextPort}");
+            await cli.WaitForOutputAsync("\"job_id\"", TimeSpan.FromSeconds(30));
+
+            var (exitCode, elapsed) = await silo.Silo.TerminateAsync(TimeSpan.FromSeconds(90));
+
+            Assert.True(exitCode == 0, $"exit {exitCode?.ToString() ?? "none (still running)"} after {elapsed.TotalSeconds:F1} s. Log:\n{silo.Log}");
+            Assert.True(elapsed < drainTimeout, $"the silo took {elapsed.TotalSeconds:F1} s to exit with watchers open; its drain timeout is {drainTimeout.TotalSeconds} s. Log:\n{silo.Log}");
+            foreach (var watcher in watchers)
+            {
+                RpcException ended = Assert.IsType<RpcException>(await watcher.End);
+                Assert.Equal(StatusCode.Unavailable, ended.StatusCode);
+                Assert.Contains("draining", ended.Status.Detail, StringComparison.Ordinal);
+                Assert.Contains("watch again", ended.Status.Detail, StringComparison.Ordinal);
+            }
+
+            // The next server: a silo on the same data, where the job resumes; the CLI follows it there to the end.
+            next = await SiloFixture.StartAsync($"DataDirectory={silo.DataDirectory}", $"GrpcPort={nextPort}");
+            LoomResult followed = await cli.WaitAsync(TimeSpan.FromSeconds(120));
+            Assert.True(followed.ExitCode == 0, $"loom watch exited {followed.ExitCode}: {followed.Stderr}\n{followed.Stdout}");
+            Assert.Contains("\"completed\"", followed.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (next is not null)
+            {
+                await next.DisposeAsync();
+            }
+            await silo.DisposeAsync();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>A watch: a task done at its first event, and one with the error it ends in (null if it ended cleanly).</summary>
+    private static (Task FirstEvent, Task<Exception?> End) WatchUntilEndAsync(SiloFixture silo, string jobId)
+    {
+        var first = new TaskCompletionSource();
+        async Task<Exception?> Run()
+        {
+            try
+            {
+                using AsyncServerStreamingCall<JobEvent> watch = silo.Jobs.WatchJob(new WatchJobRequest { JobId = jobId }, deadline: DateTime.UtcNow.AddSeconds(120));
+                await foreach (JobEvent _ in watch.ResponseStream.ReadAllAsync())
+                {
+                    first.TrySetResult();
+                }
+                return null;
+            }
+            catch (Exception e)
+            {
+                first.TrySetResult();
+                return e;
+            }
+        }
+        return (first.Task, Run());
+    }
+
     private static async Task<Job> WaitAsync(SiloFixture silo, string jobId, Func<Job, bool> predicate)
     {
         DateTime deadline = DateTime.UtcNow.AddSeconds(120);

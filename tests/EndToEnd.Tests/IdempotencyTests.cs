@@ -56,4 +56,61 @@ public sealed class IdempotencyTests(SiloFixture silo)
         Assert.Equal(jobId, again.JobId);
         await Requests.WatchAllAsync(silo.Jobs, jobId);
     }
+
+    [Fact]
+    public async Task Concurrent_submits_under_one_key_with_different_job_ids_create_exactly_one_job()
+    {
+        for (int round = 0; round < 4; round++)
+        {
+            string key = $"race-{Guid.NewGuid():N}";
+            int before = await Requests.CountAsync(silo.Jobs);
+
+            Task<Job>[] submits = Enumerable.Range(0, 8)
+                .Select(i => silo.Jobs.SubmitJobAsync(new SubmitJobRequest { IdempotencyKey = key, JobId = $"race-{round}-{i}-{Guid.NewGuid():N}", Spec = Requests.Small(seed: 25) }, SiloFixture.Deadline()).ResponseAsync)
+                .ToArray();
+            await Task.WhenAll(submits.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+
+            Job[] accepted = submits.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result).ToArray();
+            Assert.NotEmpty(accepted);
+            Assert.Single(accepted.Select(j => j.JobId).Distinct());
+            Assert.All(submits.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException), e =>
+            {
+                RpcException refused = Assert.IsType<RpcException>(e);
+                Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+                Assert.Equal("idempotency_key", refused.Trailers.GetValue("loom-field"));
+            });
+            Assert.Equal(before + 1, await Requests.CountAsync(silo.Jobs));
+            await Requests.WatchAllAsync(silo.Jobs, accepted[0].JobId);
+        }
+    }
+
+    [Fact]
+    public async Task Concurrent_submits_under_one_key_without_job_ids_are_all_the_same_job()
+    {
+        string key = $"race-{Guid.NewGuid():N}";
+        int before = await Requests.CountAsync(silo.Jobs);
+
+        Job[] jobs = await Task.WhenAll(Enumerable.Range(0, 8)
+            .Select(_ => silo.Jobs.SubmitJobAsync(new SubmitJobRequest { IdempotencyKey = key, Spec = Requests.Small(seed: 26) }, SiloFixture.Deadline()).ResponseAsync));
+
+        Assert.Single(jobs.Select(j => j.JobId).Distinct());
+        Assert.Equal(before + 1, await Requests.CountAsync(silo.Jobs));
+        await Requests.WatchAllAsync(silo.Jobs, jobs[0].JobId);
+    }
+
+    [Fact]
+    public async Task A_job_id_that_looks_derived_from_a_key_cannot_take_that_key()
+    {
+        string key = $"squat-{Guid.NewGuid():N}";
+        string derived = "key-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..40];
+
+        RpcException squat = await Requests.FailsAsync(() =>
+            silo.Jobs.SubmitJobAsync(new SubmitJobRequest { JobId = derived, Spec = Requests.Small(seed: 27) }, SiloFixture.Deadline()).ResponseAsync);
+        Job owner = await silo.Jobs.SubmitJobAsync(new SubmitJobRequest { IdempotencyKey = key, Spec = Requests.Small(seed: 28) }, SiloFixture.Deadline());
+
+        Assert.Equal("job_id", squat.Trailers.GetValue("loom-field"));
+        Assert.Equal(derived, owner.JobId);
+        Assert.Equal(28, owner.Spec.Seed);
+        await Requests.WatchAllAsync(silo.Jobs, owner.JobId);
+    }
 }

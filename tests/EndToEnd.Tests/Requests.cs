@@ -53,4 +53,23 @@ public static class Requests
         request.States.AddRange(states);
         return (await jobs.ListJobsAsync(request, SiloFixture.Deadline())).Total;
     }
+
+    /// <summary>The result of a completed job as DownloadResult streams it.</summary>
+    public static async Task<byte[]> DownloadAsync(JobService.JobServiceClient jobs, string jobId)
+    {
+        using AsyncServerStreamingCall<ResultChunk> call = jobs.DownloadResult(new DownloadResultRequest { JobId = jobId }, deadline: DateTime.UtcNow.AddSeconds(60));
+        using var bytes = new MemoryStream();
+        await foreach (ResultChunk chunk in call.ResponseStream.ReadAllAsync())
+        {
+            chunk.Data.WriteTo(bytes);
+        }
+        return bytes.ToArray();
+    }
+
+    /// <summary>The text of the silo's /metrics.</summary>
+    public static async Task<string> MetricsAsync(SiloFixture silo)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        return await http.GetStringAsync(new Uri($"http://127.0.0.1:{silo.Silo.MetricsPort}/metrics"));
+    }
 }

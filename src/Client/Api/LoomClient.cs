@@ -15,20 +15,29 @@ public sealed class LoomClient : IDisposable
     /// <summary>The metadata header that carries the API key.</summary>
     public const string ApiKeyHeader = "x-api-key";
 
-    private readonly GrpcChannel _channel;
-    private readonly JobService.JobServiceClient _jobs;
-    private readonly ClusterService.ClusterServiceClient _cluster;
+    private readonly GrpcChannel[] _channels;
     private readonly string? _apiKey;
+    private readonly Lock _switch = new();
+    private int _current;
+    private JobService.JobServiceClient _jobs;
+    private ClusterService.ClusterServiceClient _cluster;
 
     /// <summary>A client on <paramref name="channel"/>, which it owns and disposes.</summary>
     /// <param name="channel">The channel to the server.</param>
     /// <param name="apiKey">API key sent with every call, or null.</param>
     /// <param name="callTimeout">Deadline of each unary call; default 30 s.</param>
     public LoomClient(GrpcChannel channel, string? apiKey = null, TimeSpan? callTimeout = null)
+        : this([channel], apiKey, callTimeout)
     {
-        _channel = channel;
-        _jobs = new JobService.JobServiceClient(channel);
-        _cluster = new ClusterService.ClusterServiceClient(channel);
+    }
+
+    /// <summary>A client on the first of <paramref name="channels"/>, which it owns and disposes; <see cref="FailOver"/> moves it to the next.</summary>
+    public LoomClient(IReadOnlyList<GrpcChannel> channels, string? apiKey = null, TimeSpan? callTimeout = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(channels.Count);
+        _channels = [.. channels];
+        _jobs = new JobService.JobServiceClient(_channels[0]);
+        _cluster = new ClusterService.ClusterServiceClient(_channels[0]);
         _apiKey = string.IsNullOrEmpty(apiKey) ? null : apiKey;
         CallTimeout = callTimeout ?? TimeSpan.FromSeconds(30);
     }
@@ -39,12 +48,30 @@ public sealed class LoomClient : IDisposable
     /// <summary>Longest a result download may take.</summary>
     public TimeSpan DownloadTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>The server's address.</summary>
-    public string Target => _channel.Target;
+    /// <summary>The address of the server calls go to now.</summary>
+    public string Target => _channels[_current].Target;
 
     /// <summary>Connects to <paramref name="address"/> (<c>http://</c> for plaintext HTTP/2, <c>https://</c> for TLS).</summary>
-    public static LoomClient Connect(Uri address, string? apiKey = null, TimeSpan? callTimeout = null)
-        => new(GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 256 << 20, MaxSendMessageSize = 256 << 20 }), apiKey, callTimeout);
+    public static LoomClient Connect(Uri address, string? apiKey = null, TimeSpan? callTimeout = null) => Connect([address], apiKey, callTimeout);
+
+    /// <summary>Connects to the first of <paramref name="addresses"/>, the others standing by for <see cref="FailOver"/>.</summary>
+    public static LoomClient Connect(IReadOnlyList<Uri> addresses, string? apiKey = null, TimeSpan? callTimeout = null)
+        => new([.. addresses.Select(a => GrpcChannel.ForAddress(a, new GrpcChannelOptions { MaxReceiveMessageSize = 256 << 20, MaxSendMessageSize = 256 << 20 }))], apiKey, callTimeout);
+
+    /// <summary>
+    /// Moves later calls to the next server given (round robin; with one server it stays), after a retryable failure of
+    /// this one (it drains, or went away). Returns the address calls go to now.
+    /// </summary>
+    public string FailOver()
+    {
+        lock (_switch)
+        {
+            _current = (_current + 1) % _channels.Length;
+            _jobs = new JobService.JobServiceClient(_channels[_current]);
+            _cluster = new ClusterService.ClusterServiceClient(_channels[_current]);
+            return _channels[_current].Target;
+        }
+    }
 
     /// <summary>Submits one job; with <paramref name="idempotencyKey"/> a repeat returns the job first created.</summary>
     public async Task<Job> SubmitAsync(JobSpec spec, string? idempotencyKey = null, string? jobId = null, CancellationToken cancellationToken = default)
@@ -132,7 +159,13 @@ public sealed class LoomClient : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _channel.Dispose();
+    public void Dispose()
+    {
+        foreach (GrpcChannel channel in _channels)
+        {
+            channel.Dispose();
+        }
+    }
 
     private CallOptions Unary(CancellationToken cancellationToken) => new(Headers(), DateTime.UtcNow + CallTimeout, cancellationToken);
 

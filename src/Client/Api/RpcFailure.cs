@@ -25,9 +25,24 @@ public sealed record RpcFailure(int ExitCode, string Message, string? Field)
             StatusCode.DeadlineExceeded => new(ExitCodes.Unavailable, $"server {server} did not answer in time: {Or(detail, "deadline exceeded")}", null),
             StatusCode.Cancelled => new(ExitCodes.Cancelled, "cancelled", null),
             StatusCode.FailedPrecondition => new(ExitCodes.JobFailed, $"failed precondition: {detail}", null),
+            StatusCode.ResourceExhausted => new(ExitCodes.Unavailable, $"server {server} is out of resources: {Or(detail, "resource exhausted")}", null),
+            StatusCode.DataLoss => new(ExitCodes.Internal, $"data loss on the server: {detail}", null),
             _ => new(ExitCodes.Internal, $"server error ({e.StatusCode}): {detail}", null),
         };
     }
+
+    /// <summary>
+    /// True when the same call may succeed if made again (to the same or another silo): UNAVAILABLE (a silo draining or
+    /// gone, storage away for a moment), ABORTED, and a transport break the client reports as INTERNAL. Never a refused
+    /// field, a full disk (RESOURCE_EXHAUSTED), corrupt data (DATA_LOSS) or a server bug (INTERNAL from the server).
+    /// </summary>
+    public static bool IsRetryable(RpcException e) => e.StatusCode switch
+    {
+        StatusCode.Unavailable or StatusCode.Aborted => true,
+        StatusCode.Internal => e.Status.Detail.StartsWith("Error starting gRPC call", StringComparison.Ordinal)
+            || e.Status.Detail.StartsWith("Error reading next message", StringComparison.Ordinal),
+        _ => false,
+    };
 
     private static RpcFailure InvalidArgument(RpcException e)
     {

@@ -28,7 +28,7 @@ internal sealed class Connection : IAsyncDisposable
     {
         Uri server = parse.GetValue(globals.Server)
             ?? throw new CliException(ExitCodes.Usage, $"loom {command} needs --server URL (a running silo; an embedded one lives only as long as one render).", "server");
-        return new Connection(ClientFor(server, parse, globals), server.ToString(), null);
+        return new Connection(ClientFor(globals.ServersOf(parse), parse, globals), server.ToString(), null);
     }
 
     /// <summary>Connects to <c>--server</c> when given, else boots an embedded silo serving <paramref name="modelDirectory"/> (or the bundled models).</summary>
@@ -36,7 +36,7 @@ internal sealed class Connection : IAsyncDisposable
     {
         if (parse.GetValue(globals.Server) is Uri server)
         {
-            return new Connection(ClientFor(server, parse, globals), server.ToString(), null);
+            return new Connection(ClientFor(globals.ServersOf(parse), parse, globals), server.ToString(), null);
         }
         string models = modelDirectory ?? EmbeddedSilo.FindModels()
             ?? throw new CliException(ExitCodes.Usage, "no models found beside loom or above it; pass --models DIR or --server URL.", "models");
@@ -54,11 +54,11 @@ internal sealed class Connection : IAsyncDisposable
         {
             throw new CliException(ExitCodes.Unavailable, $"the embedded silo did not start: {e.GetType().Name}: {e.Message}");
         }
-        return new Connection(ClientFor(silo.Address, parse, globals), "embedded", silo);
+        return new Connection(ClientFor([silo.Address], parse, globals), "embedded", silo);
     }
 
-    private static LoomClient ClientFor(Uri address, ParseResult parse, GlobalOptions globals)
-        => LoomClient.Connect(address, globals.ApiKeyOf(parse), TimeSpan.FromSeconds(parse.GetValue(globals.Timeout)));
+    private static LoomClient ClientFor(IReadOnlyList<Uri> addresses, ParseResult parse, GlobalOptions globals)
+        => LoomClient.Connect(addresses, globals.ApiKeyOf(parse), TimeSpan.FromSeconds(parse.GetValue(globals.Timeout)));
 
     public async ValueTask DisposeAsync()
     {

@@ -7,20 +7,16 @@ internal sealed class GlobalOptions
 {
     public Option<Uri?> Server { get; } = new("--server")
     {
-        Description = "Address of a running silo's gRPC endpoint, e.g. http://localhost:5000. Without it, render boots an embedded silo in-process.",
+        Description = "Address of a running silo's gRPC endpoint, e.g. http://localhost:5000; several, comma-separated, to follow jobs on the next one when a silo drains or goes away. Without it, render boots an embedded silo in-process.",
         Recursive = true,
         CustomParser = r =>
         {
-            string text = r.Tokens[0].Value;
-            if (!text.Contains("://", StringComparison.Ordinal))
+            Uri[] servers = ParseServers(r.Tokens[0].Value, out string? bad);
+            if (bad is null)
             {
-                text = "http://" + text;
+                return servers[0];
             }
-            if (Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https")
-            {
-                return uri;
-            }
-            r.AddError($"--server: '{r.Tokens[0].Value}' is not an http(s) address.");
+            r.AddError($"--server: '{bad}' is not an http(s) address.");
             return null;
         },
     };
@@ -51,6 +47,31 @@ internal sealed class GlobalOptions
         root.Options.Add(ApiKey);
         root.Options.Add(Json);
         root.Options.Add(Timeout);
+    }
+
+    /// <summary>Every address <c>--server</c> names, the first first (empty without the option).</summary>
+    public IReadOnlyList<Uri> ServersOf(ParseResult parse)
+        => parse.GetResult(Server) is { Tokens.Count: > 0 } given ? ParseServers(given.Tokens[0].Value, out _) : [];
+
+    /// <summary>A comma-separated list of addresses (<c>http://</c> assumed); <paramref name="bad"/> names the first that is not one.</summary>
+    private static Uri[] ParseServers(string text, out string? bad)
+    {
+        var servers = new List<Uri>();
+        bad = null;
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            string address = part.Contains("://", StringComparison.Ordinal) ? part : "http://" + part;
+            if (part.Length > 0 && Uri.TryCreate(address, UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https")
+            {
+                servers.Add(uri);
+            }
+            else
+            {
+                bad ??= part;
+            }
+        }
+        bad ??= servers.Count == 0 ? text : null;
+        return [.. servers];
     }
 
     /// <summary>The API key given, or the environment's.</summary>

@@ -12,7 +12,11 @@ internal static class JobFollower
     /// <summary>True for completed, failed and cancelled.</summary>
     public static bool IsFinal(JobState state) => state is JobState.Completed or JobState.Failed or JobState.Cancelled;
 
-    /// <summary>Reports every event of <paramref name="jobId"/> until it is final, and returns the job as it ended.</summary>
+    /// <summary>
+    /// Reports every event of <paramref name="jobId"/> until it is final, and returns the job as it ended. A stream that
+    /// breaks or ends early, or whose silo drains (UNAVAILABLE), is followed again on the next server given (the same
+    /// one when only one is); errors that would repeat (a refused field, DATA_LOSS, a server bug) end it.
+    /// </summary>
     public static async Task<Job> FollowAsync(LoomClient client, string jobId, string label, IJobReporter reporter, CancellationToken cancellationToken = default)
     {
         for (int attempt = 0; ; attempt++)
@@ -27,17 +31,18 @@ internal static class JobFollower
                         return e.Job;
                     }
                 }
+                // The stream ended or broke before the final event: ask, and if it is still going, watch again.
+                Job now = await client.GetAsync(jobId, cancellationToken);
+                if (IsFinal(now.State))
+                {
+                    reporter.Report(label, new JobEvent { Kind = KindOf(now.State), Job = now });
+                    return now;
+                }
             }
-            catch (RpcException e) when (attempt < Reconnects && e.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Aborted or StatusCode.Unknown && !cancellationToken.IsCancellationRequested)
+            catch (RpcException e) when (attempt < Reconnects && RpcFailure.IsRetryable(e) && !cancellationToken.IsCancellationRequested)
             {
-                // The stream broke (a silo restarted, a proxy timed out): the job goes on; so do we.
-            }
-            // The stream ended or broke before the final event: ask, and if it is still going, watch again.
-            Job now = await client.GetAsync(jobId, cancellationToken);
-            if (IsFinal(now.State))
-            {
-                reporter.Report(label, new JobEvent { Kind = KindOf(now.State), Job = now });
-                return now;
+                // The silo drains or went away, a proxy timed out: the job goes on elsewhere; so do we.
+                client.FailOver();
             }
             if (attempt >= Reconnects)
             {

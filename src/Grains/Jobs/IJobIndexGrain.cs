@@ -19,4 +19,16 @@ public interface IJobIndexGrain : IGrainWithStringKey
     /// <summary>The job first submitted under <paramref name="idempotencyKey"/>, or null.</summary>
     [Alias("find-key")]
     Task<string?> FindByKeyAsync(string idempotencyKey);
+
+    /// <summary>
+    /// Binds <paramref name="idempotencyKey"/> to <paramref name="jobId"/> unless it is bound already, persisted before
+    /// it returns, and returns the job the key is bound to. One grain decides, one call at a time: of any number of
+    /// concurrent submits under one key, exactly one binds it, and every other one learns that job.
+    /// </summary>
+    [Alias("claim-key")]
+    Task<string> ClaimKeyAsync(string idempotencyKey, string jobId);
+
+    /// <summary>Unbinds <paramref name="idempotencyKey"/> if it is bound to <paramref name="jobId"/> and that job was never listed (its submit was refused).</summary>
+    [Alias("release-key")]
+    Task ReleaseKeyAsync(string idempotencyKey, string jobId);
 }

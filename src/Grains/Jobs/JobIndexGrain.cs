@@ -48,4 +48,35 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
     /// <inheritdoc />
     public Task<string?> FindByKeyAsync(string idempotencyKey)
         => Task.FromResult(state.State.Keys.TryGetValue(idempotencyKey, out string? jobId) ? jobId : null);
+
+    /// <inheritdoc />
+    public async Task<string> ClaimKeyAsync(string idempotencyKey, string jobId)
+    {
+        if (state.State.Keys.TryGetValue(idempotencyKey, out string? owner))
+        {
+            return owner;
+        }
+        state.State.Keys[idempotencyKey] = jobId;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State.Keys.Remove(idempotencyKey);
+            throw;
+        }
+        return jobId;
+    }
+
+    /// <inheritdoc />
+    public async Task ReleaseKeyAsync(string idempotencyKey, string jobId)
+    {
+        if (state.State.Keys.TryGetValue(idempotencyKey, out string? owner) && owner == jobId
+            && !(state.State.Jobs.TryGetValue(jobId, out JobIndexEntry? listed) && listed.IdempotencyKey == idempotencyKey))
+        {
+            state.State.Keys.Remove(idempotencyKey);
+            await state.WriteStateAsync();
+        }
+    }
 }

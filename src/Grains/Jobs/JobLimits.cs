@@ -3,6 +3,12 @@ namespace Loom.Grains.Jobs;
 /// <summary>Bounds a submitted spec must respect (configuration section <c>Loom:Limits</c>).</summary>
 public sealed class JobLimits
 {
+    /// <summary>Lowest job priority (fixed: priorities compare across every silo of a cluster).</summary>
+    public const int MinPriority = -1000;
+
+    /// <summary>Highest job priority.</summary>
+    public const int MaxPriority = 1000;
+
     /// <summary>Most frames in one video.</summary>
     public int MaxFrames { get; set; } = 4096;
 

@@ -57,7 +57,7 @@ public sealed class JobQueueGrain(
         var admitted = new List<(string JobId, long Order)>();
         while (!s.Paused && s.Running.Count < options.Value.MaxRunningJobs && s.Waiting.Count > 0)
         {
-            QueueEntry next = s.Waiting.MinBy(e => (-e.Priority, e.Sequence))!;
+            QueueEntry next = s.Waiting.Aggregate((best, e) => e.RunsBefore(best) ? e : best);
             s.Waiting.Remove(next);
             s.Running.Add(next.JobId);
             admitted.Add((next.JobId, ++s.Admitted));

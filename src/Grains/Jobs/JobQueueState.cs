@@ -25,4 +25,12 @@ public sealed class JobQueueState
 
 /// <summary>A waiting job.</summary>
 [GenerateSerializer, Alias("loom.queue-entry"), Immutable]
-public sealed record QueueEntry(string JobId, int Priority, long Sequence);
+public sealed record QueueEntry(string JobId, int Priority, long Sequence)
+{
+    /// <summary>
+    /// True when this entry is admitted before <paramref name="other"/>: higher priority first, then first submitted.
+    /// Compared as they are, never negated (the negation of int.MinValue is itself).
+    /// </summary>
+    public bool RunsBefore(QueueEntry other)
+        => Priority != other.Priority ? Priority > other.Priority : Sequence < other.Sequence;
+}

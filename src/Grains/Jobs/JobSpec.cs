@@ -20,8 +20,8 @@ namespace Loom.Grains.Jobs;
 /// <param name="WindowOverlap">Frames shared by neighbouring windows.</param>
 /// <param name="Join">How windows are joined.</param>
 /// <param name="Seed">Noise seed: the same spec and seed give the same video, bit for bit.</param>
-/// <param name="Priority">Admission priority: higher starts first.</param>
-/// <param name="Output">Path of the result file; empty: the silo's output directory, named after the job.</param>
+/// <param name="Priority">Admission priority in <see cref="JobLimits.MinPriority"/>..<see cref="JobLimits.MaxPriority"/>: higher starts first.</param>
+/// <param name="Output">Name of the result file relative to the silo's output directory (see <see cref="OutputNames"/>); empty: named after the job.</param>
 /// <param name="Conditioning">Frames given clean at the start of the video (video-to-world), or null.</param>
 /// <param name="CheckpointEvery">Steps between latent checkpoints.</param>
 /// <param name="Blend">Fusion weights across window overlaps.</param>

@@ -42,7 +42,8 @@ public static class JobSpecValidator
             throw new InvalidJobSpecException("plan", e.Detail);
         }
         Check(Enumerable.Range(0, spec.Steps).All(i => plan.ExtraAt(i) <= limits.MaxIterationsPerStep), "plan", $"at most {limits.MaxIterationsPerStep} refinement iterations per step.");
-        Check(!double.IsNaN(spec.Tau) && spec.Tau >= 0, "tau", $"must be >= 0; got {spec.Tau}.");
+        Check(double.IsFinite(spec.Tau) && spec.Tau >= 0, "tau", $"must be a finite number >= 0; got {spec.Tau}.");
+        Check(spec.Priority >= JobLimits.MinPriority && spec.Priority <= JobLimits.MaxPriority, "priority", $"must be in {JobLimits.MinPriority}..{JobLimits.MaxPriority}; got {spec.Priority}.");
         Check(spec.WindowLength >= 1 && spec.WindowLength <= model.MaxWindow, "window_length", $"must be in 1..{model.MaxWindow} (the model's longest window); got {spec.WindowLength}.");
         Check(spec.WindowOverlap >= 0 && spec.WindowOverlap < spec.WindowLength, "window_overlap", $"must be in 0..{spec.WindowLength - 1} (less than window_length); got {spec.WindowOverlap}.");
         Check(Enum.IsDefined(spec.Join), "join", $"unknown join {spec.Join}.");
@@ -59,30 +60,11 @@ public static class JobSpecValidator
             long expected = (long)given.Count * spec.Height * spec.Width * 3;
             Check(given.Rgb!.Length == expected, "conditioning", $"{given.Count} frames of {spec.Height}x{spec.Width} RGB are {expected} bytes; got {given.Rgb.Length}.");
         }
-        if (!string.IsNullOrEmpty(spec.Output))
-        {
-            Check(Path.IsPathFullyQualified(spec.Output), "output", $"must be an absolute path; got '{spec.Output}'.");
-            Check(IsWritable(spec.Output), "output", $"'{spec.Output}' is not writable by the silo.");
-        }
+        // Text only: a refused output creates nothing, and an accepted one can only name a file under the output directory.
+        string? outputProblem = OutputNames.Problem(spec.Output ?? "");
+        Check(outputProblem is null, "output", outputProblem ?? "");
     }
 
     /// <summary>The window plan a valid spec samples with.</summary>
     public static WindowPlan Windows(JobSpec spec) => new(spec.Frames, Math.Min(spec.WindowLength, spec.Frames), spec.Frames <= spec.WindowLength ? 0 : spec.WindowOverlap);
-
-    private static bool IsWritable(string path)
-    {
-        try
-        {
-            string directory = Path.GetDirectoryName(path) ?? "/";
-            Directory.CreateDirectory(directory);
-            string probe = Path.Combine(directory, $".loom-write-probe-{Guid.NewGuid():N}");
-            File.WriteAllBytes(probe, []);
-            File.Delete(probe);
-            return !Directory.Exists(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            return false;
-        }
-    }
 }

@@ -27,6 +27,7 @@ namespace Loom.Grains.Jobs;
 /// <param name="Messages">Window evaluation calls made to shards, retries included (counted at each step's end).</param>
 /// <param name="BytesSent">Payload bytes sent to shards: latents, and conditioning where a shard lacked it.</param>
 /// <param name="BytesReceived">Payload bytes received from shards: velocities.</param>
+/// <param name="ResultSha256">SHA-256 of the result file as the job wrote it (null before completion, and for jobs completed before it was recorded).</param>
 [GenerateSerializer, Alias("loom.job-status")]
 public sealed record JobStatus(
     string JobId,
@@ -54,7 +55,8 @@ public sealed record JobStatus(
     long ResultBytes = 0,
     long Messages = 0,
     long BytesSent = 0,
-    long BytesReceived = 0)
+    long BytesReceived = 0,
+    string? ResultSha256 = null)
 {
     /// <summary>True for Completed, Failed and Cancelled.</summary>
     public bool IsFinal => Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;

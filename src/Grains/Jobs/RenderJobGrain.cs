@@ -6,6 +6,7 @@ using Loom.Sampling.Windows;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
+using Orleans.Storage;
 using Polly;
 using static TorchSharp.torch;
 
@@ -211,10 +212,14 @@ public sealed partial class RenderJobGrain(
         Tensor? latent = null;
         try
         {
+            // A new epoch, saved (the save is ETag-checked, so a superseded activation fails here): this loop's
+            // checkpoints carry it, and the store refuses them once a newer loop has written.
+            long epoch = ++state.State.Epoch;
+            await SaveAsync();
             using var sampling = new JobSampling(spec, (w, c) => new ShardWindowField(JobId, spec, w, c, router, counters));
             if (sampling.IsStepwise)
             {
-                LatentCheckpoint? checkpoint = await StorageRetry.ExecuteAsync(async t => await latents.LoadAsync(JobId, t), cancellationToken);
+                LatentCheckpoint? checkpoint = await LoadCheckpointAsync(spec, sampling.SampleShape.Aggregate(4L, (n, d) => n * d), cancellationToken);
                 int first = checkpoint?.StepsDone ?? 0;
                 latent = checkpoint is null ? sampling.InitialLatent() : JobSampling.FromBytes(checkpoint.Latent, sampling.SampleShape);
                 state.State.StepsDone = first;
@@ -252,7 +257,7 @@ public sealed partial class RenderJobGrain(
                     {
                         byte[] bytes = JobSampling.ToBytes(latent);
                         int done = step + 1;
-                        await StorageRetry.ExecuteAsync(async t => await latents.SaveAsync(JobId, new LatentCheckpoint(done, bytes), t), cancellationToken);
+                        await StorageRetry.ExecuteAsync(async t => await latents.SaveAsync(JobId, new LatentCheckpoint(done, bytes, epoch), t), cancellationToken);
                         state.State.StepsDone = step + 1;
                         state.State.CertainFractions.AddRange(fractions);
                         fractions.Clear();
@@ -284,19 +289,26 @@ public sealed partial class RenderJobGrain(
                 Fold(counters);
             }
             cancellationToken.ThrowIfCancellationRequested();
-            string output = string.IsNullOrEmpty(spec.Output) ? Path.GetFullPath(Path.Combine(options.Value.OutputDirectory, $"{JobId}.safetensors")) : spec.Output;
+            string output = OutputNames.Resolve(options.Value.OutputDirectory, JobId, spec.Output ?? "");
             Tensor final = latent;
-            (string hash, byte[] file) = await Task.Run(() => JobResultFile.Write(output, final, spec), cancellationToken);
+            (string hash, byte[] file) = await Task.Run(() => JobResultFile.Write(options.Value.OutputDirectory, output, final, spec), cancellationToken);
             await StorageRetry.ExecuteAsync(async t => await results.SaveAsync(JobId, file, t), cancellationToken);
             if (_cancelRequested)
             {
                 return;
             }
             state.State.ResultBytes = file.Length;
+            state.State.ResultSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(file));
             state.State.OutputPath = output;
             state.State.LatentSha256 = hash;
             await FinishAsync(JobPhase.Completed, null);
             LogCompleted(logger, JobId, state.State.Evaluations, state.State.Shards.Count, output);
+        }
+        catch (Exception e) when (e is StaleCheckpointException or InconsistentStateException)
+        {
+            // Another loop of this job has taken over (this silo was stopped or cut off): write nothing more.
+            LogSuperseded(logger, JobId, e.Message);
+            DeactivateOnIdle();
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
@@ -320,6 +332,30 @@ public sealed partial class RenderJobGrain(
             latent?.Dispose();
             _loop = null;
             jobs.LoopEnded(JobId);
+        }
+    }
+
+    /// <summary>
+    /// The job's checkpoint, verified: a checkpoint whose checksum fails, whose step is out of range or whose latent has
+    /// another size is corrupt; it is reported, deleted, and the job restarts from step 0, which gives the same bits
+    /// (noise depends only on seed, step and iteration) at the price of the steps done.
+    /// </summary>
+    private async Task<LatentCheckpoint?> LoadCheckpointAsync(JobSpec spec, long latentBytes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            LatentCheckpoint? checkpoint = await StorageRetry.ExecuteAsync(async t => await latents.LoadAsync(JobId, t), cancellationToken);
+            checkpoint?.CheckFits(spec.Steps, latentBytes);
+            return checkpoint;
+        }
+        catch (InvalidDataException e)
+        {
+            LogCorruptCheckpoint(logger, JobId, e.Message);
+            metrics.CorruptData.WithLabels(LoomMetrics.CorruptCheckpoint).Inc();
+            await StorageRetry.ExecuteAsync(async t => await latents.DeleteAsync(JobId, state.State.Epoch, t), cancellationToken);
+            state.State.Evaluations = state.State.RefineEvaluations = state.State.SkippedEvaluations = 0;
+            state.State.Windows = WindowTally.Empty(JobSpecValidator.Windows(spec));
+            return null;
         }
     }
 
@@ -366,7 +402,8 @@ public sealed partial class RenderJobGrain(
         {
             metrics.JobDuration.Observe(Math.Max(0, (state.State.FinishedAt!.Value - started).TotalSeconds));
         }
-        await StorageRetry.ExecuteAsync(async t => await latents.DeleteAsync(JobId, t));
+        long epoch = state.State.Epoch;
+        await StorageRetry.ExecuteAsync(async t => await latents.DeleteAsync(JobId, epoch, t));
         await StorageRetry.ExecuteAsync(async _ => await Queue.FinishedAsync(JobId));
         await TryRecordInIndexAsync();
     }
@@ -423,7 +460,7 @@ public sealed partial class RenderJobGrain(
             s.CertainFractions.ToArray(), s.Error, s.OutputPath, s.LatentSha256, s.Resumes, s.Retries, s.Shards.ToArray(),
             s.SubmittedAt, s.StartedAt, s.FinishedAt, s.AdmissionOrder, silo.SiloAddress.ToParsableString(),
             _counters is { } live && s.Phase == JobPhase.Running ? WindowTally.Live(s.Windows, live.PendingWindows) : s.Windows.ToArray(),
-            s.IdempotencyKey, s.ModelSha256, s.ResultBytes, s.WireMessages, s.WireBytesSent, s.WireBytesReceived);
+            s.IdempotencyKey, s.ModelSha256, s.ResultBytes, s.WireMessages, s.WireBytesSent, s.WireBytesReceived, s.ResultSha256);
     }
 
     private static bool IsFinal(JobPhase phase) => phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
@@ -445,6 +482,12 @@ public sealed partial class RenderJobGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "job {JobId}: the job index was not updated ({Error}: {Detail}); its list entry lags")]
     private static partial void LogIndexFailed(ILogger logger, string jobId, string error, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "job {JobId}: its checkpoint is unusable ({Detail}); deleted, the job restarts from step 0 (same bits)")]
+    private static partial void LogCorruptCheckpoint(ILogger logger, string jobId, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "job {JobId}: this loop was superseded by a newer one elsewhere ({Detail}); it stops without writing")]
+    private static partial void LogSuperseded(ILogger logger, string jobId, string detail);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "job {JobId} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string jobId);

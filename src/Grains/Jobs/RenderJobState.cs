@@ -75,4 +75,10 @@ public sealed class RenderJobState
 
     /// <summary>Payload bytes received from shards (velocities).</summary>
     [Id(23)] public long WireBytesReceived { get; set; }
+
+    /// <summary>SHA-256 of the result file as written (a stored copy that differs is corrupt and never served).</summary>
+    [Id(24)] public string? ResultSha256 { get; set; }
+
+    /// <summary>Epoch of the latest job loop (raised and saved as each loop starts); its checkpoints carry it.</summary>
+    [Id(25)] public long Epoch { get; set; }
 }

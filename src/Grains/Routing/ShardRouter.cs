@@ -14,11 +14,12 @@ namespace Loom.Grains.Routing;
 /// Sends window evaluations to shards (one per silo, shared by the jobs it hosts). Placement: model affinity, then the
 /// least expected finish time <c>(other routers' queue at the shard + this router's in-flight + 1) x measured latency</c>
 /// (see <see cref="ShardLedger"/>), near-ties broken at random. Resilience (Polly v8): retries on another shard (built once), and per shard a circuit breaker around a
-/// timeout per attempt. An evaluation is idempotent, so a retry anywhere gives the same bits.
+/// timeout per attempt, derived from the shard's measured latency (<see cref="ShardLatencies"/>). An evaluation is idempotent, so a retry anywhere gives the same bits.
 /// </summary>
 public sealed partial class ShardRouter
 {
     private static readonly TimeSpan SnapshotAge = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan DirectoryTimeout = TimeSpan.FromSeconds(2);
     private readonly IGrainFactory _grains;
     private readonly ModelCatalog _catalog;
     private readonly LoomOptions _options;
@@ -28,6 +29,7 @@ public sealed partial class ShardRouter
     private readonly LoomMetrics _metrics;
     private readonly ConcurrentDictionary<string, (ResiliencePipeline Pipeline, CircuitBreakerStateProvider State)> _breakers = new(StringComparer.Ordinal);
     private readonly ShardLedger _ledger = new();
+    private readonly ShardLatencies _latencies;
     private readonly ConcurrentDictionary<(string Shard, string Key), bool> _conditioningSent = new();
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly Lock _pickGate = new();
@@ -43,6 +45,7 @@ public sealed partial class ShardRouter
         _loggers = loggers;
         _logger = loggers.CreateLogger<ShardRouter>();
         _metrics = metrics;
+        _latencies = new ShardLatencies(_options);
         _attempts = new ResiliencePipelineBuilder { Name = "loom-evaluation" }
             .AddRetry(new RetryStrategyOptions
             {
@@ -67,6 +70,9 @@ public sealed partial class ShardRouter
     }
 
     private static readonly ResiliencePropertyKey<JobCounters> CountersKey = new("loom.job-counters");
+
+    /// <summary>Whether the shard of an attempt had the model loaded when it was picked (else its timeout is the ceiling).</summary>
+    private static readonly ResiliencePropertyKey<bool> ModelLoadedKey = new("loom.model-loaded");
 
     /// <summary>Evaluates <paramref name="request"/> somewhere, counting retries and traffic in <paramref name="counters"/>.</summary>
     /// <param name="request">The request, without conditioning bytes.</param>
@@ -101,8 +107,21 @@ public sealed partial class ShardRouter
         var breaker = Breaker(shard.ShardId);
         try
         {
-            return await breaker.Pipeline.ExecuteAsync(
-                async token => await CallAsync(shard.ShardId, request, conditioning, counters, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            ResilienceContext context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: false, cancellationToken);
+            context.Properties.Set(ModelLoadedKey, shard.Models.Contains(request.Model));
+            try
+            {
+                WindowResult result = await breaker.Pipeline.ExecuteAsync(
+                    async (ctx, state) => await state.Router.CallAsync(state.ShardId, state.Request, state.Conditioning, state.Counters, ctx.CancellationToken).ConfigureAwait(false),
+                    context, (Router: this, shard.ShardId, Request: request, Conditioning: conditioning, Counters: counters)).ConfigureAwait(false);
+                _latencies.Observe(shard.ShardId, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+                return result;
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -146,7 +165,8 @@ public sealed partial class ShardRouter
         WindowResult result;
         try
         {
-            result = await grain.EvaluateAsync(request, cancellationToken).ConfigureAwait(false);
+            // WaitAsync: a hung silo may never answer the call's cancellation; the timeout must still let go of it.
+            result = await grain.EvaluateAsync(request, cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -172,7 +192,8 @@ public sealed partial class ShardRouter
             {
                 try
                 {
-                    _shards = await _grains.GetGrain<IShardDirectoryGrain>(0).GetShardsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+                    // Bounded: the directory's silo may hang (stopped, not yet declared dead); then place on what we knew.
+                    _shards = await _grains.GetGrain<IShardDirectoryGrain>(0).GetShardsAsync().WaitAsync(DirectoryTimeout, cancellationToken).ConfigureAwait(false);
                     _ledger.Retain(_shards.Select(s => s.ShardId));
                     _shardsAt = DateTimeOffset.UtcNow;
                 }
@@ -244,7 +265,11 @@ public sealed partial class ShardRouter
                 StateProvider = state,
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or ConditioningMissingException or InvalidJobSpecException)),
             })
-            .AddTimeout(_options.EvaluationTimeout) // inside the breaker, so a hung shard's timeouts trip it
+            // Inside the breaker, so a hung shard's timeouts trip it; derived from the shard's measured latency.
+            .AddTimeout(new TimeoutStrategyOptions
+            {
+                TimeoutGenerator = args => ValueTask.FromResult(_latencies.TimeoutFor(id, !args.Context.Properties.TryGetValue(ModelLoadedKey, out bool loaded) || loaded)),
+            })
             .ConfigureTelemetry(_loggers)
             .Build();
         return (pipeline, state);

@@ -8,8 +8,10 @@ namespace Loom.Grains.Storage;
 /// Grain state as files, one per grain, written atomically (embedded mode: survives a silo restart with no external
 /// service; silos on one machine may share the folder). The ETag is a hash of the stored bytes, so a write based on
 /// a stale read is refused, as Orleans storage providers must.
+/// A state that cannot be deserialized is a <see cref="CorruptStateException"/>; a write that finds the disk full is a
+/// <see cref="StorageFullException"/> and leaves no temporary file behind.
 /// </summary>
-public sealed class FileGrainStorage(string directory, IGrainStorageSerializer serializer) : IGrainStorage
+public sealed class FileGrainStorage(string directory, IGrainStorageSerializer serializer, StorageHealth? health = null) : IGrainStorage
 {
     /// <inheritdoc />
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -23,7 +25,14 @@ public sealed class FileGrainStorage(string directory, IGrainStorageSerializer s
             return;
         }
         byte[] bytes = await File.ReadAllBytesAsync(path).ConfigureAwait(false);
-        grainState.State = serializer.Deserialize<T>(bytes);
+        try
+        {
+            grainState.State = serializer.Deserialize<T>(bytes);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new CorruptStateException($"the stored state of {grainId} ({stateName})", e);
+        }
         grainState.ETag = ETag(bytes);
         grainState.RecordExists = true;
     }
@@ -34,10 +43,7 @@ public sealed class FileGrainStorage(string directory, IGrainStorageSerializer s
         string path = PathOf(stateName, grainId);
         CheckETag(path, grainState.ETag);
         byte[] bytes = serializer.Serialize(grainState.State).ToArray();
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        string temporary = path + $".{Guid.NewGuid():N}.tmp";
-        await File.WriteAllBytesAsync(temporary, bytes).ConfigureAwait(false);
-        File.Move(temporary, path, overwrite: true);
+        await StorageWrites.WriteAsync(path, bytes, $"the state of {grainId}", health).ConfigureAwait(false);
         grainState.ETag = ETag(bytes);
         grainState.RecordExists = true;
     }

@@ -1,30 +1,73 @@
 namespace Loom.Grains.Storage;
 
-/// <summary>Checkpoints as files in one directory (embedded mode; silos of one machine may share it). Writes are atomic.</summary>
-public sealed class FileLatentStore(string directory) : ILatentStore
+/// <summary>
+/// Checkpoints as files in one directory (embedded mode; silos of one machine may share it). Writes are atomic and
+/// fenced by epoch under an exclusive lock file (<c>FileShare.None</c>, an advisory lock across processes on Unix).
+/// </summary>
+public sealed class FileLatentStore(string directory, StorageHealth? health = null) : ILatentStore
 {
     /// <inheritdoc />
-    public async Task SaveAsync(string jobId, LatentCheckpoint checkpoint, CancellationToken cancellationToken = default)
-    {
-        Directory.CreateDirectory(directory);
-        string path = PathOf(jobId), temporary = path + $".{Guid.NewGuid():N}.tmp";
-        await File.WriteAllBytesAsync(temporary, checkpoint.ToBytes(), cancellationToken).ConfigureAwait(false);
-        File.Move(temporary, path, overwrite: true);
-    }
+    public Task SaveAsync(string jobId, LatentCheckpoint checkpoint, CancellationToken cancellationToken = default)
+        => FencedWriteAsync(jobId, checkpoint, cancellationToken);
 
     /// <inheritdoc />
     public async Task<LatentCheckpoint?> LoadAsync(string jobId, CancellationToken cancellationToken = default)
-    {
-        string path = PathOf(jobId);
-        return File.Exists(path) ? LatentCheckpoint.FromBytes(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)) : null;
-    }
+        => await ReadAsync(PathOf(jobId), cancellationToken).ConfigureAwait(false) is { IsTombstone: false } checkpoint ? checkpoint : null;
 
     /// <inheritdoc />
-    public Task DeleteAsync(string jobId, CancellationToken cancellationToken = default)
+    public Task DeleteAsync(string jobId, long epoch, CancellationToken cancellationToken = default)
+        => FencedWriteAsync(jobId, LatentCheckpoint.Tombstone(epoch), cancellationToken, quiet: true);
+
+    /// <summary>Where the checkpoint of <paramref name="jobId"/> lies under <paramref name="directory"/>.</summary>
+    public static string PathIn(string directory, string jobId) => Path.Combine(directory, FileGrainStorage.SafeName(jobId) + ".latent");
+
+    private async Task FencedWriteAsync(string jobId, LatentCheckpoint checkpoint, CancellationToken cancellationToken, bool quiet = false)
     {
-        File.Delete(PathOf(jobId));
-        return Task.CompletedTask;
+        string path = PathOf(jobId);
+        Directory.CreateDirectory(directory);
+        await using FileStream fence = await LockAsync(path + ".lock", cancellationToken).ConfigureAwait(false);
+        long stored = await StoredEpochAsync(path, cancellationToken).ConfigureAwait(false);
+        if (stored > checkpoint.Epoch)
+        {
+            if (quiet)
+            {
+                return; // a newer loop's checkpoint or tombstone stays
+            }
+            throw new StaleCheckpointException(jobId, checkpoint.Epoch, stored);
+        }
+        await StorageWrites.WriteAsync(path, checkpoint.ToBytes(), $"the checkpoint of job {jobId}", health, cancellationToken).ConfigureAwait(false);
     }
 
-    private string PathOf(string jobId) => Path.Combine(directory, FileGrainStorage.SafeName(jobId) + ".latent");
+    /// <summary>The epoch of what is stored (a corrupt checkpoint counts as none: it is replaced).</summary>
+    private static async Task<long> StoredEpochAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await ReadAsync(path, cancellationToken).ConfigureAwait(false))?.Epoch ?? long.MinValue;
+        }
+        catch (InvalidDataException)
+        {
+            return long.MinValue;
+        }
+    }
+
+    private static async Task<LatentCheckpoint?> ReadAsync(string path, CancellationToken cancellationToken)
+        => File.Exists(path) ? LatentCheckpoint.FromBytes(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)) : null;
+
+    private static async Task<FileStream> LockAsync(string path, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            }
+            catch (IOException e) when (attempt < 200 && !StorageFullException.IsDiskFull(e))
+            {
+                await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private string PathOf(string jobId) => PathIn(directory, jobId);
 }

@@ -1,15 +1,12 @@
 namespace Loom.Grains.Storage;
 
 /// <summary>Result files in one directory (embedded mode; silos of one machine may share it). Writes are atomic.</summary>
-public sealed class FileResultStore(string directory) : IResultStore
+public sealed class FileResultStore(string directory, StorageHealth? health = null) : IResultStore
 {
     /// <inheritdoc />
     public async Task SaveAsync(string jobId, byte[] result, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(directory);
-        string path = PathOf(jobId), temporary = path + $".{Guid.NewGuid():N}.tmp";
-        await File.WriteAllBytesAsync(temporary, result, cancellationToken).ConfigureAwait(false);
-        File.Move(temporary, path, overwrite: true);
+        await StorageWrites.WriteAsync(PathOf(jobId), result, $"the result of job {jobId}", health, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

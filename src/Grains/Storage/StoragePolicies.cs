@@ -9,7 +9,8 @@ public static class StoragePolicies
 {
     /// <summary>
     /// State, checkpoint, result and index writes ride out a storage blip (a Redis restart) of about half a minute. A
-    /// write based on a stale read (<see cref="InconsistentStateException"/>) is not retried: it would fail again.
+    /// write based on a stale read (<see cref="InconsistentStateException"/>) and corrupt data (<see cref="InvalidDataException"/>)
+    /// are not retried: they would fail again; nor is a full disk (<see cref="StorageFullException"/>): it is reported at once.
     /// </summary>
     public static ResiliencePipeline Retry { get; } = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
@@ -18,7 +19,7 @@ public static class StoragePolicies
             BackoffType = DelayBackoffType.Exponential,
             Delay = TimeSpan.FromMilliseconds(200),
             MaxDelay = TimeSpan.FromSeconds(4),
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or InconsistentStateException)),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or InconsistentStateException or InvalidDataException or CorruptStateException or StaleCheckpointException) && !StorageFullException.IsDiskFull(e)),
         })
         .Build();
 }

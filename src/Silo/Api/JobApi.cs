@@ -3,14 +3,18 @@ using System.Text;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Loom.Grains;
 using Loom.Grains.Jobs;
 using Loom.Grains.Storage;
 using Loom.Protos.V1;
+using Microsoft.Extensions.Logging;
 
 namespace Loom.Silo.Api;
 
 /// <summary>loom.v1.JobService over the render job grains, the job index and the result store.</summary>
-public sealed class JobApi(IGrainFactory grains, JobSubmission submission, IResultStore results) : JobService.JobServiceBase
+public sealed partial class JobApi(
+    IGrainFactory grains, JobSubmission submission, IResultStore results, SiloReadiness readiness, LoomMetrics metrics, ILogger<JobApi> logger)
+    : JobService.JobServiceBase
 {
     /// <summary>Bytes per download chunk.</summary>
     public const int ChunkBytes = 1 << 20;
@@ -40,10 +44,31 @@ public sealed class JobApi(IGrainFactory grains, JobSubmission submission, IResu
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// A watch ends when the silo starts to drain, with UNAVAILABLE and a message that says to watch again: an open
+    /// stream never holds a stopping silo, and the job goes on elsewhere.
+    /// </remarks>
     public override async Task WatchJob(WatchJobRequest request, IServerStreamWriter<JobEvent> responseStream, ServerCallContext context)
     {
-        CancellationToken cancellationToken = context.CancellationToken;
-        JobStatus current = await StatusAsync(request.JobId, cancellationToken);
+        using var watch = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, readiness.Draining);
+        try
+        {
+            await WatchAsync(request.JobId, responseStream, watch.Token);
+        }
+        catch (Exception e) when (readiness.Draining.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested && e is not RpcException { StatusCode: not StatusCode.Cancelled })
+        {
+            throw Draining();
+        }
+    }
+
+    /// <summary>UNAVAILABLE for a call this silo stops serving because it drains.</summary>
+    public static RpcException Draining()
+        => new(new Status(StatusCode.Unavailable, "this silo is draining (it is shutting down): watch again, on the same address or another silo; the job goes on."));
+
+    private async Task WatchAsync(string jobId, IServerStreamWriter<JobEvent> responseStream, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobStatus current = await StatusAsync(jobId, cancellationToken);
         await responseStream.WriteAsync(Event(JobEventKind.Snapshot, current), cancellationToken);
         if (JobEvents.Final(current.Phase) is { } final)
         {
@@ -56,7 +81,7 @@ public sealed class JobApi(IGrainFactory grains, JobSubmission submission, IResu
             JobStatus next;
             try
             {
-                next = await StatusAsync(request.JobId, cancellationToken);
+                next = await StatusAsync(jobId, cancellationToken);
             }
             catch (Exception e) when (e is not (RpcException or OperationCanceledException or JobNotFoundException))
             {
@@ -90,6 +115,13 @@ public sealed class JobApi(IGrainFactory grains, JobSubmission submission, IResu
             {
                 return null;
             }
+            catch (Exception e) when (!context.CancellationToken.IsCancellationRequested && ApiErrorInterceptor.IsCorruptState(e))
+            {
+                // One job's unreadable state must not hide every other job: left out, logged and counted.
+                metrics.CorruptData.WithLabels(LoomMetrics.CorruptJobState).Inc();
+                LogCorruptJobState(logger, j.JobId, e.GetType().Name, LogText.Escape(e.Message));
+                return null;
+            }
         }));
         var response = new ListJobsResponse { Total = page.Total, NextPageToken = page.Next is { } next ? PageToken.Write(next) : "" };
         response.Jobs.AddRange(jobs.OfType<JobStatus>().Select(ProtoJobs.ToProto));
@@ -105,10 +137,7 @@ public sealed class JobApi(IGrainFactory grains, JobSubmission submission, IResu
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"job '{status.JobId}' is {status.Phase.ToString().ToLowerInvariant()}; only a completed job has a result."));
         }
-        byte[] file = await results.LoadAsync(status.JobId, cancellationToken)
-            ?? (status.OutputPath is { } path && File.Exists(path) ? await File.ReadAllBytesAsync(path, cancellationToken) : null)
-            ?? throw new RpcException(new Status(StatusCode.NotFound, $"the result of job '{status.JobId}' is no longer stored."));
-        string sha = Convert.ToHexString(SHA256.HashData(file)).ToLowerInvariant();
+        (byte[] file, string sha) = await VerifiedResultAsync(status, cancellationToken);
         for (int offset = 0; offset == 0 || offset < file.Length; offset += ChunkBytes)
         {
             var chunk = new ResultChunk
@@ -136,12 +165,43 @@ public sealed class JobApi(IGrainFactory grains, JobSubmission submission, IResu
             catch (Exception e) when (!context.CancellationToken.IsCancellationRequested)
             {
                 // A refused field names it; anything else (a silo going away) leaves the field empty: submit that item again.
-                RpcException refused = e as RpcException ?? ApiErrorInterceptor.Translate(e) ?? new RpcException(new Status(StatusCode.Unavailable, $"{e.GetType().Name}: {e.Message}"));
+                RpcException refused = ApiErrorInterceptor.Translate(e);
                 item.Error = new FieldError { Field = refused.Trailers.GetValue(ApiErrors.FieldTrailer) ?? "", Message = refused.Status.Detail };
             }
             response.Items.Add(item);
         }
         return response;
+    }
+
+    /// <summary>
+    /// The job's result from the result store, else from its output file, whichever matches the SHA-256 the job recorded
+    /// when it wrote the result. A copy that does not match is never served: none left is DATA_LOSS.
+    /// </summary>
+    private async Task<(byte[] File, string Sha256)> VerifiedResultAsync(JobStatus status, CancellationToken cancellationToken)
+    {
+        bool corrupt = false;
+        foreach (Func<Task<byte[]?>> source in new Func<Task<byte[]?>>[]
+        {
+            () => results.LoadAsync(status.JobId, cancellationToken),
+            async () => status.OutputPath is { } path && File.Exists(path) ? await File.ReadAllBytesAsync(path, cancellationToken) : null,
+        })
+        {
+            if (await source() is not { } file)
+            {
+                continue;
+            }
+            string sha = Convert.ToHexStringLower(SHA256.HashData(file));
+            if (status.ResultSha256 is null || sha == status.ResultSha256)
+            {
+                return (file, sha);
+            }
+            corrupt = true;
+            metrics.CorruptData.WithLabels(LoomMetrics.CorruptResult).Inc();
+            LogCorruptResult(logger, status.JobId, file.Length, status.ResultBytes);
+        }
+        throw corrupt
+            ? new RpcException(new Status(StatusCode.DataLoss, $"the stored result of job '{status.JobId}' is corrupt (its SHA-256 differs from the one recorded when it was written); it is not served. Render the job again (same spec and seed: same bits)."))
+            : new RpcException(new Status(StatusCode.NotFound, $"the result of job '{status.JobId}' is no longer stored."));
     }
 
     private async Task<JobStatus> StatusAsync(string jobId, CancellationToken cancellationToken)
@@ -152,6 +212,12 @@ public sealed class JobApi(IGrainFactory grains, JobSubmission submission, IResu
 
     private static JobEvent Event(JobEventKind kind, JobStatus status)
         => new() { Kind = kind, Job = ProtoJobs.ToProto(status), At = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow) };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "job {JobId}: a stored copy of its result ({Bytes} bytes; {Expected} written) does not match its SHA-256; not served")]
+    private static partial void LogCorruptResult(ILogger logger, string jobId, long bytes, long expected);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "job {JobId}: its state cannot be read ({Error}: {Detail}); left out of the list")]
+    private static partial void LogCorruptJobState(ILogger logger, string jobId, string error, string detail);
 
     /// <summary>Opaque page tokens: the sequence number the next page starts below.</summary>
     private static class PageToken

@@ -1,14 +1,17 @@
+using Loom.Grains;
 using Loom.Grains.Jobs;
 using Loom.Grains.Shards;
+using Microsoft.Extensions.Options;
 using Proto = Loom.Protos.V1;
 
 namespace Loom.Silo.Api;
 
 /// <summary>
 /// One submit request to one render job grain: the job id (given, found under the idempotency key, derived from the
-/// key, or new), the spec with defaults, and the grain's verdict. Shared by SubmitJob and SubmitBatch.
+/// key, or new), the spec with defaults, and the grain's verdict. Shared by SubmitJob and SubmitBatch. A key is bound to
+/// its job by the job index before the job is created, so concurrent submits under one key create one job.
 /// </summary>
-public sealed class JobSubmission(IGrainFactory grains, ModelCatalog catalog)
+public sealed class JobSubmission(IGrainFactory grains, ModelCatalog catalog, IOptions<LoomOptions> options)
 {
     /// <summary>Submits <paramref name="request"/>; throws INVALID_ARGUMENT or <see cref="InvalidJobSpecException"/> for a bad field.</summary>
     public async Task<JobStatus> SubmitAsync(Proto.SubmitJobRequest request, CancellationToken cancellationToken = default)
@@ -21,19 +24,31 @@ public sealed class JobSubmission(IGrainFactory grains, ModelCatalog catalog)
         string given = request.JobId ?? "";
         if (given.Length > 0)
         {
-            JobIds.Check(given);
+            JobIds.CheckChosen(given);
         }
         JobSpec spec = ProtoSpecs.FromProto(request.Spec, catalog.Shapes);
-        string jobId = given.Length > 0 ? given : JobIds.New();
-        if (key.Length > 0)
+        if (key.Length == 0)
         {
-            string? first = await grains.GetGrain<IJobIndexGrain>(JobIndexGrain.Key).FindByKeyAsync(key).WaitAsync(cancellationToken);
-            if (first is not null && given.Length > 0 && first != given)
-            {
-                throw ApiErrors.InvalidArgument("idempotency_key", $"'{key}' was first used for job '{first}', not '{given}'.");
-            }
-            jobId = first ?? (given.Length > 0 ? given : JobIds.FromKey(key));
+            return await grains.GetGrain<IRenderJobGrain>(given.Length > 0 ? given : JobIds.New()).SubmitAsync(spec, null).WaitAsync(cancellationToken);
         }
-        return await grains.GetGrain<IRenderJobGrain>(jobId).SubmitAsync(spec, key.Length > 0 ? key : null).WaitAsync(cancellationToken);
+        // A spec that would be refused binds no key.
+        JobSpecValidator.Validate(spec, options.Value.Limits, catalog.Shapes);
+        IJobIndexGrain index = grains.GetGrain<IJobIndexGrain>(JobIndexGrain.Key);
+        string wanted = given.Length > 0 ? given : JobIds.FromKey(key);
+        string owner = await index.ClaimKeyAsync(key, wanted).WaitAsync(cancellationToken);
+        if (given.Length > 0 && owner != given)
+        {
+            throw ApiErrors.InvalidArgument("idempotency_key", $"'{LogText.Escape(key)}' was first used for job '{owner}', not '{given}'.");
+        }
+        try
+        {
+            return await grains.GetGrain<IRenderJobGrain>(owner).SubmitAsync(spec, key).WaitAsync(cancellationToken);
+        }
+        catch (InvalidJobSpecException) when (owner == wanted)
+        {
+            // The job refused it (its id holds another job): the key stays free for a submit that can succeed.
+            await index.ReleaseKeyAsync(key, owner).WaitAsync(cancellationToken);
+            throw;
+        }
     }
 }
