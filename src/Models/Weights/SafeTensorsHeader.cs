@@ -36,7 +36,7 @@ public sealed record SafeTensorsHeader(
         {
             throw new InvalidDataException($"{source}: header length {headerLength} runs past the end of the file.");
         }
-        return Parse(file.Slice(8, (int)headerLength), file.Length, source);
+        return ParseJson(file.Slice(8, (int)headerLength), fileLength, source);
     }
 
     /// <summary>
@@ -59,13 +59,13 @@ public sealed record SafeTensorsHeader(
         }
         byte[] header = new byte[headerLength];
         stream.ReadExactly(header);
-        return Parse(header, stream.Length, path);
+        return ParseJson(header, stream.Length, path);
     }
 
     /// <summary>Largest header <see cref="Read"/> accepts (the format's own limit is 100 MB).</summary>
     private const ulong MaxHeaderBytes = 100_000_000;
 
-    private static SafeTensorsHeader Parse(ReadOnlySpan<byte> headerJson, long fileLength, string source)
+    private static SafeTensorsHeader ParseJson(ReadOnlySpan<byte> headerJson, long fileLength, string source)
     {
         long dataStart = 8 + headerJson.Length;
         var tensors = new Dictionary<string, (string, long[], long, long)>();
