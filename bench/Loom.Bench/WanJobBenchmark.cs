@@ -28,6 +28,7 @@ public static class WanJobBenchmark
         var table = new BenchTable("wan-job", new Dictionary<string, object>
         {
             ["video"] = $"{frames} frames, {size}x{size} (wide model: {wideSize}x{wideSize}), {steps} steps, seed 1, float32, {threads} torch threads",
+            ["load average at start"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown",
             ["models"] = $"make-tiny {string.Join(", ", kinds)} ({Describe(WanTinyShape.Tiny)}); wide: t2v {Describe(WanTinyShape.Wide1_3B(wideLayers))}",
         }, ["model", "plan", "tau", "NFE", "text s (miss)", "text s (hit)", "image s", "sampling s", "ms/forward", "decode s", "total s"]);
         try
@@ -67,6 +68,7 @@ public static class WanJobBenchmark
             "run's stages, except \"text s (miss)\": the first run's text stage, which encoded prompt and negative prompt (the second found both in the cache).",
             "NFE: transformer forward passes counted per latent (CFG counts 2; the two-expert models' guidance is 4/3 and 3.5/3.5, so every pass is batched cond+uncond).",
             "ms/forward: sampling s over the predictions (one batched CFG forward each). image s: i2v only, the VAE encode of the first frame into y.",
+            "Wall times on a shared CPU vary with its load (see the load average above): compare rows of one run, and read ms/forward as an order of magnitude.",
             "Plans: none, and the family's P&P default (t2v 2-5:3,6-13:1 tau 0.2; i2v 1-5:3,6-13:1 tau 0), on fewer steps than the family's 40/50.",
         ]);
         return table;
