@@ -20,6 +20,7 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
     ["device-job"] = DeviceJobBenchmark.RunAsync,
     ["wan-load"] = WanLoadBenchmark.RunAsync,
     ["wan-forward"] = WanForwardBenchmark.RunAsync,
+    ["wan-job"] = WanJobBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

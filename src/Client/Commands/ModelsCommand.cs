@@ -12,6 +12,7 @@ internal sealed class ModelsCommand : Command
         Subcommands.Add(new ModelsListCommand(globals));
         Subcommands.Add(new ModelsVerifyCommand(globals));
         Subcommands.Add(new ModelsPullCommand(globals));
+        Subcommands.Add(new ModelsMakeTinyCommand(globals));
     }
 
     /// <summary>The <c>--models</c> option each subcommand takes: the folder the silo serves (its <c>Loom:ModelDirectory</c>).</summary>

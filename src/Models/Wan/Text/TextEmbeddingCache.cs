@@ -66,7 +66,8 @@ public sealed class TextEmbeddingCache : ITextEmbeddingCache, IDisposable
         {
             return;
         }
-        Tensor copy = embedding.detach().cpu().clone();
+        // The cache owns its copy: detached, so a dispose scope open around Put (the encoder's batch scope) cannot free it.
+        Tensor copy = embedding.detach().cpu().clone().DetachFromDisposeScope();
         lock (_gate)
         {
             if (_entries.TryGetValue(contentHash, out var existing))

@@ -156,7 +156,10 @@ public sealed class WanTransformer : nn.Module<Tensor, Tensor>
                 values[i * freqDim + half + k] = (float)Math.Sin(angle);
             }
         }
-        return tensor(values, [batch, freqDim]);
+        // Copied into libtorch's own (aligned) storage: a tensor over the managed array may sit at any alignment, and
+        // MKL's sgemm then rounds differently from call to call (measured: time_embedding off by 9e-8 between two calls).
+        using Tensor wrapped = tensor(values, [batch, freqDim]);
+        return wrapped.clone();
     }
 
     private Tensor PadText(Tensor context, long batch)
