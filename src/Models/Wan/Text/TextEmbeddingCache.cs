@@ -66,7 +66,7 @@ public sealed class TextEmbeddingCache : ITextEmbeddingCache, IDisposable
         {
             return;
         }
-        Tensor copy = embedding.detach().cpu().clone();
+        Tensor copy = embedding.detach().cpu().clone().DetachFromDisposeScope(); // owned by the cache, not by the caller's scope
         lock (_gate)
         {
             if (_entries.TryGetValue(contentHash, out var existing))
