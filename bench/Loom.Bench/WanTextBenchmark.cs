@@ -69,7 +69,7 @@ public static class WanTextBenchmark
         using Process py = StartPython(python, script, pyArguments);
         string version = ReadJsonLine(py).GetProperty("torch_version").GetString() ?? "?";
         using var scope = NewDisposeScope();
-        using var encoder = new UmT5Encoder(config);
+        using var encoder = new UmT5Encoder(config, dtype);
         using (var generator = new Generator(0))
         using (no_grad())
         {
@@ -78,7 +78,6 @@ public static class WanTextBenchmark
                 parameter.copy_(randn(parameter.shape, generator: generator) / Math.Sqrt(parameter.shape[^1]));
             }
         }
-        encoder.to(dtype);
         encoder.eval();
         Tensor ids = randint(0, config.VocabSize, [batch, tokens], dtype: ScalarType.Int64);
         Tensor mask = ones([batch, tokens], ScalarType.Int64);
