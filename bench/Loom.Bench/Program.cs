@@ -21,6 +21,7 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
     ["wan-load"] = WanLoadBenchmark.RunAsync,
     ["wan-forward"] = WanForwardBenchmark.RunAsync,
     ["wan-job"] = WanJobBenchmark.RunAsync,
+    ["wan-text"] = WanTextBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -17,13 +17,13 @@ public sealed class UmT5Attention : nn.Module<Tensor, Tensor, Tensor>
     private readonly int _heads;
 
     /// <summary>Attention of width <paramref name="dim"/> with <paramref name="heads"/> heads over <paramref name="dimAttn"/>.</summary>
-    public UmT5Attention(int dim, int dimAttn, int heads) : base(nameof(UmT5Attention))
+    public UmT5Attention(int dim, int dimAttn, int heads, ScalarType dtype = ScalarType.Float32, Device? device = null) : base(nameof(UmT5Attention))
     {
         _heads = heads;
-        _q = nn.Linear(dim, dimAttn, hasBias: false);
-        _k = nn.Linear(dim, dimAttn, hasBias: false);
-        _v = nn.Linear(dim, dimAttn, hasBias: false);
-        _o = nn.Linear(dimAttn, dim, hasBias: false);
+        _q = nn.Linear(dim, dimAttn, hasBias: false, device: device, dtype: dtype);
+        _k = nn.Linear(dim, dimAttn, hasBias: false, device: device, dtype: dtype);
+        _v = nn.Linear(dim, dimAttn, hasBias: false, device: device, dtype: dtype);
+        _o = nn.Linear(dimAttn, dim, hasBias: false, device: device, dtype: dtype);
         register_module("q", _q);
         register_module("k", _k);
         register_module("v", _v);

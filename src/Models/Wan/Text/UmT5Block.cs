@@ -15,14 +15,14 @@ public sealed class UmT5Block : nn.Module<Tensor, Tensor, Tensor>
     private readonly UmT5FeedForward _ffn;
     private readonly UmT5RelativeBias _posEmbedding;
 
-    /// <summary>A block of <paramref name="config"/>'s shape.</summary>
-    public UmT5Block(UmT5Config config) : base(nameof(UmT5Block))
+    /// <summary>A block of <paramref name="config"/>'s shape, its weights in <paramref name="dtype"/> on <paramref name="device"/>.</summary>
+    public UmT5Block(UmT5Config config, ScalarType dtype = ScalarType.Float32, Device? device = null) : base(nameof(UmT5Block))
     {
-        _norm1 = new T5RmsNorm(config.Dim, config.Eps);
-        _attn = new UmT5Attention(config.Dim, config.DimAttn, config.NumHeads);
-        _norm2 = new T5RmsNorm(config.Dim, config.Eps);
-        _ffn = new UmT5FeedForward(config.Dim, config.DimFfn);
-        _posEmbedding = new UmT5RelativeBias(config.NumBuckets, config.NumHeads, config.MaxDistance);
+        _norm1 = new T5RmsNorm(config.Dim, config.Eps, dtype, device);
+        _attn = new UmT5Attention(config.Dim, config.DimAttn, config.NumHeads, dtype, device);
+        _norm2 = new T5RmsNorm(config.Dim, config.Eps, dtype, device);
+        _ffn = new UmT5FeedForward(config.Dim, config.DimFfn, dtype, device);
+        _posEmbedding = new UmT5RelativeBias(config.NumBuckets, config.NumHeads, config.MaxDistance, dtype, device);
         register_module("norm1", _norm1);
         register_module("attn", _attn);
         register_module("norm2", _norm2);

@@ -18,13 +18,16 @@ public sealed class UmT5Encoder : nn.Module<Tensor, Tensor, Tensor>
     private readonly T5RmsNorm _norm;
     private string? _weightsSha256;
 
-    /// <summary>An encoder of <paramref name="config"/>'s shape with random weights (load real ones with <see cref="Load"/>).</summary>
-    public UmT5Encoder(UmT5Config config) : base(nameof(UmT5Encoder))
+    /// <summary>
+    /// An encoder of <paramref name="config"/>'s shape with random weights in <paramref name="dtype"/> on
+    /// <paramref name="device"/> (load real ones with <see cref="Load"/>).
+    /// </summary>
+    public UmT5Encoder(UmT5Config config, ScalarType dtype = ScalarType.Float32, Device? device = null) : base(nameof(UmT5Encoder))
     {
         Config = config;
-        _tokenEmbedding = nn.Embedding(config.VocabSize, config.Dim);
-        _blocks = nn.ModuleList(Enumerable.Range(0, config.NumLayers).Select(_ => new UmT5Block(config)).ToArray());
-        _norm = new T5RmsNorm(config.Dim, config.Eps);
+        _tokenEmbedding = nn.Embedding(config.VocabSize, config.Dim, device: device, dtype: dtype);
+        _blocks = nn.ModuleList(Enumerable.Range(0, config.NumLayers).Select(_ => new UmT5Block(config, dtype, device)).ToArray());
+        _norm = new T5RmsNorm(config.Dim, config.Eps, dtype, device);
         register_module("token_embedding", _tokenEmbedding);
         register_module("blocks", _blocks);
         register_module("norm", _norm);
@@ -53,13 +56,15 @@ public sealed class UmT5Encoder : nn.Module<Tensor, Tensor, Tensor>
             throw new ArgumentException($"UMT5 runs in float32 or bfloat16, not {dtype}.", nameof(dtype));
         }
         Dictionary<string, Tensor> official = UmT5WeightNames.ToOfficial(weights);
-        var encoder = new UmT5Encoder(UmT5Config.FromWeights(official));
-        encoder.to(dtype);
+        // Built on the meta device (shapes only, no memory, no random init), then each parameter is replaced by the
+        // loaded tensor converted once: the peak is the checkpoint plus one converted copy, never a random model too.
+        var encoder = new UmT5Encoder(UmT5Config.FromWeights(official), dtype, new Device(DeviceType.META));
         Dictionary<string, Parameter> parameters = encoder.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         foreach (string unexpected in official.Keys.Except(parameters.Keys))
         {
             throw new InvalidDataException($"UMT5 weights: unexpected tensor '{unexpected}'.");
         }
+        Dictionary<string, nn.Module> modules = encoder.named_modules().ToDictionary(m => m.name, m => m.module);
         using (no_grad())
         {
             foreach (var (name, parameter) in parameters)
@@ -72,14 +77,25 @@ public sealed class UmT5Encoder : nn.Module<Tensor, Tensor, Tensor>
                 {
                     throw new InvalidDataException($"UMT5 weights: '{name}' has shape [{string.Join(",", source.shape)}], expected [{string.Join(",", parameter.shape)}].");
                 }
-                parameter.copy_(source);
+                int dot = name.LastIndexOf('.');
+                var loaded = new Parameter(source.to(dtype, device ?? CPU, copy: true), requires_grad: false);
+                switch (modules[name[..dot]])
+                {
+                    case Linear linear:
+                        linear.weight = loaded;
+                        break;
+                    case Embedding embedding:
+                        embedding.weight = loaded;
+                        break;
+                    case T5RmsNorm norm:
+                        norm.Weight = loaded;
+                        break;
+                    case var module:
+                        throw new InvalidOperationException($"UMT5: no loader for parameter '{name}' of a {module.GetType().Name}.");
+                }
             }
         }
         encoder.eval();
-        if (device is not null)
-        {
-            encoder.to(device);
-        }
         return encoder;
     }
 

@@ -13,12 +13,12 @@ public sealed class UmT5FeedForward : nn.Module<Tensor, Tensor>
     private readonly Linear _fc2;
 
     /// <summary>dim → dim_ffn → dim.</summary>
-    public UmT5FeedForward(int dim, int dimFfn) : base(nameof(UmT5FeedForward))
+    public UmT5FeedForward(int dim, int dimFfn, ScalarType dtype = ScalarType.Float32, Device? device = null) : base(nameof(UmT5FeedForward))
     {
-        _gateLinear = nn.Linear(dim, dimFfn, hasBias: false);
+        _gateLinear = nn.Linear(dim, dimFfn, hasBias: false, device: device, dtype: dtype);
         _gate = nn.Sequential(("0", (nn.Module<Tensor, Tensor>)_gateLinear));
-        _fc1 = nn.Linear(dim, dimFfn, hasBias: false);
-        _fc2 = nn.Linear(dimFfn, dim, hasBias: false);
+        _fc1 = nn.Linear(dim, dimFfn, hasBias: false, device: device, dtype: dtype);
+        _fc2 = nn.Linear(dimFfn, dim, hasBias: false, device: device, dtype: dtype);
         register_module("gate", _gate);
         register_module("fc1", _fc1);
         register_module("fc2", _fc2);

@@ -15,11 +15,11 @@ public sealed class UmT5RelativeBias : nn.Module<long, long, Tensor>
     private readonly int _maxDistance;
 
     /// <summary>A table of <paramref name="numBuckets"/> rows, one column per head.</summary>
-    public UmT5RelativeBias(int numBuckets, int heads, int maxDistance) : base(nameof(UmT5RelativeBias))
+    public UmT5RelativeBias(int numBuckets, int heads, int maxDistance, ScalarType dtype = ScalarType.Float32, Device? device = null) : base(nameof(UmT5RelativeBias))
     {
         _numBuckets = numBuckets;
         _maxDistance = maxDistance;
-        _embedding = nn.Embedding(numBuckets, heads);
+        _embedding = nn.Embedding(numBuckets, heads, device: device, dtype: dtype);
         register_module("embedding", _embedding);
     }
 
