@@ -16,6 +16,7 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
     ["scaling"] = ScalingBenchmark.RunAsync,
     ["batching"] = BatchingBenchmark.RunAsync,
     ["budget"] = BudgetBenchmark.RunAsync,
+    ["wan-vae"] = WanVaeBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
