@@ -12,7 +12,7 @@ namespace Loom.Bench;
 /// </summary>
 public static class WanVaeBenchmark
 {
-    /// <summary>Runs the benchmark: <c>--sizes HxW,... --latents --tile --overlap --long-latents --chunk --threads</c>.</summary>
+    /// <summary>Runs the benchmark: <c>--sizes HxW,... --latents --tile --overlap --long-latents --chunk --long-size HxW --threads</c>.</summary>
     public static Task<BenchTable> RunAsync(BenchArguments args)
     {
         string[] sizes = args.Text("sizes", "64x64,128x128").Split(',', StringSplitOptions.RemoveEmptyEntries);
@@ -43,12 +43,14 @@ public static class WanVaeBenchmark
             table.Add(size, $"tiled {tiling.Spans(height / 8).Count}x{tiling.Spans(width / 8).Count}", latents, frames, seconds, seconds / frames, peak, MaxDiff(tiled, sequential));
             tiled.Dispose();
             sequential.Dispose();
-            if (longLatents > 0)
-            {
-                AddPlan(table, vae, size, height, width, longLatents, chunk);
-            }
         }
-        table.Notes.Add("peak MiB: the process's peak resident memory during the run above what it held before (VmHWM reset per run).");
+        if (longLatents > 0)
+        {
+            string size = args.Text("long-size", "16x16");
+            (int height, int width) = Size(size);
+            AddPlan(table, vae, size, height, width, longLatents, chunk);
+        }
+        table.Notes.Add("peak MiB: the process's peak resident memory during the run (VmHWM, reset before each run after returning freed heap to the system) above its resident memory before the run.");
         table.Notes.Add("tiled: each tile decoded on its own through all frames, overlaps blended linearly; max |diff| against the untiled decode (frames in [-1, 1] before clamping).");
         table.Notes.Add($"plan: chunks of {chunk} latent frames, each after R = {vae.ExactWarmUp} frames of warm-up; 'longest chunk' is the wall time with one shard per chunk, max |diff| against the sequential decode.");
         return Task.FromResult(table);
@@ -82,6 +84,8 @@ public static class WanVaeBenchmark
     private static (Tensor Result, double Seconds, double PeakMiB) Measure(Func<Tensor> run)
     {
         GC.Collect();
+        GC.WaitForPendingFinalizers();
+        MallocTrim(0);
         double before = Status("VmRSS");
         ResetPeak();
         var clock = Stopwatch.StartNew();
@@ -99,6 +103,10 @@ public static class WanVaeBenchmark
             ? (h, w)
             : throw new ArgumentException($"--sizes entries must be HxW with multiples of 8, got '{text}'.");
     }
+
+    /// <summary>glibc: returns freed heap pages to the system, so the resident size before a run is what is really held.</summary>
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
 
     /// <summary>Resets the kernel's peak-RSS counter of this process (Linux: writing 5 to clear_refs).</summary>
     private static void ResetPeak()
