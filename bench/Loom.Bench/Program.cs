@@ -22,6 +22,7 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
     ["wan-forward"] = WanForwardBenchmark.RunAsync,
     ["wan-job"] = WanJobBenchmark.RunAsync,
     ["wan-text"] = WanTextBenchmark.RunAsync,
+    ["wan-vae"] = WanVaeBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -6,7 +6,7 @@ namespace Loom.Models.Wan.Vae;
 
 /// <summary>
 /// The VAE's RMS norm over channels: <c>x / max(‖x‖₂, 1e-12) · sqrt(C) · gamma</c> (the official <c>F.normalize</c>, no
-/// epsilon inside the root). Computed in float32 whatever the input dtype, returned in the input dtype.
+/// epsilon inside the root). Computed in float32 at least (bfloat16 inputs are widened), returned in the input dtype.
 /// Parameter <c>gamma</c> <c>[C, 1, 1, 1]</c> (<c>[C, 1, 1]</c> for images).
 /// </summary>
 internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
@@ -25,9 +25,10 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        Tensor x32 = x.to(ScalarType.Float32);
-        Tensor norm = linalg.vector_norm(x32, 2, [1], keepdim: true).clamp_min(1e-12);
-        Tensor y = x32 / norm * _scale * gamma.to(ScalarType.Float32);
+        ScalarType wide = x.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        Tensor xw = x.to(wide);
+        Tensor norm = linalg.vector_norm(xw, 2, [1], keepdim: true).clamp_min(1e-12);
+        Tensor y = xw / norm * _scale * gamma.to(wide);
         return y.to(x.dtype).MoveToOuterDisposeScope();
     }
 }

@@ -73,7 +73,10 @@ public sealed class WanVae : nn.Module
     /// <exception cref="ArgumentException">The shape is not a video of 1 + 4k frames with sides divisible by 8; the message names the field.</exception>
     public Tensor Encode(Tensor video) => Encode(video, null);
 
-    /// <summary>Decodes a normalised latent <c>[B, z_dim, T, h, w]</c> to frames in [-1, 1] (clamped, float32), optionally tiled.</summary>
+    /// <summary>
+    /// Decodes a normalised latent <c>[B, z_dim, T, h, w]</c> to frames <c>[B, 3, 1 + 4 (T - 1), 8h, 8w]</c> in [-1, 1]
+    /// (clamped; float32, float64 for a float64 model), optionally tiled.
+    /// </summary>
     public Tensor Decode(Tensor latent, WanVaeTiling? tiling = null)
     {
         using Tensor raw = DecodeUnclamped(latent, tiling);
@@ -88,16 +91,24 @@ public sealed class WanVae : nn.Module
 
     /// <summary>
     /// Decodes one chunk of a plan from its input <paramref name="latents"/> (latent frames <c>[WarmUpStart, LatentEnd)</c>,
-    /// see <see cref="WanVaeDecodeChunk.InputOf"/>): frames <c>[FrameStart, FrameEnd)</c> in [-1, 1], clamped, float32.
+    /// see <see cref="WanVaeDecodeChunk.InputOf"/>): frames <c>[FrameStart, FrameEnd)</c> in [-1, 1], float32, clamped
+    /// unless <paramref name="clamp"/> is false.
     /// </summary>
-    public Tensor DecodeChunk(Tensor latents, WanVaeDecodeChunk chunk, WanVaeTiling? tiling = null)
+    public Tensor DecodeChunk(Tensor latents, WanVaeDecodeChunk chunk, WanVaeTiling? tiling = null, bool clamp = true)
     {
         if (latents.shape.Length != 5 || latents.shape[2] != chunk.InputLatents)
         {
             throw new ArgumentException($"latents: chunk {chunk.Index} takes latent frames [{chunk.WarmUpStart}, {chunk.LatentEnd}) = {chunk.InputLatents} frames, got [{string.Join(", ", latents.shape)}].", nameof(latents));
         }
-        using Tensor raw = DecodeStream(latents, chunk.StartsStream, chunk.WarmUpLatents, tiling, null);
-        return raw.clamp(-1, 1);
+        Tensor raw = DecodeStream(latents, chunk.StartsStream, chunk.WarmUpLatents, tiling, null);
+        if (!clamp)
+        {
+            return raw;
+        }
+        using (raw)
+        {
+            return raw.clamp(-1, 1);
+        }
     }
 
     /// <summary>Frames in [-1, 1] <c>[B, 3, F, H, W]</c> to 8-bit video <c>[B, F, H, W, 3]</c>: <c>round((x + 1) / 2 · 255)</c> after clamping.</summary>
@@ -145,7 +156,8 @@ public sealed class WanVae : nn.Module
         int latents = (int)x.shape[2], scale = Config.SpatialStride, stride = Config.TemporalStride;
         int frames = (startsStream && drop == 0 ? 1 : stride) + stride * (latents - drop - 1);
         long b = x.shape[0], h = x.shape[3] * scale, w = x.shape[4] * scale;
-        Tensor output = zeros([b, 3, frames, h, w]);
+        ScalarType outputType = DType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        Tensor output = zeros([b, 3, frames, h, w], outputType);
         if (tiling is null)
         {
             DecodeTile(x, startsStream, drop, output);
@@ -153,16 +165,16 @@ public sealed class WanVae : nn.Module
         }
         var rows = tiling.Validate().Spans((int)x.shape[3]);
         var columns = tiling.Spans((int)x.shape[4]);
-        Tensor total = zeros(h, w);
+        Tensor total = zeros([h, w], outputType);
         for (int r = 0; r < rows.Count; r++)
         {
             for (int c = 0; c < columns.Count; c++)
             {
                 using var tileScope = NewDisposeScope();
                 Tensor tileIn = x.narrow(3, rows[r].Start, rows[r].Length).narrow(4, columns[c].Start, columns[c].Length);
-                Tensor tileOut = zeros([b, 3, frames, rows[r].Length * scale, columns[c].Length * scale]);
+                Tensor tileOut = zeros([b, 3, frames, rows[r].Length * scale, columns[c].Length * scale], outputType);
                 DecodeTile(tileIn, startsStream, drop, tileOut);
-                Tensor weight = WanVaeTiling.Weight(rows, columns, r, c, scale);
+                Tensor weight = WanVaeTiling.Weight(rows, columns, r, c, scale).to(outputType);
                 output.narrow(3, rows[r].Start * scale, rows[r].Length * scale).narrow(4, columns[c].Start * scale, columns[c].Length * scale)
                     .add_(tileOut.mul_(weight));
                 total.narrow(0, rows[r].Start * scale, rows[r].Length * scale).narrow(1, columns[c].Start * scale, columns[c].Length * scale).add_(weight);

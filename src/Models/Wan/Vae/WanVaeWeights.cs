@@ -124,6 +124,37 @@ public static class WanVaeWeights
         }
     }
 
+    /// <summary>
+    /// A VAE of <paramref name="config"/> with random weights drawn as the golden fixtures draw them (convolutions
+    /// N(0, 1/fan_in), biases N(0, 0.2²), norm scales U(0.5, 1.5)), for benchmarks and tests of shapes no checkpoint has.
+    /// </summary>
+    public static WanVae Random(WanVaeConfig config, long seed, ScalarType dtype = ScalarType.Float32)
+    {
+        var vae = new WanVae(config);
+        var generator = new Generator((ulong)seed);
+        using (no_grad())
+        {
+            foreach (var (name, p) in vae.named_parameters())
+            {
+                if (name.EndsWith(".gamma", StringComparison.Ordinal))
+                {
+                    p.uniform_(0.5, 1.5, generator);
+                }
+                else if (name.EndsWith(".bias", StringComparison.Ordinal))
+                {
+                    p.normal_(0, 0.2, generator);
+                }
+                else
+                {
+                    p.normal_(0, 1 / Math.Sqrt(p.numel() / p.shape[0]), generator);
+                }
+            }
+        }
+        vae.to(dtype);
+        vae.eval();
+        return vae;
+    }
+
     private static void Copy(WanVae vae, IReadOnlyDictionary<string, Tensor> weights, bool diffusers, string source)
     {
         var used = new HashSet<string>();
