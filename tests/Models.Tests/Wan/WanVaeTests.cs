@@ -122,21 +122,29 @@ public sealed class WanVaeTests
     }
 
     [Fact]
-    public void RunsInBFloat16WithFloat32LatentsAndFrames()
+    public void BFloat16DecodesAndEncodesWithinItsRoundingOfFloat32()
     {
         using WanFixture fixture = WanFixture.Load(Golden);
-        using WanVae vae = WanVaeWeights.FromWeights(fixture.Weights, null, Golden, ScalarType.BFloat16);
-        using Tensor decoded = vae.DecodeUnclamped(fixture.Tensor("output.mu"));
-        using Tensor mu = vae.Encode(fixture.Input("video"));
+        using WanVae wide = WanVaeWeights.FromWeights(fixture.Weights, null, Golden, ScalarType.Float32);
+        using WanVae bf16 = WanVaeWeights.FromWeights(fixture.Weights, null, Golden, ScalarType.BFloat16);
+        Tensor latent = fixture.Tensor("output.mu"), video = fixture.Input("video");
+        using Tensor decoded = bf16.DecodeUnclamped(latent);
+        using Tensor decodedWide = wide.DecodeUnclamped(latent);
+        using Tensor mu = bf16.Encode(video);
+        using Tensor muWide = wide.Encode(video);
 
-        // Only the plumbing is checked: the tiny random-weight network is so sensitive that bfloat16 activations move its
-        // output by O(1) (rounding only the weights to bfloat16 moves it by 0.03); see the issue report.
-        Assert.Equal(ScalarType.BFloat16, vae.DType);
+        // Measured on the CPU: decode max abs 0.048 against float32 (outputs up to 2.52), encode 0.013 (latents up to
+        // 1.46), about 1e-2 relative as bfloat16's 8-bit mantissa gives through ~40 layers. Before the CPU bfloat16
+        // convolutions were computed in float32 (VaeConvolution) they were off by 2.2 and 1.0. The bounds are twice the measurements.
+        Assert.Equal(ScalarType.BFloat16, bf16.DType);
         Assert.Equal(ScalarType.Float32, decoded.dtype);
         Assert.Equal(ScalarType.Float32, mu.dtype);
-        Assert.Equal(fixture.Tensor("output.decoded").shape, decoded.shape);
-        Assert.Equal(fixture.Tensor("output.mu").shape, mu.shape);
-        Assert.True(decoded.isfinite().all().item<bool>() && mu.isfinite().all().item<bool>());
+        Assert.Equal(decodedWide.shape, decoded.shape);
+        Assert.Equal(muWide.shape, mu.shape);
+        double decodeError = (decoded - decodedWide).abs().max().item<float>();
+        double encodeError = (mu - muWide).abs().max().item<float>();
+        Assert.True(decodeError < 0.1, $"bfloat16 decode max abs {decodeError:g3} vs float32 (measured 0.048)");
+        Assert.True(encodeError < 0.03, $"bfloat16 encode max abs {encodeError:g3} vs float32 (measured 0.013)");
     }
 
     [Fact]

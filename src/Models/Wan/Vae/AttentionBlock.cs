@@ -29,10 +29,10 @@ internal sealed class AttentionBlock : VaeLayer
         using var scope = NewDisposeScope();
         long b = x.shape[0], c = x.shape[1], t = x.shape[2], h = x.shape[3], w = x.shape[4];
         Tensor frames = x.permute(0, 2, 1, 3, 4).reshape(b * t, c, h, w);
-        Tensor qkv = to_qkv.forward(norm.forward(frames)).reshape(b * t, 1, c * 3, h * w).permute(0, 1, 3, 2).contiguous();
+        Tensor qkv = VaeConvolution.Conv2d(norm.forward(frames), to_qkv.weight!, to_qkv.bias, 1, 0).reshape(b * t, 1, c * 3, h * w).permute(0, 1, 3, 2).contiguous();
         Tensor[] parts = qkv.chunk(3, -1);
         Tensor attended = nn.functional.scaled_dot_product_attention(parts[0], parts[1], parts[2]);
-        Tensor y = proj.forward(attended.squeeze(1).permute(0, 2, 1).reshape(b * t, c, h, w));
+        Tensor y = VaeConvolution.Conv2d(attended.squeeze(1).permute(0, 2, 1).reshape(b * t, c, h, w), proj.weight!, proj.bias, 1, 0);
         return y.reshape(b, t, c, h, w).permute(0, 2, 1, 3, 4).add(x).MoveToOuterDisposeScope();
     }
 }

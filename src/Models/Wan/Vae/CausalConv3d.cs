@@ -42,12 +42,12 @@ internal sealed class CausalConv3d : VaeLayer
     public Tensor Whole(Tensor x)
     {
         Tensor input = _front == 0 ? x : nn.functional.pad(x, [0, 0, 0, 0, _front, 0]);
-        return nn.functional.conv3d(input, weight, bias, strides: _stride, padding: _padding);
+        return VaeConvolution.Conv3d(input, weight, bias, _stride, _padding);
     }
 
     /// <inheritdoc />
     public override Tensor Run(Tensor x, FeatureCache cache)
-        => _front == 0 ? Whole(x) : nn.functional.conv3d(cache.Extend(this, x, _front), weight, bias, strides: _stride, padding: _padding);
+        => _front == 0 ? Whole(x) : VaeConvolution.Conv3d(cache.Extend(this, x, _front), weight, bias, _stride, _padding);
 
     /// <inheritdoc />
     public override void Reach(ref long rate, ref long lag) => lag += _front;

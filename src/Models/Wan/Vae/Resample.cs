@@ -78,7 +78,7 @@ internal sealed class Resample : VaeLayer
         frames = _up
             ? nn.functional.interpolate(frames, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest)
             : nn.functional.pad(frames, [0, 1, 0, 1]);
-        frames = _conv.forward(frames);
+        frames = VaeConvolution.Conv2d(frames, _conv.weight!, _conv.bias, _up ? 1 : 2, _up ? 1 : 0);
         return frames.reshape(b, t, frames.shape[1], frames.shape[2], frames.shape[3]).permute(0, 2, 1, 3, 4);
     }
 }

@@ -7,7 +7,8 @@ namespace Loom.Models.Wan.Vae;
 /// The Wan2.1 causal 3D VAE (official <c>WanVAE_</c> plus the latent normalisation of <c>WanVAE</c>). Video is
 /// <c>[B, 3, F, H, W]</c> in [-1, 1] with F = 1 + 4k; the latent is <c>[B, z_dim, 1 + (F - 1) / 4, H / 8, W / 8]</c>,
 /// normalised per channel (<c>(mu - mean) / std</c>), always float32. The network runs in its parameters' dtype
-/// (float32 or bfloat16); RMS norms are computed in float32. Encoding streams chunks of 1, 4, 4, ... frames and
+/// (float32 or bfloat16); RMS norms are computed in float32, and so are bfloat16 convolutions on the CPU
+/// (see <see cref="VaeConvolution"/>). Encoding streams chunks of 1, 4, 4, ... frames and
 /// decoding one latent frame at a time through the feature cache, as the reference does, so memory does not grow with
 /// the video's length; <see cref="WanVaeTiling"/> bounds it in space too.
 /// </summary>
