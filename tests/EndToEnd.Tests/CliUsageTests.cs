@@ -15,7 +15,7 @@ public sealed class CliUsageTests : IDisposable
     private readonly string _folder = Directory.CreateTempSubdirectory("loom-cli-usage-").FullName;
 
     [Theory]
-    [InlineData("--plan", "1-x:2", "--plan: ")]
+    [InlineData("--plan", "1-x:2", "--plan: item 1 ('1-x:2')")]
     [InlineData("--frames", "5000", "--frames: must be in 1..4096")]
     [InlineData("--given", "missing.png", "--given: 'missing.png' does not exist")]
     public async Task Checkable_options_are_refused_before_the_embedded_silo_starts(string option, string value, string expected)
@@ -37,6 +37,7 @@ public sealed class CliUsageTests : IDisposable
         LoomResult command = await LoomCli.RunAsync(_folder, "rendr");
         Assert.True(command.ExitCode == 2, command.ToString());
         Assert.Contains("Did you mean 'render'?", command.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Required command", command.Stderr, StringComparison.Ordinal);
 
         LoomResult type = await LoomCli.RunAsync(_folder, "render", "--steps", "many");
         Assert.True(type.ExitCode == 2, type.ToString());

@@ -12,9 +12,15 @@ internal static partial class ParseErrors
     /// <summary>One line per error of <paramref name="parse"/>.</summary>
     public static IEnumerable<string> Explain(ParseResult parse)
     {
+        // "loom rendr": the missing command is said by the suggestion for the unrecognized one.
+        bool unknownCommand = parse.Errors.Any(e => Unrecognized().Match(e.Message) is { Success: true } m && !m.Groups[1].Value.StartsWith('-'));
         foreach (var error in parse.Errors)
         {
             string message = error.Message;
+            if (unknownCommand && message.StartsWith("Required command was not provided", StringComparison.Ordinal))
+            {
+                continue;
+            }
             if (Unrecognized().Match(message) is { Success: true } unknown)
             {
                 string token = unknown.Groups[1].Value;

@@ -24,7 +24,9 @@ internal static class SpecPrecheck
             }
             catch (RefinementPlanException e)
             {
-                throw new CliException(ExitCodes.Usage, $"--plan: {e.Message}", "plan");
+                // The parser's message names its parameter twice ("plan: ... (Parameter 'plan')"): once is enough here.
+                string reason = e.Message.Split(" (Parameter ", 2)[0];
+                throw new CliException(ExitCodes.Usage, $"--plan: {(reason.StartsWith("plan: ", StringComparison.Ordinal) ? reason["plan: ".Length..] : reason)}", "plan");
             }
         }
         var limits = new Loom.Grains.Jobs.JobLimits();
