@@ -12,6 +12,8 @@ root.Subcommands.Add(new BatchCommand(globals));
 root.Subcommands.Add(new StatusCommand(globals));
 root.Subcommands.Add(new WatchCommand(globals));
 root.Subcommands.Add(new CancelCommand(globals));
+root.Subcommands.Add(new DownloadCommand(globals));
+root.Subcommands.Add(new DeleteCommand(globals));
 root.Subcommands.Add(new ListCommand(globals));
 root.Subcommands.Add(new ClusterCommand(globals));
 root.Subcommands.Add(new ModelsCommand(globals));
@@ -25,9 +27,9 @@ if (Console.IsOutputRedirected)
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {
-    foreach (var error in parse.Errors)
+    foreach (string error in ParseErrors.Explain(parse))
     {
-        Console.Error.WriteLine($"loom: {error.Message}");
+        Console.Error.WriteLine($"loom: {error}");
     }
     Console.Error.WriteLine("loom: see 'loom --help'.");
     return ExitCodes.Usage;

@@ -17,16 +17,18 @@ namespace Loom.Silo;
 /// ...
 /// await silo.StopAsync(cancellationToken); await silo.DisposeAsync();
 /// </code>
-/// Settings are configuration keys (appsettings.json in the working directory, <c>LOOM__*</c> environment variables,
+/// Settings are configuration keys (appsettings.json in the program's folder, wherever it is started from, <c>LOOM__*</c> environment variables,
 /// <c>--Loom:Key=value</c> arguments): <c>Loom:GrpcPort</c> (default 7070; 0 picks a free port), <c>Loom:ApiKeys:0</c>,
 /// <c>Loom:ApiKeys:1</c>, ... and everything <see cref="LoomHostOptions"/> and <see cref="Grains.LoomOptions"/> list.
 /// </summary>
 public static partial class LoomSiloHost
 {
     /// <summary>The builder with the silo and the API added, for a caller that wants to change more (logging, say) before building.</summary>
-    public static WebApplicationBuilder CreateBuilder(string[] args)
+    /// <param name="args">Command-line settings.</param>
+    /// <param name="contentRoot">Where appsettings.json is read from: default the program's own folder (not the working directory).</param>
+    public static WebApplicationBuilder CreateBuilder(string[] args, string? contentRoot = null)
     {
-        WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = contentRoot ?? AppContext.BaseDirectory });
         builder.AddLoomSilo();
         builder.AddLoomApi();
         builder.AddLoomMetrics();
@@ -34,9 +36,9 @@ public static partial class LoomSiloHost
     }
 
     /// <summary>A silo ready to start: <see cref="CreateBuilder"/>, then <paramref name="configure"/>, then the endpoints mapped.</summary>
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null, string? contentRoot = null)
     {
-        WebApplicationBuilder builder = CreateBuilder(args);
+        WebApplicationBuilder builder = CreateBuilder(args, contentRoot);
         configure?.Invoke(builder);
         WebApplication app = builder.Build();
         app.MapLoomEndpoints();

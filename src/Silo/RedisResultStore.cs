@@ -16,4 +16,8 @@ public sealed class RedisResultStore(IConnectionMultiplexer redis, string prefix
         RedisValue value = await redis.GetDatabase().StringGetAsync($"{prefix}result:{jobId}").ConfigureAwait(false);
         return value.IsNull ? null : (byte[])value!;
     }
+
+    /// <inheritdoc />
+    public Task<bool> DeleteAsync(string jobId, CancellationToken cancellationToken = default)
+        => redis.GetDatabase().KeyDeleteAsync($"{prefix}result:{jobId}");
 }

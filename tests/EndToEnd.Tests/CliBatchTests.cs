@@ -132,6 +132,56 @@ public sealed class CliBatchTests(SiloFixture silo) : IDisposable
         return path;
     }
 
+    [Fact]
+    public async Task At_most_max_in_flight_jobs_one_progress_line_and_an_index_line_per_item_as_it_finishes()
+    {
+        string manifest = Manifest("six.jsonl", Enumerable.Range(0, 6).Select(i => $$"""{"id": "b{{i}}", "seed": {{700 + i}}, "steps": 2, "plan": "none"}"""));
+
+        LoomResult run = await LoomCli.RunAsync(_folder, "batch", manifest, "--out", "bounded", "--format", "safetensors", "--server", silo.GrpcAddress, "--max-in-flight", "2");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("batch: 6/6 finished (6 done, 0 failed), 0 running, 0 queued, 0 not submitted", run.Stdout, StringComparison.Ordinal);
+        // Never more than 2 submitted and unfinished: each progress line counts running + queued.
+        foreach (string line in run.Stdout.Split('\n').Where(l => l.StartsWith("batch: ", StringComparison.Ordinal)))
+        {
+            int running = int.Parse(line.Split(" running")[0].Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+            int queued = int.Parse(line.Split(" queued")[0].Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(running + queued <= 2, line);
+        }
+        string[] index = File.ReadAllLines(Path.Combine(_folder, "bounded", "index.jsonl"));
+        Assert.Equal(6, index.Length);
+        foreach (JsonElement entry in index.Select(l => JsonDocument.Parse(l).RootElement))
+        {
+            Assert.Equal("done", entry.GetProperty("status").GetString());
+            string output = entry.GetProperty("output").GetString()!;
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(output))), entry.GetProperty("sha256").GetString());
+            Assert.Equal(700 + int.Parse(entry.GetProperty("id").GetString()![1..], System.Globalization.CultureInfo.InvariantCulture), entry.GetProperty("seed").GetInt64());
+            Assert.Equal(2, entry.GetProperty("nfe").GetInt64());
+        }
+    }
+
+    [Fact]
+    public async Task Ctrl_c_detaches_the_jobs_go_on_and_a_rerun_collects_them()
+    {
+        string manifest = Manifest("detach.jsonl", ["""{"id": "long", "steps": 60, "plan": "none", "frames": 8, "window_length": 8, "seed": 808}"""]);
+        string id;
+        using (LoomCli cli = LoomCli.Start(_folder, "batch", manifest, "--out", "detached", "--format", "safetensors", "--server", silo.GrpcAddress))
+        {
+            await cli.WaitForOutputAsync("long (job ", TimeSpan.FromSeconds(60));
+            id = cli.Stdout.Split('\n').First(l => l.StartsWith("long (job ", StringComparison.Ordinal))["long (job ".Length..].Split(')')[0];
+            cli.Interrupt();
+            LoomResult first = await cli.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(first.ExitCode == 130, first.ToString());
+            Assert.Contains("detached: the batch's 1 unfinished jobs go on", first.Stderr, StringComparison.Ordinal);
+        }
+        Job job = await silo.Jobs.GetJobAsync(new GetJobRequest { JobId = id }, SiloFixture.Deadline());
+        Assert.NotEqual(JobState.Cancelled, job.State);
+
+        LoomResult rerun = await LoomCli.RunAsync(_folder, "batch", manifest, "--out", "detached", "--format", "safetensors", "--server", silo.GrpcAddress, "--json");
+        Assert.True(rerun.ExitCode == 0, rerun.ToString());
+        Assert.Equal(id, Items(rerun)["long"].GetProperty("job_id").GetString());
+    }
+
     private static Dictionary<string, JsonElement> Items(LoomResult run)
         => run.JsonLines.Where(l => l.GetProperty("event").GetString() == "item").ToDictionary(l => l.GetProperty("id").GetString()!);
 

@@ -97,6 +97,10 @@ public sealed class LoomClient : IDisposable
     public async Task<Job> CancelAsync(string jobId, string reason, CancellationToken cancellationToken = default)
         => await _jobs.CancelJobAsync(new CancelJobRequest { JobId = jobId, Reason = reason }, Unary(cancellationToken)).ConfigureAwait(false);
 
+    /// <summary>Deletes the job (result, checkpoint, state); a queued or running one only with <paramref name="cancel"/>. Returns it as it was.</summary>
+    public async Task<Job> DeleteAsync(string jobId, bool cancel, CancellationToken cancellationToken = default)
+        => (await _jobs.DeleteJobAsync(new DeleteJobRequest { JobId = jobId, Cancel = cancel }, Unary(cancellationToken)).ConfigureAwait(false)).Job;
+
     /// <summary>One page of jobs, newest first.</summary>
     public async Task<ListJobsResponse> ListAsync(IEnumerable<JobState> states, int pageSize = 0, string? pageToken = null, string? model = null, CancellationToken cancellationToken = default)
     {

@@ -7,7 +7,7 @@ internal sealed class GlobalOptions
 {
     public Option<Uri?> Server { get; } = new("--server")
     {
-        Description = "Address of a running silo's gRPC endpoint, e.g. http://localhost:5000; several, comma-separated, to follow jobs on the next one when a silo drains or goes away. Without it, render boots an embedded silo in-process.",
+        Description = "Address of a running silo's gRPC endpoint, e.g. http://localhost:7070 (a silo's default port); several, comma-separated, to follow jobs on the next one when a silo drains or goes away. Without it, render boots an embedded silo in-process.",
         Recursive = true,
         CustomParser = r =>
         {

@@ -17,12 +17,14 @@ namespace Loom.Client.Commands;
 /// <c>loom batch &lt;manifest.jsonl&gt; --out DIR</c>: one job per manifest line, submitted with SubmitBatch under
 /// idempotency keys derived from the lines; each item's video and sidecar go to <c>DIR/&lt;id&gt;.&lt;ext&gt;[.json]</c>.
 /// Resumable: items whose output and sidecar are there and match are skipped without a call, finished jobs are
-/// downloaded rather than rendered again, failed ones get a new attempt. Exits 1 when any item is invalid or failed.
+/// downloaded rather than rendered again, failed ones get a new attempt. At most <c>--max-in-flight</c> jobs are
+/// submitted and unfinished at a time; one overall progress line; <c>DIR/index.jsonl</c> lists items as they finish.
+/// Ctrl-C detaches (the jobs go on; rerun to collect them), <c>--cancel-on-exit</c> cancels them instead.
+/// Exits 1 when any item is invalid or failed.
 /// </summary>
 internal sealed class BatchCommand : Command
 {
     private const int MaxAttempts = 64;
-    private const int SubmitChunk = 100;
     private const int TransientRounds = 8;
 
     private readonly GlobalOptions _globals;
@@ -32,6 +34,8 @@ internal sealed class BatchCommand : Command
     private readonly Option<int?> _scale = new("--scale") { Description = "Nearest-neighbour upscale (default 8 for mp4/gif, 1 otherwise)." };
     private readonly Option<int> _fps = new("--fps") { Description = "Frames per second of mp4/gif.", DefaultValueFactory = _ => 8 };
     private readonly Option<string?> _models = new("--models") { Description = "Embedded mode: folder of model weights (default: the bundled models)." };
+    private readonly Option<int> _maxInFlight = new("--max-in-flight") { Description = "Most jobs submitted and not yet finished at a time.", DefaultValueFactory = _ => 64 };
+    private readonly Option<bool> _cancelOnExit = new("--cancel-on-exit") { Description = "On Ctrl-C cancel the batch's unfinished jobs (default: detach; they go on, and a rerun collects them)." };
 
     public BatchCommand(GlobalOptions globals)
         : base("batch", "Render every line of a JSONL manifest; rerun to resume.")
@@ -39,7 +43,7 @@ internal sealed class BatchCommand : Command
         _globals = globals;
         _format.AcceptOnlyFromAmong("mp4", "gif", "png", "safetensors");
         Arguments.Add(_manifest);
-        foreach (Option option in new Option[] { _out, _format, _scale, _fps, _models })
+        foreach (Option option in new Option[] { _out, _format, _scale, _fps, _models, _maxInFlight, _cancelOnExit })
         {
             Options.Add(option);
         }
@@ -63,6 +67,11 @@ internal sealed class BatchCommand : Command
             throw new CliException(ExitCodes.Usage, $"--scale: must be in 1..64; got {scale}.", "scale");
         }
         int fps = parse.GetValue(_fps);
+        int maxInFlight = parse.GetValue(_maxInFlight);
+        if (maxInFlight is < 1 or > 10000)
+        {
+            throw new CliException(ExitCodes.Usage, $"--max-in-flight: must be in 1..10000; got {maxInFlight}.", "max-in-flight");
+        }
         if (format == OutputFormat.Mp4)
         {
             Mp4Encoder.EnsureAvailable();
@@ -87,13 +96,19 @@ internal sealed class BatchCommand : Command
             }
         }
         List<ManifestItem> pending = [.. items.Where(i => i.IsValid && !outcomes.ContainsKey(i))];
+        using var index = new BatchIndex(folder);
+        foreach (BatchItemOutcome done in outcomes.Values)
+        {
+            index.Add(done, done.Output is { } path ? SidecarFile.TryRead(TargetOf(done.Item).SidecarPath) : null);
+        }
 
         string server = parse.GetValue(_globals.Server)?.ToString() ?? "embedded";
         if (pending.Count > 0)
         {
             await using Connection connection = await Connection.OpenAsync(parse, _globals, parse.GetValue(_models), terminal.Line, cancellationToken);
             server = connection.Server;
-            await RenderAsync(connection, pending, keys, outcomes, TargetOf, manifest.FullName, terminal, cancellationToken);
+            var run = new BatchRun(connection, keys, outcomes, TargetOf, manifest.FullName, terminal, index, maxInFlight, parse.GetValue(_cancelOnExit));
+            await RenderAsync(run, pending, cancellationToken);
         }
 
         List<BatchItemOutcome> summary = [.. items.Select(i => outcomes[i])];
@@ -101,10 +116,15 @@ internal sealed class BatchCommand : Command
         return summary.Any(o => o.Status is BatchItemStatus.Failed or BatchItemStatus.Invalid) ? ExitCodes.JobFailed : ExitCodes.Ok;
     }
 
-    private static async Task RenderAsync(
-        Connection connection, List<ManifestItem> pending, Dictionary<ManifestItem, string> keys, Dictionary<ManifestItem, BatchItemOutcome> outcomes,
-        Func<ManifestItem, OutputTarget> targetOf, string manifest, Terminal terminal, CancellationToken cancellationToken)
+    /// <summary>What every item of one run shares.</summary>
+    private sealed record BatchRun(
+        Connection Connection, Dictionary<ManifestItem, string> Keys, Dictionary<ManifestItem, BatchItemOutcome> Outcomes, Func<ManifestItem, OutputTarget> TargetOf,
+        string Manifest, Terminal Terminal, BatchIndex Index, int MaxInFlight, bool CancelOnExit);
+
+    private static async Task RenderAsync(BatchRun run, List<ManifestItem> pending, CancellationToken cancellationToken)
     {
+        (Connection connection, Dictionary<ManifestItem, string> keys, Dictionary<ManifestItem, BatchItemOutcome> outcomes, Func<ManifestItem, OutputTarget> targetOf) =
+            (run.Connection, run.Keys, run.Outcomes, run.TargetOf);
         LoomClient client = connection.Client;
         var specs = new Dictionary<ManifestItem, JobSpec>();
         var models = new Dictionary<string, ModelInfo>();
@@ -128,14 +148,14 @@ internal sealed class BatchCommand : Command
                 }
                 catch (CliException e)
                 {
-                    outcomes[item] = new(item, BatchItemStatus.Invalid, null, e.Message, e.Field, null, 0, 0);
+                    run.Index.Add(outcomes[item] = new(item, BatchItemStatus.Invalid, null, e.Message, e.Field, null, 0, 0), null);
                     pending.Remove(item);
                     continue;
                 }
                 keys[item] = BatchKeys.Base(item, spec);
                 if (Matches(targetOf(item), keys[item]) is { } sidecar)
                 {
-                    outcomes[item] = new(item, BatchItemStatus.Skipped, sidecar["job_id"]?.GetValue<string>(), "output and sidecar already there", null, targetOf(item).Path, 0, 0);
+                    run.Index.Add(outcomes[item] = new(item, BatchItemStatus.Skipped, sidecar["job_id"]?.GetValue<string>(), "output and sidecar already there", null, targetOf(item).Path, 0, 0), sidecar);
                     pending.Remove(item);
                     continue;
                 }
@@ -143,108 +163,140 @@ internal sealed class BatchCommand : Command
             specs[item] = spec;
         }
 
-        // Submit under attempt 0; where that key already holds a failed or cancelled job, walk on to the next attempt.
-        var attempts = pending.ToDictionary(i => i, _ => 0);
-        var jobs = new Dictionary<ManifestItem, Job>();
-        List<ManifestItem> toSubmit = [.. pending];
-        for (int round = 0; toSubmit.Count > 0; round++)
-        {
-            if (round > 0)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(4000, 250 << Math.Min(round, 4))), cancellationToken);
-            }
-            var again = new List<ManifestItem>();
-            foreach (ManifestItem[] chunk in toSubmit.Chunk(SubmitChunk))
-            {
-                IReadOnlyList<BatchItemResult> results = await client.SubmitBatchAsync(
-                    chunk.Select(i => new SubmitJobRequest { Spec = specs[i], IdempotencyKey = BatchKeys.Attempt(keys[i], attempts[i]) }), cancellationToken);
-                foreach (BatchItemResult result in results)
-                {
-                    ManifestItem item = chunk[result.Index];
-                    if (result.Error is { Field: "" } transient)
-                    {
-                        // Not the item's fault (the server could not take it just now): the same key again is safe.
-                        if (round + 1 < TransientRounds)
-                        {
-                            again.Add(item);
-                        }
-                        else
-                        {
-                            outcomes[item] = new(item, BatchItemStatus.Failed, null, $"not accepted: {transient.Message}", null, null, 0, 0);
-                        }
-                    }
-                    else if (result.Error is { } error)
-                    {
-                        string message = error.Message.StartsWith(error.Field + ":", StringComparison.Ordinal) ? error.Message : $"{error.Field}: {error.Message}";
-                        outcomes[item] = new(item, BatchItemStatus.Invalid, null, message, error.Field, null, 0, 0);
-                    }
-                    else if (result.Job.State is JobState.Failed or JobState.Cancelled && attempts[item] + 1 < MaxAttempts)
-                    {
-                        attempts[item]++;
-                        again.Add(item);
-                    }
-                    else
-                    {
-                        jobs[item] = result.Job;
-                    }
-                }
-            }
-            toSubmit = again;
-        }
-
+        var progress = new BatchProgress(run.Terminal, pending.Count);
+        using var slots = new SemaphoreSlim(run.MaxInFlight);
         using var writing = new SemaphoreSlim(Math.Max(1, Environment.ProcessorCount));
+        var submitted = new Dictionary<ManifestItem, Job>();
+        var running = new List<Task>();
         try
         {
-            await JobDisplay.RunAsync(terminal, showWindows: false, async reporter =>
+            foreach (ManifestItem item in pending)
             {
-                await Task.WhenAll(jobs.Select(async kv =>
+                await slots.WaitAsync(cancellationToken);
+                running.Add(Task.Run(async () =>
                 {
-                    (ManifestItem item, Job job) = (kv.Key, kv.Value);
-                    var clock = Stopwatch.StartNew();
-                    Job ended = await JobFollower.FollowAsync(client, job.JobId, item.Id, reporter, cancellationToken);
-                    if (ended.State != JobState.Completed)
-                    {
-                        outcomes[item] = new(item, BatchItemStatus.Failed, ended.JobId, $"{Sidecar.StateName(ended.State)}: {ended.Error}", null, null, ended.Evaluations, clock.Elapsed.TotalSeconds);
-                        return;
-                    }
-                    await writing.WaitAsync(cancellationToken);
                     try
                     {
-                        OutputTarget target = targetOf(item);
-                        ResultFile result = ResultFile.Parse(await client.DownloadAsync(ended.JobId, cancellationToken));
-                        JsonObject output = await OutputWriter.WriteAsync(target, result.Video(), result.Bytes, cancellationToken);
-                        JsonObject sidecar = Sidecar.Of(ended, connection.Server, specs[item], item.Source, clock.Elapsed.TotalSeconds);
-                        sidecar["output"] = output;
-                        sidecar["batch"] = new JsonObject
-                        {
-                            ["manifest"] = manifest,
-                            ["line"] = item.Line,
-                            ["id"] = item.Id,
-                            ["key"] = keys[item],
-                            ["attempt"] = attempts[item],
-                        };
-                        await SidecarFile.WriteAsync(target.SidecarPath, sidecar, cancellationToken);
-                        outcomes[item] = new(item, BatchItemStatus.Done, ended.JobId, null, null, target.Path, ended.Evaluations, clock.Elapsed.TotalSeconds);
-                    }
-                    catch (Exception e) when (e is CliException or InvalidDataException or IOException or RpcException { StatusCode: not StatusCode.Cancelled })
-                    {
-                        outcomes[item] = new(item, BatchItemStatus.Failed, ended.JobId, $"output: {e.Message}", "out", null, ended.Evaluations, clock.Elapsed.TotalSeconds);
+                        await RenderItemAsync(run, item, specs[item], progress, submitted, writing, cancellationToken);
                     }
                     finally
                     {
-                        writing.Release();
+                        slots.Release();
                     }
-                }));
-                return true;
-            });
+                }, CancellationToken.None));
+                if (running.FirstOrDefault(t => t.IsFaulted) is { } broken)
+                {
+                    await broken; // an error no item can handle (a wrong API key, say): stop submitting and report it
+                }
+                running.RemoveAll(t => t.IsCompleted);
+            }
+            await Task.WhenAll(running);
+            progress.Final();
         }
         catch (Exception e) when (cancellationToken.IsCancellationRequested && e is OperationCanceledException or RpcException)
         {
-            foreach (var (item, job) in jobs.Where(kv => !outcomes.ContainsKey(kv.Key)))
+            await Task.WhenAll(running.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+            progress.Final();
+            Job[] unfinished;
+            lock (outcomes)
             {
-                await client.CancelAsync(job.JobId, "batch interrupted (Ctrl-C)", CancellationToken.None);
+                unfinished = [.. submitted.Where(kv => !outcomes.ContainsKey(kv.Key)).Select(kv => kv.Value)];
             }
-            throw new CliException(ExitCodes.Cancelled, "interrupted: cancelled the batch's unfinished jobs on the server; rerun to resume.");
+            if (run.CancelOnExit)
+            {
+                foreach (Job job in unfinished)
+                {
+                    await client.CancelAsync(job.JobId, "batch interrupted (Ctrl-C, --cancel-on-exit)", CancellationToken.None);
+                }
+                throw new CliException(ExitCodes.Cancelled, $"interrupted: cancelled the batch's {unfinished.Length} unfinished jobs on the server; rerun to render them again.");
+            }
+            throw new CliException(ExitCodes.Cancelled, $"detached: the batch's {unfinished.Length} unfinished jobs go on on the server; rerun the same command to collect them (--cancel-on-exit cancels instead).");
+        }
+    }
+
+    /// <summary>One item: submitted (walking past failed attempts, retrying what is retryable), followed, downloaded and written, indexed.</summary>
+    private static async Task RenderItemAsync(
+        BatchRun run, ManifestItem item, JobSpec spec, BatchProgress progress, Dictionary<ManifestItem, Job> submitted, SemaphoreSlim writing, CancellationToken cancellationToken)
+    {
+        LoomClient client = run.Connection.Client;
+        var clock = Stopwatch.StartNew();
+        void Record(BatchItemOutcome outcome, JsonObject? sidecar)
+        {
+            lock (run.Outcomes)
+            {
+                run.Outcomes[item] = outcome;
+            }
+            run.Index.Add(outcome, sidecar);
+            progress.Finished(item.Id, outcome.Status == BatchItemStatus.Done);
+        }
+
+        Job? job = null;
+        int attempt = 0;
+        for (int round = 0; job is null; round++)
+        {
+            try
+            {
+                Job accepted = await client.SubmitAsync(spec, idempotencyKey: BatchKeys.Attempt(run.Keys[item], attempt), cancellationToken: cancellationToken);
+                if (accepted.State is JobState.Failed or JobState.Cancelled && attempt + 1 < MaxAttempts)
+                {
+                    attempt++;
+                    continue;
+                }
+                job = accepted;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
+            {
+                RpcFailure failure = RpcFailure.From(e, run.Connection.Server);
+                Record(new(item, BatchItemStatus.Invalid, null, failure.Message.Replace("invalid argument: ", "", StringComparison.Ordinal), failure.Field, null, 0, 0), null);
+                return;
+            }
+            catch (RpcException e) when (RpcFailure.IsRetryable(e) && round + 1 < TransientRounds && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(4000, 250 << Math.Min(round, 4))), cancellationToken);
+            }
+            catch (RpcException e) when (RpcFailure.IsRetryable(e) && !cancellationToken.IsCancellationRequested)
+            {
+                Record(new(item, BatchItemStatus.Failed, null, $"not accepted: {e.Status.Detail}", null, null, 0, 0), null);
+                return;
+            }
+        }
+        lock (run.Outcomes)
+        {
+            submitted[item] = job;
+        }
+        progress.Submitted(item.Id, job);
+        Job ended = await JobFollower.FollowAsync(client, job.JobId, item.Id, progress, cancellationToken);
+        if (ended.State != JobState.Completed)
+        {
+            Record(new(item, BatchItemStatus.Failed, ended.JobId, $"{Sidecar.StateName(ended.State)}: {ended.Error}", null, null, ended.Evaluations, clock.Elapsed.TotalSeconds), null);
+            return;
+        }
+        await writing.WaitAsync(cancellationToken);
+        try
+        {
+            OutputTarget target = run.TargetOf(item);
+            ResultFile result = ResultFile.Parse(await client.DownloadAsync(ended.JobId, cancellationToken));
+            JsonObject output = await OutputWriter.WriteAsync(target, result.Video(), result.Bytes, cancellationToken);
+            JsonObject sidecar = Sidecar.Of(ended, run.Connection.Server, spec, item.Source, clock.Elapsed.TotalSeconds);
+            sidecar["output"] = output;
+            sidecar["batch"] = new JsonObject
+            {
+                ["manifest"] = run.Manifest,
+                ["line"] = item.Line,
+                ["id"] = item.Id,
+                ["key"] = run.Keys[item],
+                ["attempt"] = attempt,
+            };
+            await SidecarFile.WriteAsync(target.SidecarPath, sidecar, cancellationToken);
+            Record(new(item, BatchItemStatus.Done, ended.JobId, null, null, target.Path, ended.Evaluations, clock.Elapsed.TotalSeconds), sidecar);
+        }
+        catch (Exception e) when (e is CliException or InvalidDataException or IOException or RpcException { StatusCode: not StatusCode.Cancelled })
+        {
+            Record(new(item, BatchItemStatus.Failed, ended.JobId, $"output: {e.Message}", "out", null, ended.Evaluations, clock.Elapsed.TotalSeconds), null);
+        }
+        finally
+        {
+            writing.Release();
         }
     }
 

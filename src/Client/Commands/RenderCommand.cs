@@ -20,18 +20,17 @@ internal sealed class RenderCommand : Command
     private readonly JobOptions _job = new();
     private readonly Option<string[]> _given = new("--given") { Description = "Image files given clean as the first frames (each the model's size, e.g. 32x32).", AllowMultipleArgumentsPerToken = true };
     private readonly Option<int?> _scene = new("--scene") { Description = "Continue held-out simulated test scene N: its first 2 frames are given." };
-    private readonly Option<string> _out = new("--out", "-o") { Description = "Output: .mp4 (ffmpeg), .gif, .safetensors (latent + video), or a folder for PNG frames.", DefaultValueFactory = _ => "render.mp4" };
-    private readonly Option<bool> _png = new("--png") { Description = "Write PNG frames into the --out folder." };
-    private readonly Option<int?> _scale = new("--scale") { Description = "Nearest-neighbour upscale for viewing (default 8 for mp4/gif, 1 for PNG)." };
-    private readonly Option<int> _fps = new("--fps") { Description = "Frames per second of mp4/gif.", DefaultValueFactory = _ => 8 };
-    private readonly Option<bool> _compare = new("--compare") { Description = "Render the same seed twice, plan 'none' and the given plan, side by side in one video." };
+    private readonly OutputOptions _output = new(new Option<string>("--out", "-o") { Description = "Output: .mp4 (ffmpeg), .gif, .safetensors (latent + video), or a folder for PNG frames.", DefaultValueFactory = _ => "render.mp4" });
+    private readonly Option<bool> _compare = new("--compare") { Description = "Render the same seed twice, side by side in one video: left the baseline (plan 'none'), right the given plan (refined)." };
+    private readonly Option<bool> _detach = new("--detach") { Description = "Submit, print the job id and exit; fetch the video later with 'loom download ID --out F' or 'loom watch ID --download F'." };
+    private readonly Option<bool> _new = new("--new") { Description = "Always a new job; without it the same command (same options, seed and given frames) attaches to the job it made before." };
     private readonly Option<string?> _models = new("--models") { Description = "Embedded mode: folder of model weights (default: the bundled models)." };
 
     public RenderCommand(GlobalOptions globals)
         : base("render", "Render a video and write it with a JSON sidecar.")
     {
         _globals = globals;
-        foreach (Option option in _job.All.Concat([_given, _scene, _out, _png, _scale, _fps, _compare, _models]))
+        foreach (Option option in _job.All.Concat(_output.All).Concat([_given, _scene, _compare, _detach, _new, _models]))
         {
             Options.Add(option);
         }
@@ -45,10 +44,16 @@ internal sealed class RenderCommand : Command
         string[] given = parse.GetValue(_given) ?? [];
         int? scene = parse.GetValue(_scene);
         bool compare = parse.GetValue(_compare);
-        OutputTarget target = Target(parse, compare);
+        bool detach = parse.GetValue(_detach);
+        OutputTarget target = _output.TargetOf(parse, compare)!;
         if (given.Length > 0 && scene is not null)
         {
             throw new CliException(ExitCodes.Usage, "--given and --scene both give the first frames; pick one.", "given");
+        }
+        SpecPrecheck.Check(request, given, embedded: parse.GetValue(_globals.Server) is null);
+        if (detach && parse.GetValue(_globals.Server) is null)
+        {
+            throw new CliException(ExitCodes.Usage, "--detach needs --server: an embedded silo ends with this command, and its job with it.", "detach");
         }
 
         await using Connection connection = await Connection.OpenAsync(parse, _globals, parse.GetValue(_models), terminal.Line, cancellationToken);
@@ -66,10 +71,26 @@ internal sealed class RenderCommand : Command
         (string Label, JobSpec Spec)[] runs = compare
             ? [("baseline", WithPlan(request, "none")), ("refined", request)]
             : [("", request)];
+        bool fresh = parse.GetValue(_new);
         var jobs = new List<Job>();
         foreach (var run in runs)
         {
-            jobs.Add(await client.SubmitAsync(run.Spec, idempotencyKey: $"render-{Guid.NewGuid():N}", cancellationToken: cancellationToken));
+            jobs.Add(await RenderKeys.SubmitAsync(client, run.Spec, fresh, cancellationToken));
+        }
+        if (detach)
+        {
+            foreach (var (job, i) in jobs.Select((j, i) => (j, i)))
+            {
+                if (terminal.Json)
+                {
+                    terminal.WriteJson(new JsonObject { ["event"] = "submitted", ["job_id"] = job.JobId, ["label"] = runs[i].Label, ["state"] = Sidecar.StateName(job.State), ["idempotency_key"] = job.IdempotencyKey });
+                }
+                else
+                {
+                    Console.Out.WriteLine(job.JobId);
+                }
+            }
+            return ExitCodes.Ok;
         }
 
         Job[] ended;
@@ -93,25 +114,10 @@ internal sealed class RenderCommand : Command
             throw new CliException(ExitCodes.JobFailed, $"job {bad.JobId} {Sidecar.StateName(bad.State)}: {bad.Error}");
         }
 
-        var results = new List<ResultFile>();
-        foreach (Job job in ended)
-        {
-            results.Add(ResultFile.Parse(await client.DownloadAsync(job.JobId, cancellationToken)));
-        }
-        FrameVideo video = compare ? FrameVideo.SideBySide(results[0].Video(), results[1].Video(), gap: 1) : results[0].Video();
-        JsonObject output = await OutputWriter.WriteAsync(target, video, results[0].Bytes, cancellationToken);
         double seconds = clock.Elapsed.TotalSeconds;
-        JsonObject sidecar = compare
-            ? new JsonObject
-            {
-                ["compare"] = "left: plan none (baseline); right: the given plan (refined); same seed",
-                ["server"] = connection.Server,
-                ["baseline"] = Sidecar.Of(ended[0], connection.Server, runs[0].Spec, source, seconds),
-                ["refined"] = Sidecar.Of(ended[1], connection.Server, runs[1].Spec, source, seconds),
-            }
-            : Sidecar.Of(ended[0], connection.Server, request, source, seconds);
-        sidecar["output"] = output;
-        await SidecarFile.WriteAsync(target.SidecarPath, sidecar, cancellationToken);
+        JsonObject sidecar = await JobOutput.WriteAsync(client, connection.Server, target,
+            [.. ended.Select((job, i) => new JobOutput.Run(runs[i].Label == "" ? job.JobId : runs[i].Label, job, runs[i].Spec, source))], seconds, cancellationToken);
+        JsonNode output = sidecar["output"]!;
 
         if (terminal.Json)
         {
@@ -129,42 +135,13 @@ internal sealed class RenderCommand : Command
                 string label = compare ? (job == ended[0] ? "baseline " : "refined  ") : "";
                 terminal.Line($"{label}job {job.JobId}: seed {job.Spec.Seed}, plan {job.Spec.Plan}, tau {job.Spec.Tau}, nfe {job.Evaluations} (refine {job.RefineEvaluations}, skipped {job.SkippedEvaluations})");
             }
+            if (compare)
+            {
+                terminal.Line($"left: baseline (plan {ended[0].Spec.Plan}), right: refined (plan {ended[1].Spec.Plan}); same seed {ended[0].Spec.Seed}");
+            }
             terminal.Line($"wrote {output["path"]} ({output["frames"]} frames, {output["width"]}x{output["height"]}) and {target.SidecarPath} in {seconds:0.0} s");
         }
         return ExitCodes.Ok;
-    }
-
-    private OutputTarget Target(ParseResult parse, bool compare)
-    {
-        string path = parse.GetValue(_out)!;
-        OutputFormat format;
-        try
-        {
-            format = OutputTarget.FormatOf(path, parse.GetValue(_png));
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliException(ExitCodes.Usage, $"--out: {e.Message}", "out");
-        }
-        if (compare && format == OutputFormat.Safetensors)
-        {
-            throw new CliException(ExitCodes.Usage, "--out: --compare writes one side-by-side video: use .mp4, .gif or a folder of PNG frames.", "out");
-        }
-        int scale = parse.GetValue(_scale) ?? OutputTarget.DefaultScale(format);
-        int fps = parse.GetValue(_fps);
-        if (scale is < 1 or > 64)
-        {
-            throw new CliException(ExitCodes.Usage, $"--scale: must be in 1..64; got {scale}.", "scale");
-        }
-        if (fps is < 1 or > 120)
-        {
-            throw new CliException(ExitCodes.Usage, $"--fps: must be in 1..120; got {fps}.", "fps");
-        }
-        if (format == OutputFormat.Mp4)
-        {
-            Mp4Encoder.EnsureAvailable();
-        }
-        return new OutputTarget(path, format, scale, fps);
     }
 
     private static JobSpec WithPlan(JobSpec spec, string plan)

@@ -47,7 +47,8 @@ internal sealed class EmbeddedSilo : IAsyncDisposable
             "--Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=None",
             "--Logging:Console:LogToStandardErrorThreshold=Trace",
         ];
-        WebApplication app = LoomSiloHost.Build(args);
+        // Its own empty folder as content root: no appsettings.json of the silo's (ports, logging) applies to it.
+        WebApplication app = LoomSiloHost.Build(args, contentRoot: root);
         try
         {
             await app.StartAsync(cancellationToken);

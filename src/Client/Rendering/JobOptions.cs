@@ -13,6 +13,10 @@ internal sealed class JobOptions
 
     public Option<int> Frames { get; } = new("--frames") { Description = "Frames of the video.", DefaultValueFactory = _ => 16 };
 
+    public Option<int?> Height { get; } = new("--height") { Description = "Frame height in pixels (default: the model's; a model may accept only its own)." };
+
+    public Option<int?> Width { get; } = new("--width") { Description = "Frame width in pixels (default: the model's; a model may accept only its own)." };
+
     public Option<int> Steps { get; } = new("--steps") { Description = "Sampling steps N.", DefaultValueFactory = _ => 12 };
 
     public Option<double> Shift { get; } = new("--shift") { Description = "Schedule shift k (s' = k s / (1 + (k - 1) s)).", DefaultValueFactory = _ => 1.0 };
@@ -35,7 +39,9 @@ internal sealed class JobOptions
 
     public Option<int> Priority { get; } = new("--priority") { Description = "Admission priority: higher starts first.", DefaultValueFactory = _ => 0 };
 
-    public Option<bool> Exact { get; } = new("--exact") { Description = "Never batch with other jobs' windows, so the output is bit-reproducible; on by default (--exact false allows batching).", DefaultValueFactory = _ => true };
+    public Option<bool> Exact { get; } = new("--exact") { Description = "Never batch with other jobs' windows, so the output is bit-reproducible (the default).", Arity = ArgumentArity.Zero };
+
+    public Option<bool> Batched { get; } = new("--batched") { Description = "Allow batching with other jobs' windows: more throughput, not bit-reproducible.", Arity = ArgumentArity.Zero };
 
     public Option<string> Wire { get; } = new("--wire") { Description = "Precision of latents between the job and its shards: fp16 (half the bytes, the same bits wherever windows run) or fp32 (shards see the exact latent).", DefaultValueFactory = _ => "fp16" };
 
@@ -50,7 +56,7 @@ internal sealed class JobOptions
         Wire.AcceptOnlyFromAmong([.. SpecNames.Wires.Keys]);
     }
 
-    public IEnumerable<Option> All => [Model, Frames, Steps, Shift, Guidance, Plan, Tau, WindowLength, WindowOverlap, Join, Blend, Seed, Priority, Exact, Wire, CheckpointEvery, Prompt];
+    public IEnumerable<Option> All => [Model, Frames, Height, Width, Steps, Shift, Guidance, Plan, Tau, WindowLength, WindowOverlap, Join, Blend, Seed, Priority, Exact, Batched, Wire, CheckpointEvery, Prompt];
 
     /// <summary>A spec with exactly the options given on the command line set.</summary>
     public JobSpec SpecFrom(ParseResult parse)
@@ -58,6 +64,8 @@ internal sealed class JobOptions
         var spec = new JobSpec();
         if (Given(parse, Model)) { spec.Model = parse.GetValue(Model)!; }
         if (Given(parse, Frames)) { spec.Frames = parse.GetValue(Frames); }
+        if (parse.GetValue(Height) is int height) { spec.Height = height; }
+        if (parse.GetValue(Width) is int width) { spec.Width = width; }
         if (Given(parse, Steps)) { spec.Steps = parse.GetValue(Steps); }
         if (Given(parse, Shift)) { spec.Shift = parse.GetValue(Shift); }
         if (Given(parse, Guidance)) { spec.Guidance = parse.GetValue(Guidance); }
@@ -69,7 +77,12 @@ internal sealed class JobOptions
         if (Given(parse, Blend)) { spec.Blend = SpecNames.Blends[parse.GetValue(Blend)!]; }
         if (Given(parse, Seed)) { spec.Seed = parse.GetValue(Seed); }
         if (Given(parse, Priority)) { spec.Priority = parse.GetValue(Priority); }
-        if (Given(parse, Exact)) { spec.Exact = parse.GetValue(Exact); }
+        if (Given(parse, Exact) && Given(parse, Batched))
+        {
+            throw new Cli.CliException(ExitCodes.Usage, "--exact and --batched contradict each other; give one.", "exact");
+        }
+        if (Given(parse, Exact)) { spec.Exact = true; }
+        if (Given(parse, Batched)) { spec.Exact = false; }
         if (Given(parse, Wire)) { spec.Wire = SpecNames.Wires[parse.GetValue(Wire)!]; }
         if (Given(parse, CheckpointEvery)) { spec.CheckpointEvery = parse.GetValue(CheckpointEvery); }
         if (Given(parse, Prompt)) { spec.Prompt = parse.GetValue(Prompt)!; }

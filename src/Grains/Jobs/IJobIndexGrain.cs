@@ -31,4 +31,8 @@ public interface IJobIndexGrain : IGrainWithStringKey
     /// <summary>Unbinds <paramref name="idempotencyKey"/> if it is bound to <paramref name="jobId"/> and that job was never listed (its submit was refused).</summary>
     [Alias("release-key")]
     Task ReleaseKeyAsync(string idempotencyKey, string jobId);
+
+    /// <summary>Forgets a deleted job: its list entry and every idempotency key bound to it (a later submit under one makes a new job).</summary>
+    [Alias("remove")]
+    Task RemoveAsync(string jobId);
 }

@@ -25,6 +25,15 @@ public interface IRenderJobGrain : IGrainWithStringKey
     [Alias("cancel")]
     Task<JobStatus> CancelAsync(string reason);
 
+    /// <summary>
+    /// Deletes the job: cancels it first if it is queued or running (the caller decides whether that is wanted), then
+    /// removes its result, checkpoint, output file, list entry, idempotency keys and state. Afterwards the job is not
+    /// found; the same id or key may be submitted again. <see cref="JobNotFoundException"/> if it does not exist.
+    /// </summary>
+    /// <returns>The job as it was just before it was deleted.</returns>
+    [Alias("delete")]
+    Task<JobStatus> DeleteAsync();
+
     /// <summary>Admission by the queue: start sampling. One-way, so the queue never waits on a job.</summary>
     [Alias("start"), OneWay]
     Task StartAsync(long admissionOrder);

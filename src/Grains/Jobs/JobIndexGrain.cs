@@ -79,4 +79,19 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
             await state.WriteStateAsync();
         }
     }
+
+    /// <inheritdoc />
+    public async Task RemoveAsync(string jobId)
+    {
+        string[] keys = state.State.Keys.Where(k => k.Value == jobId).Select(k => k.Key).ToArray();
+        bool listed = state.State.Jobs.Remove(jobId);
+        foreach (string key in keys)
+        {
+            state.State.Keys.Remove(key);
+        }
+        if (listed || keys.Length > 0)
+        {
+            await state.WriteStateAsync();
+        }
+    }
 }

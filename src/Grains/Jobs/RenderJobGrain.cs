@@ -84,6 +84,7 @@ public sealed partial class RenderJobGrain(
             IdempotencyKey = key,
             Windows = WindowTally.Empty(JobSpecValidator.Windows(spec)),
             ModelSha256 = catalog.Shapes[spec.Model].Sha256,
+            Epoch = state.State.Epoch, // above the tombstone of a deleted job that had this id
         };
         try
         {
@@ -91,7 +92,7 @@ public sealed partial class RenderJobGrain(
         }
         catch
         {
-            state.State = new RenderJobState();
+            state.State = new RenderJobState { Epoch = state.State.Epoch };
             throw;
         }
         LogAccepted(logger, JobId, spec.Frames, spec.Steps, spec.Plan);
@@ -116,6 +117,37 @@ public sealed partial class RenderJobGrain(
         _stop?.Cancel();
         await FinishAsync(JobPhase.Cancelled, string.IsNullOrWhiteSpace(reason) ? "cancelled" : reason);
         return Status();
+    }
+
+    /// <inheritdoc />
+    public async Task<JobStatus> DeleteAsync()
+    {
+        JobStatus before = Status();
+        if (!before.IsFinal)
+        {
+            await CancelAsync("deleted");
+        }
+        if (_loop is { } loop)
+        {
+            // The cancelled loop writes nothing more once it sees the cancellation; let it get there first.
+            await loop.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(_ => { }, TaskScheduler.Current);
+        }
+        await StorageRetry.ExecuteAsync(async t => await results.DeleteAsync(JobId, t));
+        long epoch = state.State.Epoch + 1;
+        await StorageRetry.ExecuteAsync(async t => await latents.DeleteAsync(JobId, epoch, t));
+        if (state.State.OutputPath is { } output && File.Exists(output))
+        {
+            File.Delete(output);
+        }
+        await Queue.FinishedAsync(JobId);
+        await Index.RemoveAsync(JobId);
+        // What stays is the epoch alone: a job created again under this id starts above the checkpoint tombstone.
+        state.State = new RenderJobState { Epoch = epoch };
+        await SaveAsync();
+        jobs.Gone(JobId);
+        LogDeleted(logger, JobId, before.Phase);
+        DeactivateOnIdle();
+        return before;
     }
 
     /// <inheritdoc />
@@ -488,6 +520,9 @@ public sealed partial class RenderJobGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "job {JobId}: this loop was superseded by a newer one elsewhere ({Detail}); it stops without writing")]
     private static partial void LogSuperseded(ILogger logger, string jobId, string detail);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {JobId} deleted (it was {Phase}): result, checkpoint, output and state removed")]
+    private static partial void LogDeleted(ILogger logger, string jobId, JobPhase phase);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "job {JobId} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string jobId);

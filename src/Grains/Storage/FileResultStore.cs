@@ -16,5 +16,17 @@ public sealed class FileResultStore(string directory, StorageHealth? health = nu
         return File.Exists(path) ? await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false) : null;
     }
 
+    /// <inheritdoc />
+    public Task<bool> DeleteAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        string path = PathOf(jobId);
+        if (!File.Exists(path))
+        {
+            return Task.FromResult(false);
+        }
+        File.Delete(path);
+        return Task.FromResult(true);
+    }
+
     private string PathOf(string jobId) => Path.Combine(directory, FileGrainStorage.SafeName(jobId) + ".safetensors");
 }

@@ -11,4 +11,7 @@ public interface IResultStore
 
     /// <summary>The result file of <paramref name="jobId"/>, or null if none was stored.</summary>
     Task<byte[]?> LoadAsync(string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>Forgets the result file of <paramref name="jobId"/>; true if one was stored.</summary>
+    Task<bool> DeleteAsync(string jobId, CancellationToken cancellationToken = default);
 }

@@ -44,6 +44,19 @@ public sealed partial class JobApi(
     }
 
     /// <inheritdoc />
+    public override async Task<DeleteJobResponse> DeleteJob(DeleteJobRequest request, ServerCallContext context)
+    {
+        JobStatus status = await StatusAsync(request.JobId, context.CancellationToken);
+        if (!status.IsFinal && !request.Cancel)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"job '{status.JobId}' is {status.Phase.ToString().ToLowerInvariant()}; cancel it first, or delete with cancel set (loom delete --cancel)."));
+        }
+        JobStatus deleted = await grains.GetGrain<IRenderJobGrain>(request.JobId).DeleteAsync().WaitAsync(context.CancellationToken);
+        return new DeleteJobResponse { Job = ProtoJobs.ToProto(deleted) };
+    }
+
+    /// <inheritdoc />
     /// <remarks>
     /// A watch ends when the silo starts to drain, with UNAVAILABLE and a message that says to watch again: an open
     /// stream never holds a stopping silo, and the job goes on elsewhere.
