@@ -37,10 +37,11 @@ public sealed class LoomHostOptions
     public int GrpcPort { get; set; } = 7070;
 
     /// <summary>
-    /// API keys a caller must send in the <c>x-api-key</c> header (every RPC but grpc.health.v1). None: the API
-    /// listens on loopback only and takes no key.
+    /// API keys a caller must send in the <c>x-api-key</c> header (every RPC but grpc.health.v1), each with an owner
+    /// and a role (<see cref="ApiKey"/>; a plain string is an admin key, as before). None: the API listens on loopback
+    /// only and takes no key, and every caller is an admin.
     /// </summary>
-    public string[] ApiKeys { get; set; } = [];
+    public ApiKey[] ApiKeys { get; set; } = [];
 
     /// <summary>
     /// Port of <c>/metrics</c> (Prometheus text over HTTP/1.1, on all interfaces: metrics carry no job data, so no API

@@ -44,8 +44,8 @@ public static partial class LoomSiloHost
         LoomHostOptions options = app.Services.GetRequiredService<IOptions<LoomHostOptions>>().Value;
         app.Lifetime.ApplicationStarted.Register(() =>
         {
-            bool keyed = options.ApiKeys.Any(k => !string.IsNullOrEmpty(k));
-            LogListening(app.Logger, GrpcAddress(app).ToString(), keyed ? options.ApiKeys.Count(k => !string.IsNullOrEmpty(k)) : 0);
+            bool keyed = options.ApiKeys.Any(k => !string.IsNullOrEmpty(k.Key));
+            LogListening(app.Logger, GrpcAddress(app).ToString(), keyed ? options.ApiKeys.Count(k => !string.IsNullOrEmpty(k.Key)) : 0);
             if (!keyed)
             {
                 LogNoKeys(app.Logger);

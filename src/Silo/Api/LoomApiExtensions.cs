@@ -26,7 +26,8 @@ public static class LoomApiExtensions
         var host = section.Get<LoomHostOptions>() ?? new LoomHostOptions();
         var loom = section.Get<LoomOptions>() ?? new LoomOptions();
         int receive = (int)Math.Min(int.MaxValue, 2L * loom.Limits.MaxConditioningBytes + (4 << 20));
-        bool open = host.ApiKeys.Any(k => !string.IsNullOrEmpty(k));
+        ApiKeyInterceptor.Validate(host.ApiKeys);
+        bool open = host.ApiKeys.Any(k => !string.IsNullOrEmpty(k.Key));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = receive;
