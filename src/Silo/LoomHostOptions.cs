@@ -31,7 +31,7 @@ public sealed class LoomHostOptions
     public bool FastFailureDetection { get; set; }
 
     /// <summary>
-    /// Port of the public gRPC API (HTTP/2 without TLS; put TLS in front of it). 0: a free port the OS picks (see
+    /// Port of the public gRPC API (HTTP/2, with TLS when <see cref="Tls"/> names a certificate). 0: a free port the OS picks (see
     /// <see cref="LoomSiloHost.GrpcAddress"/>).
     /// </summary>
     public int GrpcPort { get; set; } = 7070;
@@ -42,6 +42,9 @@ public sealed class LoomHostOptions
     /// only and takes no key, and every caller is an admin.
     /// </summary>
     public ApiKey[] ApiKeys { get; set; } = [];
+
+    /// <summary>TLS for the gRPC API (<c>Loom:Tls:CertificatePath</c>, <c>Loom:Tls:KeyPath</c>); none: HTTP/2 in clear.</summary>
+    public LoomTlsOptions Tls { get; set; } = new();
 
     /// <summary>
     /// Port of <c>/metrics</c> (Prometheus text over HTTP/1.1, on all interfaces: metrics carry no job data, so no API
