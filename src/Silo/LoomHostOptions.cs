@@ -31,16 +31,20 @@ public sealed class LoomHostOptions
     public bool FastFailureDetection { get; set; }
 
     /// <summary>
-    /// Port of the public gRPC API (HTTP/2 without TLS; put TLS in front of it). 0: a free port the OS picks (see
+    /// Port of the public gRPC API (HTTP/2, with TLS when <see cref="Tls"/> names a certificate). 0: a free port the OS picks (see
     /// <see cref="LoomSiloHost.GrpcAddress"/>).
     /// </summary>
     public int GrpcPort { get; set; } = 7070;
 
     /// <summary>
-    /// API keys a caller must send in the <c>x-api-key</c> header (every RPC but grpc.health.v1). None: the API
-    /// listens on loopback only and takes no key.
+    /// API keys a caller must send in the <c>x-api-key</c> header (every RPC but grpc.health.v1), each with an owner
+    /// and a role (<see cref="ApiKey"/>; a plain string is an admin key, as before). None: the API listens on loopback
+    /// only and takes no key, and every caller is an admin.
     /// </summary>
-    public string[] ApiKeys { get; set; } = [];
+    public ApiKey[] ApiKeys { get; set; } = [];
+
+    /// <summary>TLS for the gRPC API (<c>Loom:Tls:CertificatePath</c>, <c>Loom:Tls:KeyPath</c>); none: HTTP/2 in clear.</summary>
+    public LoomTlsOptions Tls { get; set; } = new();
 
     /// <summary>
     /// Port of <c>/metrics</c> (Prometheus text over HTTP/1.1, on all interfaces: metrics carry no job data, so no API

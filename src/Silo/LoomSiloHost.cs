@@ -46,8 +46,8 @@ public static partial class LoomSiloHost
         LoomHostOptions options = app.Services.GetRequiredService<IOptions<LoomHostOptions>>().Value;
         app.Lifetime.ApplicationStarted.Register(() =>
         {
-            bool keyed = options.ApiKeys.Any(k => !string.IsNullOrEmpty(k));
-            LogListening(app.Logger, GrpcAddress(app).ToString(), keyed ? options.ApiKeys.Count(k => !string.IsNullOrEmpty(k)) : 0);
+            bool keyed = options.ApiKeys.Any(k => !string.IsNullOrEmpty(k.Key));
+            LogListening(app.Logger, GrpcAddress(app).ToString(), keyed ? options.ApiKeys.Count(k => !string.IsNullOrEmpty(k.Key)) : 0);
             if (!keyed)
             {
                 LogNoKeys(app.Logger);
@@ -65,13 +65,14 @@ public static partial class LoomSiloHost
         return app;
     }
 
-    /// <summary>The loopback address of the started silo's gRPC API (the port actually bound, also when <c>Loom:GrpcPort</c> is 0).</summary>
+    /// <summary>The loopback address of the started silo's gRPC API (the port actually bound, also when <c>Loom:GrpcPort</c> is 0; https with TLS).</summary>
     /// <exception cref="InvalidOperationException">The silo has not started.</exception>
     public static Uri GrpcAddress(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         string bound = app.Urls.FirstOrDefault() ?? throw new InvalidOperationException("the silo has not started: no gRPC address is bound yet.");
-        return new Uri($"http://127.0.0.1:{new Uri(bound.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal)).Port}");
+        var uri = new Uri(bound.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal));
+        return new Uri($"{uri.Scheme}://127.0.0.1:{uri.Port}"); // https with Loom:Tls
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "gRPC API (loom.v1) on {Address}, {Keys} API keys")]

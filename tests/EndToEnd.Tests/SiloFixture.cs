@@ -22,7 +22,13 @@ public class SiloFixture : IAsyncLifetime
     public static string RepositoryRoot { get; } = FindRoot();
 
     /// <summary>Base address of the silo's gRPC API, e.g. <c>http://127.0.0.1:41234</c>.</summary>
-    public string GrpcAddress => $"http://127.0.0.1:{Silo.GrpcPort}";
+    public string GrpcAddress => $"{Scheme}://127.0.0.1:{Silo.GrpcPort}";
+
+    /// <summary>"http", or "https" for a fixture whose silo serves TLS.</summary>
+    protected virtual string Scheme => "http";
+
+    /// <summary>The channel's HTTP handler (one that trusts a test certificate, say); null: the default.</summary>
+    protected virtual HttpMessageHandler? Handler => null;
 
     /// <summary>Where the silo writes results (<c>Loom:OutputDirectory</c>); deleted on dispose.</summary>
     public string OutputDirectory { get; } = Directory.CreateTempSubdirectory("loom-e2e-out-").FullName;
@@ -98,7 +104,7 @@ public class SiloFixture : IAsyncLifetime
             settings[bare[..equals]] = bare[(equals + 1)..];
         }
         _silo = SiloProcess.Start(settings);
-        _channel = GrpcChannel.ForAddress(GrpcAddress, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20, MaxSendMessageSize = null });
+        _channel = GrpcChannel.ForAddress(GrpcAddress, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20, MaxSendMessageSize = null, HttpHandler = Handler });
         await WaitServingAsync(TimeSpan.FromSeconds(120));
     }
 

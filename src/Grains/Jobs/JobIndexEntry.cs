@@ -7,5 +7,6 @@ namespace Loom.Grains.Jobs;
 /// <param name="SubmittedAt">When it was accepted.</param>
 /// <param name="IdempotencyKey">The key it was submitted under, if any.</param>
 /// <param name="Sequence">Order of first acceptance (assigned by the index; newest is highest).</param>
+/// <param name="Owner">The job's <see cref="JobSpec.Owner"/>.</param>
 [GenerateSerializer, Alias("loom.job-index-entry"), Immutable]
-public sealed record JobIndexEntry(string JobId, string Model, JobPhase Phase, DateTimeOffset SubmittedAt, string? IdempotencyKey, long Sequence = 0);
+public sealed record JobIndexEntry(string JobId, string Model, JobPhase Phase, DateTimeOffset SubmittedAt, string? IdempotencyKey, long Sequence = 0, string Owner = "");

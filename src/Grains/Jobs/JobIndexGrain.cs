@@ -37,6 +37,7 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
         List<JobIndexEntry> matching = state.State.Jobs.Values
             .Where(j => query.Phases.Count == 0 || query.Phases.Contains(j.Phase))
             .Where(j => string.IsNullOrEmpty(query.Model) || j.Model == query.Model)
+            .Where(j => query.Owner is null || j.Owner == query.Owner)
             .OrderByDescending(j => j.Sequence)
             .ToList();
         JobIndexEntry[] page = matching.Where(j => query.Before is not { } before || j.Sequence < before).Take(Math.Max(1, query.PageSize) + 1).ToArray();

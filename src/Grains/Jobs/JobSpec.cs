@@ -31,6 +31,7 @@ namespace Loom.Grains.Jobs;
 /// Precision of latents and velocities between the job and its shards: half by default (half the bytes, still the same
 /// bits wherever the windows run); <see cref="WirePrecision.Float32"/> when the shards must see the job's exact latent.
 /// </param>
+/// <param name="Owner">The owner of the API key that submitted it (set by the API, never by the caller; "" without one).</param>
 [GenerateSerializer, Alias("loom.job-spec")]
 public sealed record JobSpec(
     string Model = "physics",
@@ -53,7 +54,8 @@ public sealed record JobSpec(
     WindowBlend Blend = WindowBlend.Linear,
     bool Exact = true,
     string Prompt = "",
-    WirePrecision Wire = WirePrecision.Float16)
+    WirePrecision Wire = WirePrecision.Float16,
+    string Owner = "")
 {
     /// <summary>True when <paramref name="other"/> asks for the same job (conditioning compared by content, not by reference).</summary>
     public bool SameAs(JobSpec other)

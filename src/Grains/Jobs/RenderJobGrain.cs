@@ -440,7 +440,7 @@ public sealed partial class RenderJobGrain(
         await TryRecordInIndexAsync();
     }
 
-    private JobIndexEntry IndexEntry() => new(JobId, state.State.Spec!.Model, state.State.Phase, state.State.SubmittedAt, state.State.IdempotencyKey);
+    private JobIndexEntry IndexEntry() => new(JobId, state.State.Spec!.Model, state.State.Phase, state.State.SubmittedAt, state.State.IdempotencyKey, Owner: state.State.Spec.Owner);
 
     private Task RecordInIndexAsync() => Index.RecordAsync(IndexEntry());
 

@@ -13,13 +13,16 @@ namespace Loom.Grains.Routing;
 /// <summary>
 /// Sends window evaluations to shards (one per silo, shared by the jobs it hosts). Placement: model affinity, then the
 /// least expected finish time <c>(other routers' queue at the shard + this router's in-flight + 1) x measured latency</c>
-/// (see <see cref="ShardLedger"/>), near-ties broken at random. Resilience (Polly v8): retries on another shard (built once), and per shard a circuit breaker around a
+/// (see <see cref="ShardLedger"/>), near-ties broken at random; a silo whose shard just timed out is passed over for 10 s. Resilience (Polly v8): retries on another shard (built once), and per shard a circuit breaker around a
 /// timeout per attempt, derived from the shard's measured latency (<see cref="ShardLatencies"/>). An evaluation is idempotent, so a retry anywhere gives the same bits.
 /// </summary>
 public sealed partial class ShardRouter
 {
     private static readonly TimeSpan SnapshotAge = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan DirectoryTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a silo whose shard timed out is passed over (while any other silo's shard can take the window).</summary>
+    private static readonly TimeSpan HungFor = TimeSpan.FromSeconds(10);
     private readonly IGrainFactory _grains;
     private readonly ModelCatalog _catalog;
     private readonly LoomOptions _options;
@@ -31,6 +34,7 @@ public sealed partial class ShardRouter
     private readonly ShardLedger _ledger = new();
     private readonly ShardLatencies _latencies;
     private readonly ConcurrentDictionary<(string Shard, string Key), bool> _conditioningSent = new();
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _hungUntil = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly Lock _pickGate = new();
     private ShardInfo[] _shards = [];
@@ -116,6 +120,7 @@ public sealed partial class ShardRouter
                     async (ctx, state) => await state.Router.CallAsync(state.ShardId, state.Request, state.Conditioning, state.Counters, ctx.CancellationToken).ConfigureAwait(false),
                     context, (Router: this, shard.ShardId, Request: request, Conditioning: conditioning, Counters: counters)).ConfigureAwait(false);
                 _latencies.Observe(shard.ShardId, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+                _hungUntil.TryRemove(shard.Silo, out _);
                 return result;
             }
             finally
@@ -126,6 +131,14 @@ public sealed partial class ShardRouter
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             LogAttemptFailed(_logger, request.JobId, request.Step, request.Iteration, shard.ShardId, e.GetType().Name, e.Message);
+            if (e is TimeoutRejectedException)
+            {
+                // A call that outlived many times its shard's usual latency: its silo is likely hung (stopped, swapping,
+                // a wedged device), and so its other shards. The circuit breaker alone opens only once failures outweigh
+                // the successes of the last 30 s, so until then every step would place windows there and wait out their
+                // timeouts; pass the silo over for a while instead (a success anywhere on it clears this).
+                _hungUntil[shard.Silo] = DateTimeOffset.UtcNow + HungFor;
+            }
             _shardsAt = DateTimeOffset.MinValue; // look at the directory again before the next attempt
             throw;
         }
@@ -199,8 +212,12 @@ public sealed partial class ShardRouter
                 }
                 catch (Exception e) when (e is not OperationCanceledException && _shards.Length > 0)
                 {
-                    // The directory's silo just died and membership has not said so yet: place on what we last knew.
+                    // The directory's silo just died or hangs and membership has not said so yet: place on what we last
+                    // knew, and ask again only after SnapshotAge. (Not marking the snapshot fresh made every pick of every
+                    // window wait the directory timeout in turn behind _refresh: with the directory on a stopped silo a
+                    // step's dozen picks took tens of seconds, so the job seemed stuck though each hung call was abandoned.)
                     LogDirectoryUnavailable(_logger, e.GetType().Name, _shards.Length);
+                    _shardsAt = DateTimeOffset.UtcNow;
                 }
             }
             return _shards;
@@ -221,6 +238,12 @@ public sealed partial class ShardRouter
             live = live.Where(s => !s.Draining).ToArray();
         }
         var open = live.Where(s => Breaker(s.ShardId).State.CircuitState is not (CircuitState.Open or CircuitState.Isolated)).ToList();
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        var answering = open.Where(s => !(_hungUntil.TryGetValue(s.Silo, out DateTimeOffset until) && until > now)).ToList();
+        if (answering.Count > 0)
+        {
+            open = answering; // a hung silo's shards only when nothing else can take the window
+        }
         var fresh = open.Where(s => !tried.Contains(s.ShardId)).ToList();
         List<ShardInfo> candidates = fresh.Count > 0 ? fresh : open;
         if (candidates.Count == 0)

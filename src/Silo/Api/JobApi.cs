@@ -30,16 +30,16 @@ public sealed partial class JobApi(
 
     /// <inheritdoc />
     public override async Task<Job> SubmitJob(SubmitJobRequest request, ServerCallContext context)
-        => ProtoJobs.ToProto(await submission.SubmitAsync(request, context.CancellationToken));
+        => ProtoJobs.ToProto(await submission.SubmitAsync(request, ApiCaller.Of(context), context.CancellationToken));
 
     /// <inheritdoc />
     public override async Task<Job> GetJob(GetJobRequest request, ServerCallContext context)
-        => ProtoJobs.ToProto(await StatusAsync(request.JobId, context.CancellationToken));
+        => ProtoJobs.ToProto(await StatusAsync(request.JobId, ApiCaller.Of(context), context.CancellationToken));
 
     /// <inheritdoc />
     public override async Task<Job> CancelJob(CancelJobRequest request, ServerCallContext context)
     {
-        JobIds.Check(request.JobId);
+        await StatusAsync(request.JobId, ApiCaller.Of(context), context.CancellationToken); // another owner's job: NOT_FOUND
         return ProtoJobs.ToProto(await grains.GetGrain<IRenderJobGrain>(request.JobId).CancelAsync(request.Reason ?? "").WaitAsync(context.CancellationToken));
     }
 
@@ -66,7 +66,7 @@ public sealed partial class JobApi(
         using var watch = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, readiness.Draining);
         try
         {
-            await WatchAsync(request.JobId, responseStream, watch.Token);
+            await WatchAsync(request.JobId, ApiCaller.Of(context), responseStream, watch.Token);
         }
         catch (Exception e) when (readiness.Draining.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested && e is not RpcException { StatusCode: not StatusCode.Cancelled })
         {
@@ -78,10 +78,10 @@ public sealed partial class JobApi(
     public static RpcException Draining()
         => new(new Status(StatusCode.Unavailable, "this silo is draining (it is shutting down): watch again, on the same address or another silo; the job goes on."));
 
-    private async Task WatchAsync(string jobId, IServerStreamWriter<JobEvent> responseStream, CancellationToken cancellationToken)
+    private async Task WatchAsync(string jobId, ApiCaller caller, IServerStreamWriter<JobEvent> responseStream, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        JobStatus current = await StatusAsync(jobId, cancellationToken);
+        JobStatus current = await StatusAsync(jobId, caller, cancellationToken);
         await responseStream.WriteAsync(Event(JobEventKind.Snapshot, current), cancellationToken);
         if (JobEvents.Final(current.Phase) is { } final)
         {
@@ -94,7 +94,7 @@ public sealed partial class JobApi(
             JobStatus next;
             try
             {
-                next = await StatusAsync(jobId, cancellationToken);
+                next = await StatusAsync(jobId, caller, cancellationToken);
             }
             catch (Exception e) when (e is not (RpcException or OperationCanceledException or JobNotFoundException))
             {
@@ -116,7 +116,7 @@ public sealed partial class JobApi(
             throw ApiErrors.InvalidArgument("page_size", $"must be 0 (default {DefaultPageSize}) to {MaxPageSize}; got {request.PageSize}.");
         }
         int size = request.PageSize == 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
-        var query = new JobQuery(request.States.Select(ProtoJobs.FromProto).Distinct().ToArray(), request.Model ?? "", size, PageToken.Read(request.PageToken));
+        var query = new JobQuery(request.States.Select(ProtoJobs.FromProto).Distinct().ToArray(), request.Model ?? "", size, PageToken.Read(request.PageToken), ApiCaller.Of(context).ListedOwner);
         JobPage page = await grains.GetGrain<IJobIndexGrain>(JobIndexGrain.Key).ListAsync(query).WaitAsync(context.CancellationToken);
         JobStatus?[] jobs = await Task.WhenAll(page.Jobs.Select(async j =>
         {
@@ -145,7 +145,7 @@ public sealed partial class JobApi(
     public override async Task DownloadResult(DownloadResultRequest request, IServerStreamWriter<ResultChunk> responseStream, ServerCallContext context)
     {
         CancellationToken cancellationToken = context.CancellationToken;
-        JobStatus status = await StatusAsync(request.JobId, cancellationToken);
+        JobStatus status = await StatusAsync(request.JobId, ApiCaller.Of(context), cancellationToken);
         if (status.Phase != JobPhase.Completed)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"job '{status.JobId}' is {status.Phase.ToString().ToLowerInvariant()}; only a completed job has a result."));
@@ -173,7 +173,7 @@ public sealed partial class JobApi(
             var item = new BatchItemResult { Index = i };
             try
             {
-                item.Job = ProtoJobs.ToProto(await submission.SubmitAsync(request.Items[i], context.CancellationToken));
+                item.Job = ProtoJobs.ToProto(await submission.SubmitAsync(request.Items[i], ApiCaller.Of(context), context.CancellationToken));
             }
             catch (Exception e) when (!context.CancellationToken.IsCancellationRequested)
             {
@@ -217,10 +217,12 @@ public sealed partial class JobApi(
             : new RpcException(new Status(StatusCode.NotFound, $"the result of job '{status.JobId}' is no longer stored."));
     }
 
-    private async Task<JobStatus> StatusAsync(string jobId, CancellationToken cancellationToken)
+    /// <summary>The job's status, if <paramref name="caller"/> may see it; else NOT_FOUND, as for a job that does not exist.</summary>
+    private async Task<JobStatus> StatusAsync(string jobId, ApiCaller caller, CancellationToken cancellationToken)
     {
         JobIds.Check(jobId);
-        return await grains.GetGrain<IRenderJobGrain>(jobId).GetStatusAsync().WaitAsync(cancellationToken);
+        JobStatus status = await grains.GetGrain<IRenderJobGrain>(jobId).GetStatusAsync().WaitAsync(cancellationToken);
+        return caller.CanSee(status) ? status : throw new JobNotFoundException(jobId);
     }
 
     private static JobEvent Event(JobEventKind kind, JobStatus status)

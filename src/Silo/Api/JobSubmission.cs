@@ -13,20 +13,24 @@ namespace Loom.Silo.Api;
 /// </summary>
 public sealed class JobSubmission(IGrainFactory grains, ModelCatalog catalog, IOptions<LoomOptions> options)
 {
-    /// <summary>Submits <paramref name="request"/>; throws INVALID_ARGUMENT or <see cref="InvalidJobSpecException"/> for a bad field.</summary>
-    public async Task<JobStatus> SubmitAsync(Proto.SubmitJobRequest request, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Submits <paramref name="request"/> for <paramref name="caller"/> (recorded as the job's owner; its idempotency keys
+    /// are its own); throws INVALID_ARGUMENT or <see cref="InvalidJobSpecException"/> for a bad field.
+    /// </summary>
+    public async Task<JobStatus> SubmitAsync(Proto.SubmitJobRequest request, ApiCaller caller, CancellationToken cancellationToken = default)
     {
-        string key = request.IdempotencyKey ?? "";
-        if (key.Length > JobIds.MaxKeyLength)
+        string sent = request.IdempotencyKey ?? "";
+        if (sent.Length > JobIds.MaxKeyLength)
         {
-            throw ApiErrors.InvalidArgument("idempotency_key", $"at most {JobIds.MaxKeyLength} characters; got {key.Length}.");
+            throw ApiErrors.InvalidArgument("idempotency_key", $"at most {JobIds.MaxKeyLength} characters; got {sent.Length}.");
         }
+        string key = caller.ScopedKey(sent);
         string given = request.JobId ?? "";
         if (given.Length > 0)
         {
             JobIds.CheckChosen(given);
         }
-        JobSpec spec = ProtoSpecs.FromProto(request.Spec, catalog.Shapes);
+        JobSpec spec = ProtoSpecs.FromProto(request.Spec, catalog.Shapes) with { Owner = caller.Owner };
         if (key.Length == 0)
         {
             return await grains.GetGrain<IRenderJobGrain>(given.Length > 0 ? given : JobIds.New()).SubmitAsync(spec, null).WaitAsync(cancellationToken);
@@ -38,7 +42,7 @@ public sealed class JobSubmission(IGrainFactory grains, ModelCatalog catalog, IO
         string owner = await index.ClaimKeyAsync(key, wanted).WaitAsync(cancellationToken);
         if (given.Length > 0 && owner != given)
         {
-            throw ApiErrors.InvalidArgument("idempotency_key", $"'{LogText.Escape(key)}' was first used for job '{owner}', not '{given}'.");
+            throw ApiErrors.InvalidArgument("idempotency_key", $"'{LogText.Escape(sent)}' was first used for job '{owner}', not '{given}'.");
         }
         try
         {

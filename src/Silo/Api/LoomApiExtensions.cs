@@ -26,17 +26,27 @@ public static class LoomApiExtensions
         var host = section.Get<LoomHostOptions>() ?? new LoomHostOptions();
         var loom = section.Get<LoomOptions>() ?? new LoomOptions();
         int receive = (int)Math.Min(int.MaxValue, 2L * loom.Limits.MaxConditioningBytes + (4 << 20));
-        bool open = host.ApiKeys.Any(k => !string.IsNullOrEmpty(k));
+        ApiKeyInterceptor.Validate(host.ApiKeys);
+        bool open = host.ApiKeys.Any(k => !string.IsNullOrEmpty(k.Key));
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = host.Tls.Load();
+        void Listen(ListenOptions o)
+        {
+            o.Protocols = HttpProtocols.Http2;
+            if (certificate is not null)
+            {
+                o.UseHttps(certificate);
+            }
+        }
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = receive;
             if (open)
             {
-                kestrel.ListenAnyIP(host.GrpcPort, o => o.Protocols = HttpProtocols.Http2);
+                kestrel.ListenAnyIP(host.GrpcPort, Listen);
             }
             else
             {
-                kestrel.Listen(IPAddress.Loopback, host.GrpcPort, o => o.Protocols = HttpProtocols.Http2);
+                kestrel.Listen(IPAddress.Loopback, host.GrpcPort, Listen);
             }
         });
         builder.Services.AddGrpc(o =>
