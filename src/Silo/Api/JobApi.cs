@@ -46,7 +46,7 @@ public sealed partial class JobApi(
     /// <inheritdoc />
     public override async Task<DeleteJobResponse> DeleteJob(DeleteJobRequest request, ServerCallContext context)
     {
-        JobStatus status = await StatusAsync(request.JobId, context.CancellationToken);
+        JobStatus status = await StatusAsync(request.JobId, ApiCaller.Of(context), context.CancellationToken); // another owner's job: NOT_FOUND
         if (!status.IsFinal && !request.Cancel)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition,
