@@ -30,7 +30,7 @@ public static class WanFixtureCommand
             try
             {
                 kind = WanFixtureRunners.KindOf(file);
-                checks = WanFixtureRunners.For(file).Run(file);
+                checks = WanFixtureRunners.For(file, kind).Run(file);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or JsonException or ArgumentException)
             {

@@ -20,8 +20,7 @@ public static class WanForwardBenchmark
         int layers = args.Int("layers", 2), frames = args.Int("frames", 3), height = args.Int("height", 30), width = args.Int("width", 52);
         int repeats = args.Int("repeats", 3), threads = args.Int("threads", Environment.ProcessorCount), textTokens = args.Int("text", 512);
         string python = args.Text("python", File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
-        string root = RepositoryRoot();
-        string script = Path.Combine(root, "bench", "wan", "wan_forward.py");
+        string script = RepositoryFiles.Find(Path.Combine("bench", "wan", "wan_forward.py"));
         string dtypeName = args.Text("dtype", "float32");
         ScalarType dtype = dtypeName switch
         {
@@ -32,7 +31,7 @@ public static class WanForwardBenchmark
         torch.set_num_threads(threads);
 
         // 1. The PyTorch side reproduces the golden file: the same math.
-        string fixture = Path.Combine(root, "tests", "fixtures", "wan", "dit_t2v_tiny.safetensors");
+        string fixture = RepositoryFiles.Find(Path.Combine("tests", "fixtures", "wan", "dit_t2v_tiny.safetensors"));
         double pythonFixture = JsonDocument.Parse(await PythonAsync(python, script, "fixture", fixture)).RootElement.GetProperty("max_abs").GetDouble();
 
         // 2. Random 1.3B-wide weights and inputs in one file both sides read.
@@ -116,7 +115,7 @@ public static class WanForwardBenchmark
                 ["torch"] = report.RootElement.GetProperty("torch").GetString() ?? "", ["pytorch_fixture_max_abs"] = pythonFixture.ToString("e2"),
                 ["outputs_max_abs_diff"] = agreement.ToString("e2"),
             }, ["side", "median s", "min s", "ratio to PyTorch"]);
-            double ours = Median(seconds), theirs = Median(pySeconds);
+            double ours = RepositoryFiles.Median(seconds), theirs = RepositoryFiles.Median(pySeconds);
             table.Add("TorchSharp", ours, seconds.Min(), ours / theirs);
             table.Add("PyTorch", theirs, pySeconds.Min(), 1.0);
             foreach (var (part, time) in parts)
@@ -137,12 +136,6 @@ public static class WanForwardBenchmark
         }
     }
 
-    private static double Median(IReadOnlyList<double> values)
-    {
-        double[] sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
     private static async Task<string> PythonAsync(string python, params string[] arguments)
     {
         var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -156,20 +149,5 @@ public static class WanForwardBenchmark
         await process.WaitForExitAsync();
         return process.ExitCode == 0 ? (await stdout).Trim().Split('\n')[^1]
             : throw new ArgumentException($"{python} {string.Join(" ", arguments)} failed ({process.ExitCode}): {await stderr} (PyTorch: apt-get install -y python3-torch).");
-    }
-
-    private static string RepositoryRoot()
-    {
-        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (DirectoryInfo? dir = new(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "bench", "wan", "wan_forward.py")))
-                {
-                    return dir.FullName;
-                }
-            }
-        }
-        throw new ArgumentException("bench/wan/wan_forward.py not found above the current directory: run from the repository.");
     }
 }

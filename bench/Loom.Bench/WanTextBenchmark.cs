@@ -29,8 +29,8 @@ public static class WanTextBenchmark
             _ => throw new ArgumentException($"--dtype must be float32 or bfloat16, got '{dtypeName}'."),
         };
         string python = args.Text("python", File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
-        string script = args.Text("script", FindUp(Path.Combine("bench", "wan", "umt5_bench.py")));
-        string fixture = FindUp(Path.Combine("tests", "fixtures", "wan", "t5_encoder_tiny.safetensors"));
+        string script = args.Text("script", RepositoryFiles.Find(Path.Combine("bench", "wan", "umt5_bench.py")));
+        string fixture = RepositoryFiles.Find(Path.Combine("tests", "fixtures", "wan", "t5_encoder_tiny.safetensors"));
         var config = UmT5Config.Xxl with { VocabSize = vocab, NumLayers = layers };
         var settings = new Dictionary<string, object>
         {
@@ -49,9 +49,9 @@ public static class WanTextBenchmark
             "--dtype", dtypeName, "--threads", $"{threads}",
         ];
         var (loomSeconds, pySeconds, pyVersion) = TimeInterleaved(config, batch, tokens, dtype, repeat, python, script, pyArguments);
-        double loomRate = batch * tokens / Median(loomSeconds), pyRate = batch * tokens / Median(pySeconds);
-        table.Add("Loom UmT5Encoder (TorchSharp 0.107)", Median(loomSeconds), loomSeconds.Min(), loomRate, loomRate / pyRate, Scientific(loomFixture));
-        table.Add($"PyTorch {pyVersion} (bench/wan/umt5_bench.py)", Median(pySeconds), pySeconds.Min(), pyRate, 1.0,
+        double loomRate = batch * tokens / RepositoryFiles.Median(loomSeconds), pyRate = batch * tokens / RepositoryFiles.Median(pySeconds);
+        table.Add("Loom UmT5Encoder (TorchSharp 0.107)", RepositoryFiles.Median(loomSeconds), loomSeconds.Min(), loomRate, loomRate / pyRate, Scientific(loomFixture));
+        table.Add($"PyTorch {pyVersion} (bench/wan/umt5_bench.py)", RepositoryFiles.Median(pySeconds), pySeconds.Min(), pyRate, 1.0,
             Scientific(pyFixture.GetProperty("max_abs").GetDouble()));
 
         var cache = MeasureCache(jobs, distinct);
@@ -103,7 +103,7 @@ public static class WanTextBenchmark
 
     private static (TextEmbeddingCacheStats Stats, long Encoded, int DistinctUsed) MeasureCache(int jobs, int distinct)
     {
-        UmT5Tokenizer tokenizer = UmT5Tokenizer.Load(FindUp(Path.Combine("tests", "fixtures", "wan", "tokenizer_unigram_nfkc.model")));
+        UmT5Tokenizer tokenizer = UmT5Tokenizer.Load(RepositoryFiles.Find(Path.Combine("tests", "fixtures", "wan", "tokenizer_unigram_nfkc.model")));
         using var encoder = new UmT5Encoder(new UmT5Config(tokenizer.SentencePiece.VocabularySize, 64, 64, 128, 4, 1, 32));
         encoder.eval();
         using var cache = new TextEmbeddingCache(256L << 20);
@@ -173,26 +173,4 @@ public static class WanTextBenchmark
     }
 
     private static string Scientific(double value) => value.ToString("0.00e+00", CultureInfo.InvariantCulture);
-
-    private static double Median(double[] values)
-    {
-        double[] sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
-    private static string FindUp(string relative)
-    {
-        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                string candidate = Path.Combine(dir.FullName, relative);
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-        }
-        throw new ArgumentException($"{relative} not found above the current directory; run from the repository.");
-    }
 }

@@ -16,6 +16,9 @@ internal static class WanFixtureFiles
         throw new DirectoryNotFoundException($"tests/fixtures/wan not found above {AppContext.BaseDirectory}.");
     });
 
+    /// <summary>The folder itself.</summary>
+    public static string Folder => Root.Value;
+
     /// <summary>The path of fixture <paramref name="name"/>.</summary>
     public static string Path(string name) => System.IO.Path.Combine(Root.Value, name);
 }

@@ -8,7 +8,7 @@ namespace Loom.Models.Tests.Wan;
 
 public sealed class WanVaeTests
 {
-    private static readonly string Fixtures = FindFixtures();
+    private static readonly string Fixtures = WanFixtureFiles.Folder;
     private static readonly string Golden = Path.Combine(Fixtures, "vae_tiny.safetensors");
 
     [Fact]
@@ -164,20 +164,6 @@ public sealed class WanVaeTests
     {
         using WanFixture fixture = WanFixture.Load(Golden);
         return WanVaeWeights.FromWeights(fixture.Weights, WanVaeConfig.FromJson(fixture.Config, Golden), Golden);
-    }
-
-    /// <summary>tests/fixtures/wan of the checkout the tests run from.</summary>
-    private static string FindFixtures()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "tests", "fixtures", "wan");
-            if (File.Exists(Path.Combine(candidate, "vae_tiny.safetensors")))
-            {
-                return candidate;
-            }
-        }
-        throw new DirectoryNotFoundException($"tests/fixtures/wan not found above {AppContext.BaseDirectory}.");
     }
 
     private static Dictionary<string, string> VaeNames()

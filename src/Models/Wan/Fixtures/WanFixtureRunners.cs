@@ -29,16 +29,16 @@ public static class WanFixtureRunners
                 ? TokenizerCases
                 : throw new InvalidDataException($"{path}: a JSON file without 'models', so not a tokenizer-cases file.");
         }
-        SafeTensorsHeader header = SafeTensorsHeader.Parse(File.ReadAllBytes(path), path);
+        SafeTensorsHeader header = SafeTensorsHeader.Read(path); // the header alone: the runner reads the tensors
         return header.Metadata.TryGetValue("fixture", out string? kind) ? kind
             : throw new InvalidDataException($"{path}: no 'fixture' entry in the safetensors metadata, so not a Wan golden file.");
     }
 
     /// <summary>The runner for <paramref name="path"/>; the error names the file and its kind.</summary>
-    public static IWanFixtureRunner For(string path)
-    {
-        string kind = KindOf(path);
-        return All.FirstOrDefault(r => r.Kinds.Contains(kind))
+    public static IWanFixtureRunner For(string path) => For(path, KindOf(path));
+
+    /// <summary>The runner for <paramref name="path"/> whose kind (<see cref="KindOf"/>) is already known.</summary>
+    public static IWanFixtureRunner For(string path, string kind)
+        => All.FirstOrDefault(r => r.Kinds.Contains(kind))
             ?? throw new InvalidDataException($"{path}: no runner for fixture kind '{kind}' (known: {string.Join(", ", All.SelectMany(r => r.Kinds))}).");
-    }
 }

@@ -13,7 +13,7 @@ public sealed class UmT5CheckpointTests
         string root = Directory.CreateTempSubdirectory("loom-umt5-weights-").FullName;
         try
         {
-            using WanFixture fixture = WanFixture.Load(TextFixtures.File("t5_encoder_tiny.safetensors"));
+            using WanFixture fixture = WanFixture.Load(WanFixtureFiles.Path("t5_encoder_tiny.safetensors"));
             var transformers = fixture.Weights.ToDictionary(kv => UmT5WeightNames.TransformersName(kv.Key), kv => kv.Value);
             transformers["encoder.embed_tokens.weight"] = transformers["shared.weight"];
             string folder = Directory.CreateDirectory(Path.Combine(root, "diffusers", "text_encoder")).FullName;
@@ -21,7 +21,7 @@ public sealed class UmT5CheckpointTests
             SafeTensors.Save(Path.Combine(folder, "model-00001-of-00002.safetensors"), names[..10].ToDictionary(n => n, n => transformers[n]));
             SafeTensors.Save(Path.Combine(folder, "model-00002-of-00002.safetensors"), names[10..].ToDictionary(n => n, n => transformers[n]));
             Directory.CreateDirectory(Path.Combine(root, "official"));
-            File.Copy(TextFixtures.File("t5_encoder_tiny.bf16.pth"), Path.Combine(root, "official", UmT5Checkpoint.OfficialFileName));
+            File.Copy(WanFixtureFiles.Path("t5_encoder_tiny.bf16.pth"), Path.Combine(root, "official", UmT5Checkpoint.OfficialFileName));
 
             Dictionary<string, Tensor> diffusers = UmT5Checkpoint.Read(Path.Combine(root, "diffusers"));
             Dictionary<string, Tensor> official = UmT5Checkpoint.Read(Path.Combine(root, "official"));

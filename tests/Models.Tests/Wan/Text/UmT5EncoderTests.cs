@@ -7,7 +7,7 @@ namespace Loom.Models.Tests.Wan.Text;
 
 public sealed class UmT5EncoderTests
 {
-    private static readonly string FixturePath = TextFixtures.File("t5_encoder_tiny.safetensors");
+    private static readonly string FixturePath = WanFixtureFiles.Path("t5_encoder_tiny.safetensors");
 
     [Fact]
     public void FixtureOutputsBucketsAndIntermediatesAreReproducedInFloat32()
@@ -52,7 +52,7 @@ public sealed class UmT5EncoderTests
     public void OfficialPickleEqualsTheSafetensorsWeightsRoundedToBFloat16()
     {
         using WanFixture fixture = WanFixture.Load(FixturePath);
-        Dictionary<string, Tensor> pth = UmT5Checkpoint.Read(TextFixtures.File("t5_encoder_tiny.bf16.pth"));
+        Dictionary<string, Tensor> pth = UmT5Checkpoint.Read(WanFixtureFiles.Path("t5_encoder_tiny.bf16.pth"));
 
         Assert.Equal(fixture.Weights.Keys.Order(), pth.Keys.Order());
         foreach (var (name, weight) in fixture.Weights)
@@ -68,7 +68,7 @@ public sealed class UmT5EncoderTests
     {
         using WanFixture fixture = WanFixture.Load(FixturePath);
         using var scope = NewDisposeScope();
-        using UmT5Encoder encoder = UmT5Encoder.Load(UmT5Checkpoint.Read(TextFixtures.File("t5_encoder_tiny.bf16.pth")), ScalarType.BFloat16);
+        using UmT5Encoder encoder = UmT5Encoder.Load(UmT5Checkpoint.Read(WanFixtureFiles.Path("t5_encoder_tiny.bf16.pth")), ScalarType.BFloat16);
 
         Tensor y = encoder.forward(fixture.Input("ids"), fixture.Input("mask")).to(ScalarType.Float32);
 
@@ -111,7 +111,7 @@ public sealed class UmT5EncoderTests
 
     private static Dictionary<string, string> DiffusersNames()
     {
-        using JsonDocument json = JsonDocument.Parse(File.ReadAllBytes(TextFixtures.File("diffusers_names.json")));
+        using JsonDocument json = JsonDocument.Parse(File.ReadAllBytes(WanFixtureFiles.Path("diffusers_names.json")));
         return json.RootElement.GetProperty("files").GetProperty("t5_encoder_tiny.safetensors").EnumerateObject()
             .ToDictionary(p => p.Name, p => p.Value.GetString()!);
     }

@@ -80,7 +80,7 @@ public sealed class UmT5TextEncoderTests
 
     private static UmT5TextEncoder NewTextEncoder(ITextEmbeddingCache cache)
     {
-        UmT5Tokenizer tokenizer = UmT5Tokenizer.Load(TextFixtures.File("tokenizer_unigram_nfkc.model"), textLength: 24);
+        UmT5Tokenizer tokenizer = UmT5Tokenizer.Load(WanFixtureFiles.Path("tokenizer_unigram_nfkc.model"), textLength: 24);
         var encoder = new UmT5Encoder(new UmT5Config(tokenizer.SentencePiece.VocabularySize, 32, 32, 64, 4, 2, 8));
         encoder.eval();
         using var generator = new Generator(7); // not the global RNG: other test classes draw from it concurrently

@@ -6,7 +6,7 @@ namespace Loom.Models.Tests.Wan.Text;
 
 public sealed class UmT5TokenizerTests
 {
-    private static readonly string NfkcModel = TextFixtures.File("tokenizer_unigram_nfkc.model");
+    private static readonly string NfkcModel = WanFixtureFiles.Path("tokenizer_unigram_nfkc.model");
 
     [Fact]
     public void PromptIsCleanedEosAppendedAndPaddedToTheTextLength()

@@ -8,7 +8,7 @@ public sealed class UnigramTokenizerTests
     [Fact]
     public void EveryReferenceCaseOfBothModelsMatchesExactly()
     {
-        string path = TextFixtures.File("tokenizer_cases.json");
+        string path = WanFixtureFiles.Path("tokenizer_cases.json");
         IReadOnlyList<TensorCheck> checks = WanFixtureRunners.For(path).Run(path);
 
         Assert.Equal(36, checks.Count);
@@ -18,8 +18,8 @@ public sealed class UnigramTokenizerTests
     [Fact]
     public void UnknownRunsMergeWithoutByteFallbackAndSpellBytesWithIt()
     {
-        var nfkc = new UnigramTokenizer(SentencePieceModel.Load(TextFixtures.File("tokenizer_unigram_nfkc.model")));
-        var bytes = new UnigramTokenizer(SentencePieceModel.Load(TextFixtures.File("tokenizer_unigram_bytefallback.model")));
+        var nfkc = new UnigramTokenizer(SentencePieceModel.Load(WanFixtureFiles.Path("tokenizer_unigram_nfkc.model")));
+        var bytes = new UnigramTokenizer(SentencePieceModel.Load(WanFixtureFiles.Path("tokenizer_unigram_bytefallback.model")));
 
         IReadOnlyList<SentencePieceToken> merged = nfkc.Encode("☃✈⌘");
         SentencePieceToken single = Assert.Single(merged, t => t.Id == nfkc.Model.UnkId);
@@ -31,7 +31,7 @@ public sealed class UnigramTokenizerTests
     [Fact]
     public void ModelHeaderIsReadFromTheProto()
     {
-        SentencePieceModel model = SentencePieceModel.Load(TextFixtures.File("tokenizer_unigram_nfkc.model"));
+        SentencePieceModel model = SentencePieceModel.Load(WanFixtureFiles.Path("tokenizer_unigram_nfkc.model"));
 
         Assert.Equal((0, 1, 2, -1), (model.PadId, model.EosId, model.UnkId, model.BosId));
         Assert.Equal("nmt_nfkc", model.NormalizerName);
