@@ -23,7 +23,7 @@ public sealed class LoomMetrics : IDisposable
 {
     private static readonly string[] JobStates = ["queued", "running", "completed", "failed", "cancelled"];
     private static readonly string[] NfeKinds = ["base", "refine", "skipped"];
-    private static readonly string[] CorruptKinds = [CorruptCheckpoint, CorruptResult, CorruptJobState];
+    private static readonly string[] CorruptKinds = [CorruptCheckpoint, CorruptResult, CorruptJobState, CorruptIndexEntry];
 
     /// <summary><c>loom_corrupt_data_total{kind}</c> of a checkpoint that failed its checks (the job restarted from step 0).</summary>
     public const string CorruptCheckpoint = "checkpoint";
@@ -33,6 +33,9 @@ public sealed class LoomMetrics : IDisposable
 
     /// <summary><c>loom_corrupt_data_total{kind}</c> of a job's state that could not be read (left out of lists).</summary>
     public const string CorruptJobState = "job_state";
+
+    /// <summary><c>loom_corrupt_data_total{kind}</c> of a job index entry that could not be read (skipped when the index loads).</summary>
+    public const string CorruptIndexEntry = "index_entry";
     private readonly object _sampling = new();
     private readonly Dictionary<string, (long At, double Occupied, double Ratio)> _busy = new(StringComparer.Ordinal);
     private readonly HashSet<string> _shardLabels = new(StringComparer.Ordinal);

@@ -1,13 +1,16 @@
+using Loom.Grains.Resilience;
 using Loom.Grains.Routing;
 using Loom.Grains.Shards;
 using Loom.Grains.Storage;
 using Loom.Sampling.Sampler;
 using Loom.Sampling.Windows;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Orleans.Storage;
 using Polly;
+using Polly.Registry;
 using static TorchSharp.torch;
 
 namespace Loom.Grains.Jobs;
@@ -31,7 +34,7 @@ public sealed partial class RenderJobGrain(
     LoomMetrics metrics,
     ILogger<RenderJobGrain> logger) : Grain, IRenderJobGrain
 {
-    private static readonly ResiliencePipeline StorageRetry = StoragePolicies.Retry;
+    private ResiliencePipeline StorageRetry => field ??= ServiceProvider.GetRequiredService<ResiliencePipelineProvider<LoomPipelineKey>>().GetPipeline(LoomPipelines.Storage);
 
     private int _loopFailures;
 

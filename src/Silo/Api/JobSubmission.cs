@@ -26,6 +26,12 @@ public sealed class JobSubmission(IGrainFactory grains, ModelCatalog catalog, IO
         }
         string key = caller.ScopedKey(sent);
         string given = request.JobId ?? "";
+        if (given.Length > 0 && !caller.IsAdmin)
+        {
+            // Job ids are one namespace for every owner: a submitter told "already exists" would learn of another
+            // owner's job. Its own names are idempotency keys, which are scoped to it (the same answer whatever exists).
+            throw ApiErrors.InvalidArgument("job_id", "a submitter key cannot choose a job id (ids are shared by every owner); name the job with idempotency_key, which is this key's own, and use the job id the answer carries.");
+        }
         if (given.Length > 0)
         {
             JobIds.CheckChosen(given);
