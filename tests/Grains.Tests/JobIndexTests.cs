@@ -1,5 +1,7 @@
 using Loom.Grains.Jobs;
 using Loom.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
 
 namespace Loom.Grains.Tests;
 
@@ -44,6 +46,35 @@ public sealed class JobIndexTests(GrainCluster grains)
         JobPage page = await Index.ListAsync(new JobQuery([], "", 10, null, owner));
 
         Assert.Equal([$"{owner}-good"], page.Jobs.Select(j => j.JobId));
+    }
+
+    [Fact]
+    public async Task An_index_an_older_silo_wrote_whole_moves_to_the_records_once()
+    {
+        string owner = $"owner-{Guid.NewGuid():N}";
+        await grains.Cluster.DeactivateAsync(Index);
+        // The index as it was persisted before: one grain state with every entry and key.
+        IGrainStorage storage = grains.Silo(0).GetRequiredKeyedService<IGrainStorage>("jobs");
+        GrainId id = Index.GetGrainId();
+        var legacy = new GrainState<JobIndexState>(new JobIndexState());
+        await storage.ReadStateAsync("index", id, legacy);
+        legacy.State ??= new JobIndexState();
+        legacy.State.Jobs[$"{owner}-old"] = Entry($"{owner}-old", owner) with { Sequence = 900_000, IdempotencyKey = $"{owner}/nightly" };
+        legacy.State.Keys[$"{owner}/nightly"] = $"{owner}-old";
+        legacy.State.NextSequence = 900_001;
+        await storage.WriteStateAsync("index", id, legacy);
+
+        JobPage page = await Index.ListAsync(new JobQuery([], "", 10, null, owner));
+        await Index.RecordAsync(Entry($"{owner}-new", owner));
+        await grains.Cluster.DeactivateAsync(Index);
+        JobPage after = await Index.ListAsync(new JobQuery([], "", 10, null, owner));
+        var cleared = new GrainState<JobIndexState>(new JobIndexState());
+        await storage.ReadStateAsync("index", id, cleared);
+
+        Assert.Equal([$"{owner}-old"], page.Jobs.Select(j => j.JobId));
+        Assert.Equal($"{owner}-old", await Index.FindByKeyAsync($"{owner}/nightly"));
+        Assert.Equal([$"{owner}-new", $"{owner}-old"], after.Jobs.Select(j => j.JobId)); // numbered after the old ones
+        Assert.True(cleared.State is null || cleared.State.Jobs.Count == 0);
     }
 
     [Fact]

@@ -28,13 +28,14 @@ public sealed class LoomOptionsValidator : IValidateOptions<LoomOptions>
             .Between("Loom:EvaluationTimeout", options.EvaluationTimeout, TimeSpan.FromSeconds(1), Day)
             .Between("Loom:EvaluationTimeoutMultiple", options.EvaluationTimeoutMultiple, 0, 1000)
             .Between("Loom:EvaluationTimeoutFloor", options.EvaluationTimeoutFloor, TimeSpan.FromMilliseconds(100), Day)
-            .That(options.EvaluationTimeoutFloor <= options.EvaluationTimeout,
+            // A relation between two settings is checked once each is in its range (else that one line says enough).
+            .That(options.EvaluationTimeout < TimeSpan.FromSeconds(1) || options.EvaluationTimeoutFloor <= options.EvaluationTimeout,
                 $"Loom:EvaluationTimeoutFloor ({options.EvaluationTimeoutFloor:c}) is above Loom:EvaluationTimeout ({options.EvaluationTimeout:c}); allowed: at most the timeout.")
             .Between("Loom:EvaluationAttempts", options.EvaluationAttempts, 1, 100)
             .Between("Loom:MaxRunningJobs", options.MaxRunningJobs, 1, 100_000)
             .Between("Loom:HeartbeatInterval", options.HeartbeatInterval, TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(1))
             .Between("Loom:ShardStaleAfter", options.ShardStaleAfter, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1))
-            .That(options.ShardStaleAfter >= options.HeartbeatInterval,
+            .That(options.HeartbeatInterval > TimeSpan.FromMinutes(1) || options.ShardStaleAfter >= options.HeartbeatInterval,
                 $"Loom:ShardStaleAfter ({options.ShardStaleAfter:c}) is below Loom:HeartbeatInterval ({options.HeartbeatInterval:c}); allowed: at least one heartbeat, or every shard looks stale.");
         JobLimits limits = options.Limits ?? new JobLimits();
         checks
