@@ -1,3 +1,4 @@
+using Loom.Contracts.Jobs;
 using System.Diagnostics;
 using Loom.Cluster.Tests;
 using Loom.Grains.Jobs;

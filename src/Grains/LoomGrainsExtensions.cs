@@ -25,6 +25,7 @@ public static class LoomGrainsExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LoomOptions>, LoomOptionsValidator>());
         services.AddOptions<LoomOptions>().ValidateOnStart();
         services.AddLoomResilience();
+        services.AddSingleton(sp => new ShardLatencies(sp.GetRequiredService<IOptions<LoomOptions>>().Value));
         services.TryAddSingleton(_ => new LoomMetrics(Metrics.DefaultRegistry));
         services.AddSingleton<LocalJobs>();
         services.AddSingleton<StorageHealth>();

@@ -1,3 +1,4 @@
+using Loom.Contracts.Jobs;
 using Loom.Grains.Storage;
 using Microsoft.Extensions.Logging;
 

@@ -1,3 +1,5 @@
+using Loom.Contracts.Jobs;
+
 namespace Loom.Grains.Jobs;
 
 /// <summary>

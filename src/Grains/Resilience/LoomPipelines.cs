@@ -1,7 +1,6 @@
-using Loom.Grains.Jobs;
-using Loom.Grains.Routing;
-using Loom.Grains.Shards;
-using Loom.Grains.Storage;
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
+using Loom.Contracts.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Storage;
@@ -34,19 +33,21 @@ public static class LoomPipelines
     /// <summary>The name of the per-shard pipelines: a circuit breaker around a timeout derived from the shard's measured latency.</summary>
     public const string ShardName = "loom-shard";
 
-    /// <summary>The job's counters an evaluation counts its retries in.</summary>
-    public static ResiliencePropertyKey<JobCounters> Counters { get; } = new("loom.job-counters");
+    /// <summary>What an evaluation calls on each of its retries (the job's counters count them).</summary>
+    public static ResiliencePropertyKey<Action> RetryObserved { get; } = new("loom.retry-observed");
 
-    /// <summary>Whether the shard of an attempt had the model loaded when it was picked (else its timeout is the ceiling).</summary>
-    public static ResiliencePropertyKey<bool> ModelLoaded { get; } = new("loom.model-loaded");
+    /// <summary>
+    /// The timeout of one attempt at a shard, chosen by the router when it picks the shard (from the shard's measured
+    /// latency); without it, <see cref="LoomOptions.EvaluationTimeout"/>.
+    /// </summary>
+    public static ResiliencePropertyKey<TimeSpan> AttemptTimeout { get; } = new("loom.attempt-timeout");
 
     /// <summary>The pipeline of <paramref name="shardId"/>'s calls.</summary>
     public static LoomPipelineKey Shard(string shardId) => new(ShardName, shardId);
 
-    /// <summary>Registers the pipelines (and what they share: <see cref="ShardLatencies"/>, <see cref="ShardBreakers"/>).</summary>
+    /// <summary>Registers the pipelines (and the state of the shards' breakers, <see cref="ShardBreakers"/>).</summary>
     public static IServiceCollection AddLoomResilience(this IServiceCollection services)
     {
-        services.AddSingleton(sp => new ShardLatencies(sp.GetRequiredService<IOptions<LoomOptions>>().Value));
         services.AddSingleton<ShardBreakers>();
         services.AddResiliencePipelineRegistry<LoomPipelineKey>(o =>
         {
@@ -77,9 +78,9 @@ public static class LoomPipelines
                 OnRetry = args =>
                 {
                     metrics.EvalRetries.Inc();
-                    if (args.Context.Properties.TryGetValue(Counters, out JobCounters? counters))
+                    if (args.Context.Properties.TryGetValue(RetryObserved, out Action? observed))
                     {
-                        counters.Retried();
+                        observed();
                     }
                     return ValueTask.CompletedTask;
                 },
@@ -88,7 +89,7 @@ public static class LoomPipelines
         services.AddResiliencePipeline(new LoomPipelineKey(ShardName), (builder, context) =>
         {
             string shardId = context.PipelineKey.Instance;
-            ShardLatencies latencies = context.ServiceProvider.GetRequiredService<ShardLatencies>();
+            TimeSpan ceiling = context.ServiceProvider.GetRequiredService<IOptions<LoomOptions>>().Value.EvaluationTimeout;
             builder
                 .AddCircuitBreaker(new CircuitBreakerStrategyOptions
                 {
@@ -102,7 +103,7 @@ public static class LoomPipelines
                 // Inside the breaker, so a hung shard's timeouts trip it; derived from the shard's measured latency.
                 .AddTimeout(new TimeoutStrategyOptions
                 {
-                    TimeoutGenerator = args => ValueTask.FromResult(latencies.TimeoutFor(shardId, !args.Context.Properties.TryGetValue(ModelLoaded, out bool loaded) || loaded)),
+                    TimeoutGenerator = args => ValueTask.FromResult(args.Context.Properties.TryGetValue(AttemptTimeout, out TimeSpan timeout) ? timeout : ceiling),
                 });
         });
         return services;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using Loom.Grains.Jobs;
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Grains.Resilience;
 using Loom.Grains.Shards;
 using Microsoft.Extensions.Logging;
@@ -63,7 +64,7 @@ public sealed partial class ShardRouter
         ResilienceContext context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: false, cancellationToken);
         if (counters is not null)
         {
-            context.Properties.Set(LoomPipelines.Counters, counters);
+            context.Properties.Set(LoomPipelines.RetryObserved, counters.Retried);
         }
         try
         {
@@ -87,7 +88,8 @@ public sealed partial class ShardRouter
         {
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
             ResilienceContext context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: false, cancellationToken);
-            context.Properties.Set(LoomPipelines.ModelLoaded, shard.Models.Contains(request.Model));
+            // A shard without the model loaded gets the ceiling: its first call includes the load.
+            context.Properties.Set(LoomPipelines.AttemptTimeout, _latencies.TimeoutFor(shard.ShardId, shard.Models.Contains(request.Model)));
             try
             {
                 WindowResult result = await breaker.Pipeline.ExecuteAsync(

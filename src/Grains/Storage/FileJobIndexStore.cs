@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Loom.Grains.Jobs;
+using Loom.Contracts.Jobs;
 
 namespace Loom.Grains.Storage;
 

@@ -1,4 +1,4 @@
-using Loom.Grains.Jobs;
+using Loom.Contracts.Jobs;
 
 namespace Loom.Grains.Storage;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Loom.Grains.Jobs;
+using Loom.Contracts.Jobs;
 
 namespace Loom.Grains.Storage;
 
