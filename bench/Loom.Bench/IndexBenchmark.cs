@@ -1,6 +1,6 @@
-using Loom.Contracts.Jobs;
 using System.Diagnostics;
 using Loom.Cluster.Tests;
+using Loom.Contracts.Jobs;
 using Loom.Grains.Jobs;
 using Loom.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;

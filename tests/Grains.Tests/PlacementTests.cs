@@ -1,5 +1,5 @@
-using Loom.Contracts.Shards;
 using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Grains.Jobs;
 using Loom.Grains.Shards;
 using Microsoft.Extensions.DependencyInjection;
