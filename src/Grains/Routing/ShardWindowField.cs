@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Loom.Grains.Jobs;
 using Loom.Grains.Shards;
 using Loom.Sampling.Fields;
@@ -31,10 +30,7 @@ public sealed class ShardWindowField : IVelocityField
         if (given is { Any: true })
         {
             _conditioning = new WindowConditioning(JobSampling.ToBytes(given.Clean), given.Given.ToArray());
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            hash.AppendData(_conditioning.Clean);
-            hash.AppendData(_conditioning.Given.Select(g => g ? (byte)1 : (byte)0).ToArray());
-            _conditioningKey = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+            _conditioningKey = _conditioning.Key();
         }
     }
 
@@ -54,7 +50,7 @@ public sealed class ShardWindowField : IVelocityField
     {
         var request = new WindowRequest(
             _jobId, _spec.Model, _spec.Priority, _spec.Exact, context.Step, context.Iteration, context.Sigma, _spec.Guidance,
-            z.shape, WireTensor.Encode(z, _spec.Wire), _conditioningKey, null);
+            z.shape, WireTensor.Encode(z, _spec.Wire), _conditioningKey, null, context.Timestep, Window.Start);
         WindowResult result = await _router.EvaluateAsync(request, _conditioning, _counters, cancellationToken).ConfigureAwait(false);
         _counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);
         _counters.Evaluated(Window.Index, result.Evaluations);

@@ -1,6 +1,5 @@
 using Loom.Grains.Jobs;
 using Loom.Models.Serving;
-using Loom.Models.Wan.Folders;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -9,8 +8,7 @@ namespace Loom.Grains.Shards;
 /// <summary>
 /// The models this silo can serve: what <see cref="ModelFamilies"/> recognises in the model directory, each described
 /// from its files once (shapes, conditioning, memory). At start it logs each model found and each file or folder
-/// skipped, with the reason; Wan model folders are recognised (<see cref="WanModelFolder"/>) and listed in
-/// <see cref="WanModels"/>, not served yet. Which family a model belongs to is known only to src/Models.
+/// skipped, with the reason. Which family a model belongs to (the physics world model, Wan) is known only to src/Models.
 /// </summary>
 public sealed class ModelCatalog
 {
@@ -32,31 +30,16 @@ public sealed class ModelCatalog
                 _models[model.Name] = model;
                 logger.LogInformation("Model {Name}: {Summary}", model.Name, model.Summary);
             }
+            else if (found.IsFolder)
+            {
+                logger.LogWarning("Skipped folder {Directory}: {Reasons}", found.Path, found.Problem);
+            }
             else
             {
                 logger.Log(found.Warn ? LogLevel.Warning : LogLevel.Debug, "Skipped {File}: {Reason}", found.Path, found.Problem);
             }
         }
-        var wan = new List<WanModelFolder>();
-        foreach (WanModelFolder folder in WanModelFolder.Scan(directory))
-        {
-            if (folder.IsModel)
-            {
-                wan.Add(folder);
-                logger.LogInformation(
-                    "Found Wan model {Name}: {Family} {Kind}, {Layout} layout, {Bytes} bytes in {Directory} (recognised; Wan jobs are not served by this version)",
-                    folder.Name, folder.Family, folder.Kind, folder.Layout, folder.Bytes, folder.Directory);
-            }
-            else
-            {
-                logger.LogWarning("Skipped folder {Directory}: {Reasons}", folder.Directory, string.Join(" ", folder.Problems));
-            }
-        }
-        WanModels = wan;
     }
-
-    /// <summary>The complete Wan model folders found in the models folder (recognised, not yet served).</summary>
-    public IReadOnlyList<WanModelFolder> WanModels { get; } = [];
 
     /// <summary>Every model a shard of this silo can host, by name.</summary>
     public IReadOnlyDictionary<string, ShardModelInfo> Models => _models;

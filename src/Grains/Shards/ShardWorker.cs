@@ -351,11 +351,14 @@ public sealed class ShardWorker : IDisposable
                 conditioning[ConditioningNames.Frames] = OnDevice(JobSampling.FromBytes(given.Clean, request.Shape[1..]));
                 conditioning[ConditioningNames.Given] = OnDevice(torch.tensor(given.Given));
             }
+            foreach (ConditioningTensor tensor in given.Tensors ?? [])
+            {
+                conditioning[tensor.Name] = OnDevice(tensor.Values.ToTensor(tensor.Shape));
+            }
         }
-        return new ModelWindow(latent, request.Sigma, FlowTimestep(request.Sigma), request.Guidance, conditioning);
+        double timestep = request.Timestep ?? Sampling.Schedules.FlowSchedule.TrainTimesteps * request.Sigma;
+        return new ModelWindow(latent, request.Sigma, timestep, request.Guidance, conditioning, request.WindowStart);
     }
-
-    private static double FlowTimestep(double sigma) => Sampling.Schedules.FlowSchedule.TrainTimesteps * sigma;
 
     private Tensor OnDevice(Tensor host) => ShardDevice.Kind == ShardDeviceKind.Cuda ? host.to(ShardDevice.Torch, disposeAfter: true) : host;
 

@@ -1,4 +1,6 @@
+using Loom.Models.Analytic;
 using Loom.Models.Wan.Folders;
+using Loom.Models.Wan.Serving;
 using Loom.Models.WorldModel;
 
 namespace Loom.Models.Serving;
@@ -9,8 +11,11 @@ namespace Loom.Models.Serving;
 /// </summary>
 public static class ModelFamilies
 {
+    /// <summary>How a model that is all configuration is named: <c>NAME.model.json</c>, its <c>"family"</c> saying whose it is.</summary>
+    public const string ConfigSuffix = ".model.json";
+
     /// <summary>Every family, in the order they are asked. A new family is one more entry.</summary>
-    public static IReadOnlyList<IModelFamily> All { get; } = [new PhysicsModelFamily()];
+    public static IReadOnlyList<IModelFamily> All { get; } = [new PhysicsModelFamily(), new WanModelFamily(), new Ar1ModelFamily()];
 
     /// <summary>What <paramref name="directory"/> holds, one entry per file or folder directly inside it; empty when it does not exist.</summary>
     public static IReadOnlyList<ModelFound> Scan(string directory, ModelOpenOptions? options = null)
@@ -21,7 +26,8 @@ public static class ModelFamilies
             return [];
         }
         var found = new List<ModelFound>();
-        IEnumerable<string> entries = Directory.EnumerateFiles(directory).Order(StringComparer.Ordinal);
+        IEnumerable<string> entries = Directory.EnumerateFiles(directory).Order(StringComparer.Ordinal)
+            .Concat(Directory.EnumerateDirectories(directory).Order(StringComparer.Ordinal));
         foreach (string path in entries)
         {
             found.Add(All.Select(f => f.Recognise(path, options)).FirstOrDefault(f => f is not null) ?? Unrecognised(path));
@@ -50,6 +56,10 @@ public static class ModelFamilies
         if (name.EndsWith(".safetensors", StringComparison.Ordinal))
         {
             return ModelFound.Skipped(path, $"its metadata has no '{WorldModelWeights.ConfigKey}' entry, so it is not a Loom world model");
+        }
+        if (name.EndsWith(ConfigSuffix, StringComparison.Ordinal))
+        {
+            return ModelFound.Skipped(path, $"its \"family\" is none of the families this build serves ({string.Join(", ", All.Select(f => f.Name))})");
         }
         if (Path.GetExtension(name) is ".pth" or ".pt" or ".bin" or ".ckpt" or ".gguf")
         {

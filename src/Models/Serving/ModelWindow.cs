@@ -29,6 +29,18 @@ public sealed record ModelWindow(
     /// <summary>Forward passes per sample: 2 with guidance (conditional and unconditional), else 1.</summary>
     public int EvaluationsPerSample => Guidance > 1.0 ? 2 : 1;
 
+    /// <summary>The clean frames given inside the window and which they are (<see cref="ConditioningNames.Frames"/>, <see cref="ConditioningNames.Given"/>); null when none are sent.</summary>
+    /// <exception cref="ArgumentException">Frames without their flags.</exception>
+    public (torch.Tensor Clean, bool[] Given)? GivenFrames()
+    {
+        if (Find(ConditioningNames.Frames) is not { } clean)
+        {
+            return null;
+        }
+        using torch.Tensor flags = Require(ConditioningNames.Given, "given frames need their flags").cpu().to(torch.ScalarType.Bool);
+        return (clean, flags.data<bool>().ToArray());
+    }
+
     /// <summary>The tensor named <paramref name="name"/>, or null.</summary>
     public torch.Tensor? Find(string name) => Conditioning.TryGetValue(name, out torch.Tensor? tensor) ? tensor : null;
 

@@ -56,10 +56,7 @@ public sealed class PhysicsModelFamily : IModelFamily
             $"physics world model {path}, {bytes} bytes, {config.Width}x{config.Height}, patch {config.Patch}, sha256 {sha}",
             sha, bytes,
             new LatentLayout(WorldModelConfig.Channels, [1, config.Patch, config.Patch], [1, 1, 1], config.Height, config.Width, config.MaxFrames),
-            [
-                new ConditioningSlot(ConditioningNames.Frames, false, "clean frames of the window [1, 3, F, H, W] (video-to-world)"),
-                new ConditioningSlot(ConditioningNames.Given, false, "which frames are given, bool [F]"),
-            ],
+                ConditioningSlot.GivenFrames,
             new ModelMemory(ScalarType.Float32, [new ModelPart("model", parameters * ModelMemory.ElementBytes(ScalarType.Float32))]));
         return new ModelFound(path, info, null);
     }

@@ -42,12 +42,7 @@ public sealed class PhysicsShardModel(ShardModelInfo info) : IShardModel
         var inputs = new List<WindowInput>(windows.Count);
         foreach (ModelWindow window in windows)
         {
-            Tensor? conditioning = null;
-            if (window.Find(ConditioningNames.Frames) is { } clean)
-            {
-                bool[] given = window.Require(ConditioningNames.Given, "given frames need their flags").cpu().to(ScalarType.Bool).data<bool>().ToArray();
-                conditioning = WorldModelBatch.Conditioning(clean, given);
-            }
+            Tensor? conditioning = window.GivenFrames() is (Tensor clean, bool[] given) ? WorldModelBatch.Conditioning(clean, given) : null;
             inputs.Add(new WindowInput(window.Latent, window.Sigma, conditioning, window.Guidance));
         }
         return WorldModelBatch.Evaluate(model, inputs).Select(v => v.MoveToOuterDisposeScope()).ToArray();
