@@ -1,4 +1,5 @@
 using Loom.Grains;
+using Loom.Contracts.Shards;
 using Loom.Grains.Shards;
 using Loom.Models.Serving;
 using Loom.Models.Wan.Folders;
@@ -130,7 +131,7 @@ public sealed class WanShardTests : IClassFixture<WanShardTests.TinyModels>, IDi
     {
         using Tensor prompt = Random([5, 32], 12), negative = Random([3, 32], 13), y = Random([1, 20, 2, 4, 4], 14), z = Random(Shape, 15);
         WindowConditioning text = Text(prompt, negative);
-        WindowConditioning withImage = text with { Tensors = [.. text.Tensors!, new(ConditioningNames.Image, y.shape, WireTensor.Encode(y, WirePrecision.Float32))] };
+        WindowConditioning withImage = text with { Tensors = [.. text.Tensors!, new(ConditioningNames.Image, y.shape, WireCodec.Encode(y, WirePrecision.Float32))] };
         Assert.NotEqual(text.Key(), withImage.Key());
 
         var noImage = await Assert.ThrowsAsync<ArgumentException>(() => _shard.EvaluateAsync(Request(I2V, z, 0.9, 900, 5.0, text, send: true), CancellationToken.None));
@@ -162,15 +163,15 @@ public sealed class WanShardTests : IClassFixture<WanShardTests.TinyModels>, IDi
     }
 
     private static WindowRequest Request(string model, Tensor z, double sigma, double timestep, double guidance, WindowConditioning? conditioning, bool send, bool exact = false)
-        => new("job", model, 0, exact, 0, 0, sigma, guidance, z.shape, WireTensor.Encode(z, WirePrecision.Float32),
+        => new("job", model, 0, exact, 0, 0, sigma, guidance, z.shape, WireCodec.Encode(z, WirePrecision.Float32),
             conditioning?.Key(), send ? conditioning : null, timestep);
 
     private static WindowConditioning Text(Tensor prompt, Tensor? negative)
     {
-        var tensors = new List<ConditioningTensor> { new(ConditioningNames.Prompt, prompt.shape, WireTensor.Encode(prompt, WirePrecision.Float32)) };
+        var tensors = new List<ConditioningTensor> { new(ConditioningNames.Prompt, prompt.shape, WireCodec.Encode(prompt, WirePrecision.Float32)) };
         if (negative is not null)
         {
-            tensors.Add(new(ConditioningNames.NegativePrompt, negative.shape, WireTensor.Encode(negative, WirePrecision.Float32)));
+            tensors.Add(new(ConditioningNames.NegativePrompt, negative.shape, WireCodec.Encode(negative, WirePrecision.Float32)));
         }
         return new WindowConditioning([], [], [.. tensors]);
     }

@@ -1,4 +1,5 @@
-using Loom.Grains.Jobs;
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Grains.Shards;
 using Loom.Sampling.Fields;
 using Loom.Sampling.Windows;
@@ -29,7 +30,7 @@ public sealed class ShardWindowField : IVelocityField
         _counters = counters;
         if (given is { Any: true })
         {
-            _conditioning = new WindowConditioning(JobSampling.ToBytes(given.Clean), given.Given.ToArray());
+            _conditioning = new WindowConditioning(WireCodec.ToBytes(given.Clean), given.Given.ToArray());
             _conditioningKey = _conditioning.Key();
         }
     }
@@ -50,7 +51,7 @@ public sealed class ShardWindowField : IVelocityField
     {
         var request = new WindowRequest(
             _jobId, _spec.Model, _spec.Priority, _spec.Exact, context.Step, context.Iteration, context.Sigma, _spec.Guidance,
-            z.shape, WireTensor.Encode(z, _spec.Wire), _conditioningKey, null, context.Timestep, Window.Start);
+            z.shape, WireCodec.Encode(z, _spec.Wire), _conditioningKey, null, context.Timestep, Window.Start);
         WindowResult result = await _router.EvaluateAsync(request, _conditioning, _counters, cancellationToken).ConfigureAwait(false);
         _counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);
         _counters.Evaluated(Window.Index, result.Evaluations);

@@ -1,4 +1,5 @@
-using Loom.Grains.Jobs;
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Models.Serving;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Loom.Grains.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Models.Serving;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,7 +15,7 @@ namespace Loom.Grains.Shards;
 /// <para>
 /// Everything a shard computes lives on its device: models are moved there once when loaded, a request's latent and
 /// conditioning are copied there once from their wire bytes, every tensor the batch creates is made there, and the
-/// velocities come back to host memory once, in <see cref="WireTensor.Encode(Tensor, WirePrecision)"/>.
+/// velocities come back to host memory once, in <see cref="WireCodec.Encode(Tensor, WirePrecision)"/>.
 /// </para>
 /// </summary>
 public sealed class ShardWorker : IDisposable
@@ -282,7 +282,7 @@ public sealed class ShardWorker : IDisposable
                     return;
                 }
                 Tensor[] outputs = model.Evaluate(windows);
-                velocities = outputs.Select((v, i) => WireTensor.Encode(v, batch[i].Request.Latent.Precision)).ToArray();
+                velocities = outputs.Select((v, i) => WireCodec.Encode(v, batch[i].Request.Latent.Precision)).ToArray();
             }
             double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             lock (_queue)
@@ -348,7 +348,7 @@ public sealed class ShardWorker : IDisposable
             }
             if (given.Given.Length > 0)
             {
-                conditioning[ConditioningNames.Frames] = OnDevice(JobSampling.FromBytes(given.Clean, request.Shape[1..]));
+                conditioning[ConditioningNames.Frames] = OnDevice(WireCodec.FromBytes(given.Clean, request.Shape[1..]));
                 conditioning[ConditioningNames.Given] = OnDevice(torch.tensor(given.Given));
             }
             foreach (ConditioningTensor tensor in given.Tensors ?? [])
