@@ -94,6 +94,29 @@ public sealed class ResultStoreTests
         Assert.Contains($"job {done.JobId} (Completed) expired at", cluster.Silos[0].Log, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_silo_told_to_use_s3_without_a_bucket_stops_at_start_naming_the_setting()
+    {
+        string data = Directory.CreateTempSubdirectory("loom-results-bad-").FullName;
+        try
+        {
+            await using SiloProcess silo = SiloProcess.Start(new Dictionary<string, string>
+            {
+                ["ModelDirectory"] = data, ["DataDirectory"] = data, ["OutputDirectory"] = data, ["Results:Store"] = "s3",
+            });
+            for (int i = 0; i < 600 && silo.IsRunning; i++)
+            {
+                await Task.Delay(100);
+            }
+            Assert.False(silo.IsRunning, "the silo kept running with Loom:Results:Store=s3 and no bucket");
+            Assert.Contains("Loom:Results:S3:Bucket is required when Loom:Results:Store is s3.", silo.Log, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     private static AmazonS3Client Client(S3Server s3) => new(new BasicAWSCredentials(S3Server.AccessKey, S3Server.AccessKey), new AmazonS3Config
     {
         ServiceURL = s3.ServiceUrl,
