@@ -19,34 +19,41 @@ public sealed class StateStoreRefusalTests
         using GrpcChannel channel = GrpcChannel.ForAddress($"http://127.0.0.1:{silo.GrpcPort}");
         var health = new Health.HealthClient(channel);
         using var http = new HttpClient();
-        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await StatusAsync(health, HealthCheckResponse.Types.ServingStatus.Serving));
+        Assert.True(await EventuallyAsync(() => ServingIsAsync(health, HealthCheckResponse.Types.ServingStatus.Serving), () => Task.CompletedTask), "the silo never became ready");
         Assert.Equal(0, await GaugeAsync(http, silo, "loom_state_store_refusing_writes"));
 
         await using ConnectionMultiplexer filler = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
         IDatabase db = filler.GetDatabase();
-        // Large values first, then ever smaller ones: a write is refused while used memory (with the write itself) is
-        // over maxmemory, so small writes still fit after a large one was refused; the last tiny ones go over the
-        // limit, and from then on Redis refuses every write, job state included: the failure this test is about.
+        // Redis frees memory on its own now and then (it shrinks a client's query buffer after a large write), so a
+        // busy cluster keeps topping it up: the filler writes again before each look, as the cluster's own writes would.
         int blocks = 0;
-        foreach (int size in new[] { 1 << 20, 1 << 16, 1 << 12, 1 << 8, 16 })
+        async Task FillAsync()
         {
-            while (true)
+            // Large values first, then ever smaller ones: a write is refused while used memory (with the write itself)
+            // is over maxmemory, so small writes still fit after a large one was refused; the last tiny ones go over
+            // the limit, and then Redis refuses every write, job state included: the failure this test is about.
+            foreach (int size in new[] { 1 << 20, 1 << 16, 1 << 12, 1 << 8, 16 })
             {
-                try
+                while (true)
                 {
-                    await db.StringSetAsync($"filler:{blocks}", new byte[size]);
-                    blocks++;
+                    try
+                    {
+                        await db.StringSetAsync($"filler:{blocks}", new byte[size]);
+                        blocks++;
+                    }
+                    catch (RedisServerException e) when (e.Message.StartsWith("OOM", StringComparison.Ordinal))
+                    {
+                        break;
+                    }
+                    Assert.True(blocks < 100_000, "Redis took every write under a maxmemory of 24 MB");
                 }
-                catch (RedisServerException e) when (e.Message.StartsWith("OOM", StringComparison.Ordinal))
-                {
-                    break;
-                }
-                Assert.True(blocks < 100_000, "Redis took every write under a maxmemory of 24 MB");
             }
         }
 
-        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await StatusAsync(health, HealthCheckResponse.Types.ServingStatus.NotServing));
-        Assert.Equal(1, await GaugeAsync(http, silo, "loom_state_store_refusing_writes"));
+        Assert.True(await EventuallyAsync(() => ServingIsAsync(health, HealthCheckResponse.Types.ServingStatus.NotServing), FillAsync),
+            "readiness stayed SERVING while Redis refused writes");
+        Assert.True(await EventuallyAsync(async () => await GaugeAsync(http, silo, "loom_state_store_refusing_writes") == 1, FillAsync),
+            "loom_state_store_refusing_writes stayed 0 while Redis refused writes");
         Assert.True(await GaugeAsync(http, silo, "loom_state_store_memory_ratio") > 0.9);
         Assert.Contains("the state store refuses writes: OOM", silo.Log, StringComparison.Ordinal);
 
@@ -54,24 +61,28 @@ public sealed class StateStoreRefusalTests
         {
             await db.KeyDeleteAsync($"filler:{i}");
         }
-        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await StatusAsync(health, HealthCheckResponse.Types.ServingStatus.Serving));
+        Assert.True(await EventuallyAsync(() => ServingIsAsync(health, HealthCheckResponse.Types.ServingStatus.Serving), () => Task.CompletedTask),
+            "readiness did not come back once Redis took writes again");
         Assert.Equal(0, await GaugeAsync(http, silo, "loom_state_store_refusing_writes"));
     }
 
-    /// <summary>Readiness, polled for up to 30 s until it is <paramref name="expected"/>; the last status seen.</summary>
-    private static async Task<HealthCheckResponse.Types.ServingStatus> StatusAsync(Health.HealthClient health, HealthCheckResponse.Types.ServingStatus expected)
+    /// <summary>True once <paramref name="condition"/> holds, tried for up to 30 s with <paramref name="between"/> before each try.</summary>
+    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, Func<Task> between)
     {
-        HealthCheckResponse.Types.ServingStatus status = HealthCheckResponse.Types.ServingStatus.Unknown;
-        for (int i = 0; i < 300 && status != expected; i++)
+        for (int i = 0; i < 150; i++)
         {
-            status = (await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10))).Status;
-            if (status != expected)
+            await between();
+            if (await condition())
             {
-                await Task.Delay(100);
+                return true;
             }
+            await Task.Delay(200);
         }
-        return status;
+        return false;
     }
+
+    private static async Task<bool> ServingIsAsync(Health.HealthClient health, HealthCheckResponse.Types.ServingStatus expected)
+        => (await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10))).Status == expected;
 
     private static async Task<double> GaugeAsync(HttpClient http, SiloProcess silo, string name)
     {
