@@ -64,7 +64,6 @@ public static class LoomSiloExtensions
                     d.PrimarySiloEndpoint = new IPEndPoint(IPAddress.Loopback, host.Value.PrimarySiloPort > 0 ? host.Value.PrimarySiloPort : host.Value.SiloPort)));
                 silo.Services.AddGrainStorage("jobs", (sp, _) => new FileGrainStorage(Path.Combine(DataDirectory(sp), "state"), sp.GetRequiredService<IGrainStorageSerializer>(), sp.GetRequiredService<StorageHealth>()));
                 silo.Services.AddSingleton<ILatentStore>(sp => new FileLatentStore(Path.Combine(DataDirectory(sp), "latents"), sp.GetRequiredService<StorageHealth>()));
-                silo.Services.AddSingleton<IResultStore>(sp => new FileResultStore(Path.Combine(DataDirectory(sp), "results"), sp.GetRequiredService<StorageHealth>()));
                 silo.Services.AddSingleton<IJobIndexStore>(sp => new FileJobIndexStore(Path.Combine(DataDirectory(sp), "index"), sp.GetRequiredService<StorageHealth>()));
             }
             else
@@ -86,7 +85,6 @@ public static class LoomSiloExtensions
                 silo.AddRedisGrainStorage("jobs", o => o.Configure<IOptions<LoomHostOptions>>((r, host) => r.ConfigurationOptions = Redis(host.Value)));
                 silo.Services.AddSingleton<IConnectionMultiplexer>(sp => ConnectionMultiplexer.Connect(Redis(sp.GetRequiredService<IOptions<LoomHostOptions>>().Value)));
                 silo.Services.AddSingleton<ILatentStore>(sp => new RedisLatentStore(sp.GetRequiredService<IConnectionMultiplexer>(), KeyPrefix(sp)));
-                silo.Services.AddSingleton<IResultStore>(sp => new RedisResultStore(sp.GetRequiredService<IConnectionMultiplexer>(), KeyPrefix(sp)));
                 silo.Services.AddSingleton<IJobIndexStore>(sp => new RedisJobIndexStore(sp.GetRequiredService<IConnectionMultiplexer>(), KeyPrefix(sp)));
             }
         });
@@ -99,6 +97,7 @@ public static class LoomSiloExtensions
         });
         builder.Services.AddLoomGrains();
         builder.Services.AddSingleton<SiloReadiness>();
+        builder.Services.AddLoomResults(builder.Configuration, cluster);
         builder.Services.AddHostedService<SiloHeartbeat>();
         // After UseOrleans: its StoppingAsync drains before Orleans, the heartbeat or the endpoints stop.
         builder.Services.AddHostedService<SiloDrain>();

@@ -65,11 +65,11 @@ public sealed partial class JobIndexGrain(
         JobIndexEntry updated;
         if (_jobs.TryGetValue(entry.JobId, out JobIndexEntry? known))
         {
-            if (known.Phase == entry.Phase)
+            if (known.Phase == entry.Phase && known.FinishedAt == entry.FinishedAt)
             {
                 return;
             }
-            updated = known with { Phase = entry.Phase };
+            updated = known with { Phase = entry.Phase, FinishedAt = entry.FinishedAt };
         }
         else
         {
@@ -98,6 +98,19 @@ public sealed partial class JobIndexGrain(
         bool more = page.Length > query.PageSize;
         JobIndexEntry[] jobs = more ? page[..query.PageSize] : page;
         return Task.FromResult(new JobPage(jobs, more ? jobs[^1].Sequence : null, matching.Count));
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> ExpiredAsync(DateTimeOffset finishedBefore, int max)
+    {
+        // Entries recorded before finish times were kept count from their submission.
+        IReadOnlyList<string> expired = _jobs.Values
+            .Where(j => j.Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled && (j.FinishedAt ?? j.SubmittedAt) <= finishedBefore)
+            .OrderBy(j => j.FinishedAt ?? j.SubmittedAt)
+            .Take(Math.Max(0, max))
+            .Select(j => j.JobId)
+            .ToArray();
+        return Task.FromResult(expired);
     }
 
     /// <inheritdoc />
