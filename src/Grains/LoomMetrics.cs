@@ -65,6 +65,8 @@ public sealed class LoomMetrics : IDisposable
             ["kind"]);
         StorageFull = metrics.CreateGauge("loom_storage_full",
             "1 while this silo's last write to its data directory failed for want of space (submits answer RESOURCE_EXHAUSTED), else 0.");
+        WatchStreams = metrics.CreateGauge("loom_watch_streams",
+            "WatchJob streams open on this silo now (a batch polls GetJobs instead and holds none).");
         WireBytes.WithLabels("sent"); // both series exist from the start, at 0, so rates work from the first scrape
         WireBytes.WithLabels("received");
         QueueWait = metrics.CreateHistogram("loom_queue_wait_seconds", "Seconds from submission to admission, per job admitted on this silo.",
@@ -145,6 +147,9 @@ public sealed class LoomMetrics : IDisposable
 
     /// <summary><c>loom_batch_size</c>.</summary>
     public Histogram BatchSize { get; }
+
+    /// <summary><c>loom_watch_streams</c>.</summary>
+    public Gauge WatchStreams { get; }
 
     /// <summary>Counts the forward passes of one step (or of a whole run that has no steps of its own).</summary>
     public void CountEvaluations(long baseEvaluations, long refineEvaluations, long skippedEvaluations)
