@@ -19,8 +19,14 @@ internal sealed class JobPoller : IAsyncDisposable
     /// <summary>Failed polls in a row before the waiters hear of it.</summary>
     public const int Failures = 20;
 
-    /// <summary>Shortest pause between polls; longer with many jobs in flight, so a silo answers at most about a thousand ids a second.</summary>
+    /// <summary>Shortest pause between polls; longer with many jobs in flight (see <see cref="PerId"/>).</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Pause per id polled: the silo answers at most ~250 job statuses a second for one batch (256 in flight: a look at
+    /// each every second; the per-job watch streams looked 5 times a second at every job).
+    /// </summary>
+    public static readonly TimeSpan PerId = TimeSpan.FromMilliseconds(4);
 
     private readonly LoomClient _client;
     private readonly IJobReporter _reporter;
@@ -139,7 +145,7 @@ internal sealed class JobPoller : IAsyncDisposable
                     failures = 0;
                 }
             }
-            TimeSpan pause = TimeSpan.FromMilliseconds(Math.Max(Interval.TotalMilliseconds, ids.Length)) * (failures == 0 ? 1 : Math.Min(8, failures));
+            TimeSpan pause = (Interval > PerId * ids.Length ? Interval : PerId * ids.Length) * (failures == 0 ? 1 : Math.Min(8, failures));
             await Task.Delay(pause, cancellationToken);
         }
     }

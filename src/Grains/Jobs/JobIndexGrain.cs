@@ -1,10 +1,23 @@
+using Orleans.Concurrency;
+
 namespace Loom.Grains.Jobs;
 
-/// <summary>The job list and the idempotency keys (see <see cref="IJobIndexGrain"/>).</summary>
+/// <summary>
+/// The job list and the idempotency keys (see <see cref="IJobIndexGrain"/>). Writes are group commits: the grain is
+/// reentrant, every change is made in memory synchronously (so a turn never sees half a change), and each caller
+/// awaits the one write that carries it; changes made while a write is in progress all go in the next one. The state
+/// grows with the jobs, so writing it once per change made a batch of n jobs cost O(n^2) bytes (10,000 jobs: ~40,000
+/// rewrites of a state of up to ~4 MB); now a burst of changes costs one rewrite.
+/// </summary>
+[Reentrant]
 public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistentState<JobIndexState> state) : Grain, IJobIndexGrain
 {
     /// <summary>The cluster's one index.</summary>
     public const string Key = "default";
+
+    private Task _chain = Task.CompletedTask;
+    private Task? _next;
+    private Task? _writing;
 
     /// <inheritdoc />
     public async Task RecordAsync(JobIndexEntry entry)
@@ -15,6 +28,7 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
         {
             if (known.Phase == entry.Phase)
             {
+                await PendingAsync(); // the write that carries it may still be on its way
                 return;
             }
             updated = known with { Phase = entry.Phase };
@@ -28,7 +42,7 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
         {
             s.Keys.TryAdd(updated.IdempotencyKey, updated.JobId);
         }
-        await state.WriteStateAsync();
+        await SaveAsync();
     }
 
     /// <inheritdoc />
@@ -55,16 +69,20 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
     {
         if (state.State.Keys.TryGetValue(idempotencyKey, out string? owner))
         {
+            await PendingAsync(); // bound, but perhaps not yet written: it is persisted before anyone hears of it
             return owner;
         }
         state.State.Keys[idempotencyKey] = jobId;
         try
         {
-            await state.WriteStateAsync();
+            await SaveAsync();
         }
         catch
         {
-            state.State.Keys.Remove(idempotencyKey);
+            if (state.State.Keys.TryGetValue(idempotencyKey, out string? bound) && bound == jobId)
+            {
+                state.State.Keys.Remove(idempotencyKey);
+            }
             throw;
         }
         return jobId;
@@ -77,7 +95,7 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
             && !(state.State.Jobs.TryGetValue(jobId, out JobIndexEntry? listed) && listed.IdempotencyKey == idempotencyKey))
         {
             state.State.Keys.Remove(idempotencyKey);
-            await state.WriteStateAsync();
+            await SaveAsync();
         }
     }
 
@@ -92,7 +110,38 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
         }
         if (listed || keys.Length > 0)
         {
+            await SaveAsync();
+        }
+    }
+
+    /// <summary>The write that will carry the changes made so far (one for every change until it starts).</summary>
+    private Task SaveAsync()
+    {
+        if (_next is null)
+        {
+            _next = WriteAfterAsync(_chain);
+            _chain = _next;
+        }
+        return _next;
+    }
+
+    /// <summary>Completes when the changes made so far are written (throws if their write failed).</summary>
+    private Task PendingAsync() => _next ?? _writing ?? Task.CompletedTask;
+
+    private async Task WriteAfterAsync(Task previous)
+    {
+        // One write at a time (the storage checks ETags). The previous one's failure went to its own callers; this
+        // write carries its changes too. The continuation always yields, so SaveAsync has set _next before this runs.
+        await previous.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
+        _writing = _next;
+        _next = null;
+        try
+        {
             await state.WriteStateAsync();
+        }
+        finally
+        {
+            _writing = null;
         }
     }
 }
