@@ -42,21 +42,6 @@ internal sealed class JobPoller : IAsyncDisposable
         _loop = Task.Run(() => LoopAsync(_stop.Token));
     }
 
-    /// <summary>Jobs being waited for now.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_waiting)
-            {
-                return _waiting.Count;
-            }
-        }
-    }
-
-    /// <summary>Polls made so far (for the batch's figures).</summary>
-    public long Polls { get; private set; }
-
     /// <summary>Waits until <paramref name="job"/> is final, reporting its changes as <paramref name="label"/>; returns it as it ended, in full.</summary>
     public async Task<Job> WaitAsync(Job job, string label, CancellationToken cancellationToken = default)
     {
@@ -128,7 +113,6 @@ internal sealed class JobPoller : IAsyncDisposable
                 foreach (string[] chunk in ids.Chunk(IdsPerCall))
                 {
                     GetJobsResponse response = await _client.GetManyAsync(chunk, brief: true, cancellationToken);
-                    Polls++;
                     Apply(response);
                 }
                 failures = 0;
