@@ -1,5 +1,5 @@
+using Loom.Contracts.Jobs;
 using Loom.Grains.Jobs;
-using Loom.Sampling.Windows;
 
 namespace Loom.Cluster.Tests;
 

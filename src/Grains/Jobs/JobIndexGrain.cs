@@ -1,3 +1,4 @@
+using Loom.Contracts.Jobs;
 using Orleans.Concurrency;
 
 namespace Loom.Grains.Jobs;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Loom.Contracts.Jobs;
 using Loom.Grains.Shards;
 using Loom.Sampling.Fields;
 using Loom.Sampling.Refinement;
@@ -30,7 +31,7 @@ public sealed class JobSampling : IDisposable
         _spec = spec;
         Windows = JobSpecValidator.Windows(spec);
         var refinement = new RefinementOptions(RefinementPlan.Parse(spec.Plan), spec.Tau);
-        _sampler = new WindowedSampler(Windows, spec.Join, windowField, FlowSchedule.Create(spec.Steps, spec.Shift), refinement, spec.Blend);
+        _sampler = new WindowedSampler(Windows, spec.Join.ToSampler(), windowField, FlowSchedule.Create(spec.Steps, spec.Shift), refinement, spec.Blend.ToSampler());
         _conditioning = Given(spec);
     }
 
@@ -38,7 +39,7 @@ public sealed class JobSampling : IDisposable
     public WindowPlan Windows { get; }
 
     /// <summary>True when steps can be taken (and checkpointed) one at a time: co-denoising.</summary>
-    public bool IsStepwise => _spec.Join == WindowJoin.CoDenoise;
+    public bool IsStepwise => _spec.Join == Contracts.Jobs.WindowJoin.CoDenoise;
 
     /// <summary>Shape of the job's latent without the batch axis.</summary>
     public long[] SampleShape => [3, _spec.Frames, _spec.Height, _spec.Width];
@@ -82,10 +83,10 @@ public sealed class JobSampling : IDisposable
     }
 
     /// <summary>The latent's float32 bytes (little-endian), as checkpointed and hashed.</summary>
-    public static byte[] ToBytes(Tensor latent) => WireTensor.Encode(latent, WirePrecision.Float32).Data;
+    public static byte[] ToBytes(Tensor latent) => WireCodec.ToBytes(latent);
 
     /// <summary>A latent of <paramref name="sampleShape"/> (batch 1) from <see cref="ToBytes"/>' bytes.</summary>
-    public static Tensor FromBytes(byte[] bytes, long[] sampleShape) => new WireTensor(bytes, WirePrecision.Float32).ToTensor([1, .. sampleShape]);
+    public static Tensor FromBytes(byte[] bytes, long[] sampleShape) => WireCodec.FromBytes(bytes, sampleShape);
 
     /// <summary>SHA-256 (hex) of the latent's float32 bytes.</summary>
     public static string Hash(Tensor latent) => Convert.ToHexString(SHA256.HashData(ToBytes(latent))).ToLowerInvariant();

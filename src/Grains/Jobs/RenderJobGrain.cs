@@ -1,3 +1,5 @@
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Storage;
 using Loom.Grains.Routing;
 using Loom.Grains.Shards;
 using Loom.Grains.Storage;
