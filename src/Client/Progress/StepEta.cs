@@ -5,14 +5,17 @@ using Loom.Protos.V1;
 namespace Loom.Client.Progress;
 
 /// <summary>
-/// Time left of each running job, from its own measured step times: the seconds per step between the first time it was
-/// seen running and its latest finished step, times the steps left, less the time already spent on the current step.
-/// Nothing is known until one step has finished while watched (a job's first steps may load a model: the mean settles).
+/// Time left of each running job, from its own measured step times: the seconds per step over its last few step
+/// changes seen (from the first time it was seen running), times the steps left, less the time already spent on the
+/// current step. Nothing is known until one step has finished while watched.
 /// </summary>
 internal sealed class StepEta
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly Dictionary<string, Seen> _seen = new(StringComparer.Ordinal);
+    /// <summary>Step changes the pace is measured over.</summary>
+    private const int Samples = 8;
+
+    private readonly Dictionary<string, Queue<(TimeSpan At, int Steps)>> _seen = new(StringComparer.Ordinal);
 
     /// <summary>Takes what <paramref name="job"/> (shown as <paramref name="label"/>) reports now; returns its time left, or null while unknown.</summary>
     public Estimate? Observe(string label, Job job)
@@ -25,22 +28,27 @@ internal sealed class StepEta
                 _seen.Remove(label);
                 return null;
             }
-            if (!_seen.TryGetValue(label, out Seen? seen) || job.StepsDone < seen.LastSteps)
+            if (!_seen.TryGetValue(label, out Queue<(TimeSpan At, int Steps)>? seen) || job.StepsDone < seen.Last().Steps)
             {
-                _seen[label] = new Seen(now, job.StepsDone, now, job.StepsDone); // first seen running, or resumed from an earlier checkpoint
+                _seen[label] = new Queue<(TimeSpan, int)>([(now, job.StepsDone)]); // first seen running, or resumed from an earlier checkpoint
                 return null;
             }
-            if (job.StepsDone > seen.LastSteps)
+            if (job.StepsDone > seen.Last().Steps)
             {
-                seen = _seen[label] = seen with { LastAt = now, LastSteps = job.StepsDone };
+                seen.Enqueue((now, job.StepsDone));
+                if (seen.Count > Samples)
+                {
+                    seen.Dequeue(); // the recent pace: a first step that loaded a model does not weigh on the ETA for long
+                }
             }
-            int measured = seen.LastSteps - seen.FirstSteps;
-            if (measured <= 0)
+            (TimeSpan firstAt, int firstSteps) = seen.Peek();
+            (TimeSpan lastAt, int lastSteps) = seen.Last();
+            if (lastSteps <= firstSteps)
             {
                 return null;
             }
-            double perStep = (seen.LastAt - seen.FirstAt).TotalSeconds / measured;
-            double left = Math.Max(0, perStep * (job.StepsTotal - job.StepsDone) - (now - seen.LastAt).TotalSeconds);
+            double perStep = (lastAt - firstAt).TotalSeconds / (lastSteps - firstSteps);
+            double left = Math.Max(0, perStep * (job.StepsTotal - job.StepsDone) - (now - lastAt).TotalSeconds);
             return new Estimate(TimeSpan.FromSeconds(perStep), TimeSpan.FromSeconds(left));
         }
     }
@@ -57,6 +65,4 @@ internal sealed class StepEta
 
     /// <summary>Seconds per step measured so far, and the time left at that pace.</summary>
     public sealed record Estimate(TimeSpan PerStep, TimeSpan Left);
-
-    private sealed record Seen(TimeSpan FirstAt, int FirstSteps, TimeSpan LastAt, int LastSteps);
 }
