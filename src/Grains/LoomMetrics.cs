@@ -72,6 +72,8 @@ public sealed class LoomMetrics : IDisposable
             "1 while the cluster's state store (Redis) answers this silo's probe write with an error (maxmemory reached under noeviction, out of memory, read-only), else 0; readiness is NOT_SERVING meanwhile.");
         StateStoreMemoryRatio = metrics.CreateGauge("loom_state_store_memory_ratio",
             "Redis used_memory over its maxmemory as this silo last read it (0 to 1; 0 when Redis has no maxmemory): alert well below 1, where a noeviction Redis starts refusing writes.");
+        WatchStreams = metrics.CreateGauge("loom_watch_streams",
+            "WatchJob streams open on this silo now (a batch polls GetJobs instead and holds none).");
         WireBytes.WithLabels("sent"); // both series exist from the start, at 0, so rates work from the first scrape
         WireBytes.WithLabels("received");
         QueueWait = metrics.CreateHistogram("loom_queue_wait_seconds", "Seconds from submission to admission, per job admitted on this silo.",
@@ -158,6 +160,9 @@ public sealed class LoomMetrics : IDisposable
 
     /// <summary><c>loom_batch_size</c>.</summary>
     public Histogram BatchSize { get; }
+
+    /// <summary><c>loom_watch_streams</c>.</summary>
+    public Gauge WatchStreams { get; }
 
     /// <summary>Counts the forward passes of one step (or of a whole run that has no steps of its own).</summary>
     public void CountEvaluations(long baseEvaluations, long refineEvaluations, long skippedEvaluations)

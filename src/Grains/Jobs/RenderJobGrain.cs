@@ -46,6 +46,7 @@ public sealed partial class RenderJobGrain(
     private CancellationTokenSource? _stop;
     private bool _cancelRequested;
     private JobCounters? _counters;
+    private WindowRunTally? _windowRun;
 
     private string JobId => this.GetPrimaryKeyString();
 
@@ -317,11 +318,20 @@ public sealed partial class RenderJobGrain(
             }
             else
             {
-                using WindowedResult result = await Task.Run(() => sampling.SampleAllAsync(null, cancellationToken), cancellationToken);
+                // Windows run their own samplers start to finish; their step reports are the job's live progress.
+                var tally = _windowRun = new WindowRunTally(sampling.Windows.Windows.Count, spec.Steps, spec.Guidance > 1 ? 2 : 1);
+                using WindowedResult result = await Task.Run(() => sampling.SampleAllAsync(tally.Add, cancellationToken), cancellationToken);
                 latent = result.Latent.clone();
                 state.State.Evaluations += result.Evaluations;
+                state.State.RefineEvaluations += tally.RefineEvaluations;
                 state.State.SkippedEvaluations += result.SkippedEvaluations;
-                metrics.CountEvaluations(result.Evaluations, 0, result.SkippedEvaluations);
+                state.State.CertainFractions = [.. tally.CertainFractions()];
+                _windowRun = null;
+                metrics.CountEvaluations(result.Evaluations - tally.RefineEvaluations, tally.RefineEvaluations, result.SkippedEvaluations);
+                foreach (double fraction in state.State.CertainFractions.Where(f => f > 0))
+                {
+                    metrics.CertainFraction.Observe(fraction);
+                }
                 state.State.StepsDone = spec.Steps;
                 WindowTally.AddRun(state.State.Windows, counters.TakeWindows(), result.Steps);
                 Fold(counters);
@@ -369,6 +379,7 @@ public sealed partial class RenderJobGrain(
         {
             latent?.Dispose();
             _loop = null;
+            _windowRun = null;
             jobs.LoopEnded(JobId);
         }
     }
@@ -494,8 +505,11 @@ public sealed partial class RenderJobGrain(
         {
             throw new JobNotFoundException(JobId);
         }
-        return new JobStatus(JobId, s.Phase, s.Spec, s.StepsDone, s.Evaluations, s.RefineEvaluations, s.SkippedEvaluations,
-            s.CertainFractions.ToArray(), s.Error, s.OutputPath, s.LatentSha256, s.Resumes, s.Retries, s.Shards.ToArray(),
+        // An independent or chained run in progress reports its windows' steps as they end (folded in when it ends).
+        WindowRunTally? run = s.Phase == JobPhase.Running ? _windowRun : null;
+        return new JobStatus(JobId, s.Phase, s.Spec, run?.StepsDone ?? s.StepsDone, s.Evaluations + (run?.Evaluations ?? 0),
+            s.RefineEvaluations + (run?.RefineEvaluations ?? 0), s.SkippedEvaluations + (run?.SkippedEvaluations ?? 0),
+            run?.CertainFractions() ?? s.CertainFractions.ToArray(), s.Error, s.OutputPath, s.LatentSha256, s.Resumes, s.Retries, s.Shards.ToArray(),
             s.SubmittedAt, s.StartedAt, s.FinishedAt, s.AdmissionOrder, silo.SiloAddress.ToParsableString(),
             _counters is { } live && s.Phase == JobPhase.Running ? WindowTally.Live(s.Windows, live.PendingWindows) : s.Windows.ToArray(),
             s.IdempotencyKey, s.ModelSha256, s.ResultBytes, s.WireMessages, s.WireBytesSent, s.WireBytesReceived, s.ResultSha256,
