@@ -1,5 +1,4 @@
 using Loom.Protos.V1;
-using Loom.Sampling.Refinement;
 using Spectre.Console;
 
 namespace Loom.Client.Progress;
@@ -66,18 +65,8 @@ internal sealed class SpectreJobReporter(ProgressContext context, bool showWindo
     public void Message(string text) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(text)}[/]");
 
     /// <summary>
-    /// Most evaluations one window can take: N base predictions plus every refinement iteration of the plan, twice with
-    /// guidance (early stops and skipped windows take fewer; a completed window's bar is filled).
+    /// Most evaluations one window can take, as the server planned them (early stops and skipped windows take fewer; a
+    /// completed window's bar is filled); the step count from a server that does not say.
     /// </summary>
-    private static long WindowBudget(Job job)
-    {
-        try
-        {
-            return RefinementPlan.Parse(job.Spec.Plan).Nfe(job.Spec.Steps, job.Spec.Guidance != 1.0);
-        }
-        catch (RefinementPlanException)
-        {
-            return job.StepsTotal;
-        }
-    }
+    private static long WindowBudget(Job job) => job.PlannedWindowEvaluations > 0 ? job.PlannedWindowEvaluations : job.StepsTotal;
 }
