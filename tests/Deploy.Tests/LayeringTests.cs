@@ -85,7 +85,9 @@ public sealed partial class LayeringTests
             Assert.Matches(@"(?m)^namespace Loom\.Embedded(\.\w+)*;", File.ReadAllText(file));
             foreach (string line in File.ReadAllLines(file).Where(l => PublicMember().IsMatch(l)))
             {
-                Assert.False(LibraryType().IsMatch(line), $"{name}: public signature shows a library type: {line.Trim()}");
+                // The signature only: what an expression body or an initializer computes stays inside.
+                string signature = line.Split(["=>", " = "], 2, StringSplitOptions.None)[0];
+                Assert.False(LibraryType().IsMatch(signature), $"{name}: public signature shows a library type: {line.Trim()}");
             }
         }
     }
