@@ -64,6 +64,8 @@ public sealed partial class LayeringTests
         string[] references = [.. ProjectReference().Matches(project).Select(m => m.Groups[1].Value.Replace('\\', '/')).Order(StringComparer.Ordinal)];
         Assert.Equal(["../Embedded/Embedded.csproj", "../Protos/Protos.csproj"], references);
         Assert.DoesNotMatch(@"<Compile\s+Include=""\.\.", project);
+        // What Embedded references (silo, grains, models, sampler) is copied beside loom but invisible to its code.
+        Assert.Matches(@"<DisableTransitiveProjectReferences>true</DisableTransitiveProjectReferences>", project);
         string[] files = Sources("src/Client");
         Assert.NotEmpty(files);
         string[] offenders = [.. files
