@@ -1,7 +1,8 @@
 using System.Globalization;
 using Loom.Cluster.Tests;
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Grains.Jobs;
-using Loom.Grains.Shards;
 using Loom.Models.Physics;
 using Loom.Models.Weights;
 using static TorchSharp.torch;
@@ -34,7 +35,7 @@ public static class BatchingBenchmark
         var simulator = new PhysicsSimulator(template.Height, template.Width);
         // Distinct seeds and distinct given frames: no two jobs share a latent or a conditioning entry.
         JobSpec[] specs = Enumerable.Range(0, jobs)
-            .Select(i => template with { Seed = 100 + i, Conditioning = GivenFrames.FromClip(simulator.Generate(PhysicsDataset.TestSeed(i), 2), 2) })
+            .Select(i => template with { Seed = 100 + i, Conditioning = new GivenFrames(2, simulator.Generate(PhysicsDataset.TestSeed(i), 2).ToRgb(2)) })
             .ToArray();
 
         var table = new BenchTable("batching", new Dictionary<string, object>

@@ -1,6 +1,6 @@
 using Loom.Cluster.Tests;
-using Loom.Grains.Jobs;
-using Loom.Grains.Shards;
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,6 @@
 using Loom.Cluster.Tests;
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Grains.Jobs;
 using Loom.Grains.Shards;
 using Microsoft.Extensions.DependencyInjection;

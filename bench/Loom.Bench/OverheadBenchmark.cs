@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Loom.Cluster.Tests;
+using Loom.Contracts.Jobs;
 using Loom.Grains.Jobs;
 using Loom.Grains.Routing;
 using Loom.Models.Physics;
@@ -70,7 +71,7 @@ public static class OverheadBenchmark
     /// <summary>The benchmark job: the physics model continuing held-out scene 0, co-denoised windows with P&amp;P (<c>--frames --window --overlap --steps --plan</c>).</summary>
     internal static JobSpec Job(BenchArguments args) => new(
         Frames: args.Int("frames", 40), Steps: args.Int("steps", 12), Plan: args.Text("plan", "1-4:2"), Tau: 0.1,
-        WindowLength: args.Int("window", 16), WindowOverlap: args.Int("overlap", 4), Seed: 5, Conditioning: GivenFrames.FromClip(new PhysicsSimulator(32, 32).Generate(PhysicsDataset.TestSeed(0), 2), 2));
+        WindowLength: args.Int("window", 16), WindowOverlap: args.Int("overlap", 4), Seed: 5, Conditioning: new GivenFrames(2, new PhysicsSimulator(32, 32).Generate(PhysicsDataset.TestSeed(0), 2).ToRgb(2)));
 
     /// <summary>The physics model's file in <paramref name="models"/>; the error names <c>--models</c>.</summary>
     internal static string Weights(string models)

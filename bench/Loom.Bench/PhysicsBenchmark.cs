@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using Loom.Contracts.Shards;
 using Loom.Grains.Routing;
-using Loom.Grains.Shards;
 using Loom.Models.Physics;
 using Loom.Models.WorldModel;
 using Loom.Sampling.Fields;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using Loom.Grains.Jobs;
-using Loom.Grains.Shards;
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Models.Physics;
 using Loom.Models.WorldModel;
 using Loom.Sampling.Refinement;
@@ -38,7 +38,7 @@ public static class ScalingBenchmark
         }
 
         double forward = args.Double("forward-ms", 0) is > 0 and var given ? given / 1000 : Calibrate(weights, window);
-        GivenFrames conditioning = GivenFrames.FromClip(new PhysicsSimulator(32, 32).Generate(PhysicsDataset.TestSeed(0), 2), 2);
+        GivenFrames conditioning = new(2, new PhysicsSimulator(32, 32).Generate(PhysicsDataset.TestSeed(0), 2).ToRgb(2));
         // tau 0: every window is evaluated in every round, so the ideal below is exact.
         var longVideo = new JobSpec(Frames: window + (windows - 1) * (window - overlap), Steps: steps, Plan: plan, Tau: 0,
             WindowLength: window, WindowOverlap: overlap, Seed: 1, Conditioning: conditioning, CheckpointEvery: checkpointEvery);

@@ -54,7 +54,7 @@ public static partial class LoomSiloHost
             }
             foreach (Grains.Shards.ShardWorker shard in app.Services.GetRequiredService<Grains.Shards.ShardHost>().Workers)
             {
-                Grains.Shards.ShardInfo info = shard.Info("");
+                Contracts.Shards.ShardInfo info = shard.Info("");
                 LogShard(app.Logger, shard.Device, shard.DeviceName, info.MemoryFreeBytes / 1073741824.0, info.MemoryTotalBytes / 1073741824.0);
             }
             if (app.Services.GetRequiredService<IOptions<Grains.LoomOptions>>().Value.SimulatedForward is { } simulated && simulated > TimeSpan.Zero)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Loom.Contracts.Shards;
 using Loom.Grains.Jobs;
 using Loom.Grains.Shards;
 using Microsoft.Extensions.Hosting;

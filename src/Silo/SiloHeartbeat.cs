@@ -1,3 +1,5 @@
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Grains;
 using Loom.Grains.Jobs;
 using Loom.Grains.Shards;

@@ -1,3 +1,4 @@
+using Loom.Contracts.Storage;
 using Loom.Grains.Storage;
 
 namespace Loom.Cluster.Tests;

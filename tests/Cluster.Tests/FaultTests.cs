@@ -1,5 +1,4 @@
-using Loom.Grains.Jobs;
-
+using Loom.Contracts.Jobs;
 namespace Loom.Cluster.Tests;
 
 /// <summary>Nodes die mid-job (SIGKILL of real silo processes); the job still completes with the same bits.</summary>

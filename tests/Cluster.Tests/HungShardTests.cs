@@ -1,4 +1,4 @@
-using Loom.Grains.Jobs;
+using Loom.Contracts.Jobs;
 using Xunit.Abstractions;
 
 namespace Loom.Cluster.Tests;

@@ -1,8 +1,10 @@
+using Loom.Contracts.Jobs;
 using Loom.Grains.Jobs;
 using Loom.Grains.Routing;
 using Loom.Models.WorldModel;
 using Loom.Sampling.Fields;
-using Loom.Sampling.Windows;
+using FrameConditioning = Loom.Sampling.Windows.FrameConditioning;
+using TemporalWindow = Loom.Sampling.Windows.TemporalWindow;
 
 namespace Loom.Cluster.Tests;
 

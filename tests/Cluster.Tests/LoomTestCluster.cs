@@ -1,6 +1,7 @@
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Grains.Jobs;
 using Loom.Grains.Routing;
-using Loom.Grains.Shards;
 using Loom.Models.WorldModel;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,3 +1,4 @@
+using Loom.Contracts.Jobs;
 using Loom.Grains.Jobs;
 
 namespace Loom.Cluster.Tests;

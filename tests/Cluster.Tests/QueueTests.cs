@@ -1,6 +1,6 @@
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Grains.Jobs;
-using Loom.Grains.Shards;
-
 namespace Loom.Cluster.Tests;
 
 [Collection(SharedClusterCollection.Name)]

@@ -1,5 +1,4 @@
-using Loom.Grains.Jobs;
-
+using Loom.Contracts.Jobs;
 namespace Loom.Cluster.Tests;
 
 /// <summary>Cluster mode against a real redis-server: membership, grain state and checkpoints all live there.</summary>

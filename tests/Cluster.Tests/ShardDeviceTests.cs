@@ -1,3 +1,4 @@
+using Loom.Contracts.Shards;
 using Loom.Grains;
 using Loom.Grains.Shards;
 using TorchSharp;

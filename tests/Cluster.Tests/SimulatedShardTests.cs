@@ -1,6 +1,5 @@
-using Loom.Grains.Jobs;
-using Loom.Grains.Shards;
-
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 namespace Loom.Cluster.Tests;
 
 /// <summary>

@@ -1,4 +1,4 @@
-using Loom.Grains.Jobs;
+using Loom.Contracts.Jobs;
 using Loom.Models.Physics;
 
 namespace Loom.Cluster.Tests;
@@ -19,5 +19,5 @@ internal static class Specs
 
     /// <summary>The first <paramref name="count"/> frames of physics test scene <paramref name="seed"/>.</summary>
     public static GivenFrames GivenFromScene(long seed, int count)
-        => GivenFrames.FromClip(new PhysicsSimulator(32, 32).Generate(PhysicsDataset.TestSeed((int)(seed % 1000)), count), count);
+        => new GivenFrames(count, new PhysicsSimulator(32, 32).Generate(PhysicsDataset.TestSeed((int)(seed % 1000)), count).ToRgb(count));
 }

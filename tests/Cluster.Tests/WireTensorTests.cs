@@ -1,3 +1,4 @@
+using Loom.Contracts.Shards;
 using Loom.Grains.Shards;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ public sealed class WireTensorTests
     public void Float32_round_trips_every_bit()
     {
         float[] values = [0f, -0f, 1e-30f, 3.14159265f, -65504.5f, 1e20f, float.Epsilon];
-        WireTensor wire = WireTensor.Encode(values, WirePrecision.Float32);
+        WireTensor wire = WireCodec.Encode(values, WirePrecision.Float32);
         Assert.Equal(WirePrecision.Float32, wire.Precision);
         Assert.Equal(values.Length * 4, wire.Data.Length);
         Assert.Equal(values, wire.ToFloats());
@@ -21,7 +22,7 @@ public sealed class WireTensorTests
     {
         manual_seed(3);
         using Tensor z = randn([2, 3, 4, 8, 8]) * 3;
-        WireTensor wire = WireTensor.Encode(z, WirePrecision.Float16);
+        WireTensor wire = WireCodec.Encode(z, WirePrecision.Float16);
         Assert.Equal(WirePrecision.Float16, wire.Precision);
         Assert.Equal(z.numel() * 2, wire.Data.Length);
 
@@ -40,7 +41,7 @@ public sealed class WireTensorTests
     public void A_value_half_cannot_hold_sends_the_whole_message_as_float32(float odd)
     {
         float[] values = [1.5f, odd, -2f];
-        WireTensor wire = WireTensor.Encode(values, WirePrecision.Float16);
+        WireTensor wire = WireCodec.Encode(values, WirePrecision.Float16);
         Assert.Equal(WirePrecision.Float32, wire.Precision);
         Assert.Equal(values, wire.ToFloats());
     }
@@ -48,7 +49,7 @@ public sealed class WireTensorTests
     [Fact]
     public void A_shape_that_does_not_match_the_bytes_is_refused()
     {
-        WireTensor wire = WireTensor.Encode(new float[12], WirePrecision.Float16);
+        WireTensor wire = WireCodec.Encode(new float[12], WirePrecision.Float16);
         var error = Assert.Throws<ArgumentException>(() => wire.ToTensor([1, 3, 5]));
         Assert.Contains("24 bytes of Float16", error.Message, StringComparison.Ordinal);
     }

@@ -3,7 +3,6 @@ using ImageMagick;
 using Loom.Client.Api;
 using Loom.Client.Cli;
 using Loom.Client.Outputs;
-using Loom.Grains.Jobs;
 using Loom.Models.Physics;
 using Loom.Models.WorldModel;
 using Loom.Protos.V1;
@@ -58,7 +57,6 @@ internal static class ConditioningFrames
         }
         var simulator = new PhysicsSimulator(model.Height, model.Width);
         PhysicsClip clip = simulator.Generate(PhysicsDataset.TestSeed(scene), Math.Max(frames, WorldModelConfig.GivenFrames));
-        GivenFrames given = GivenFrames.FromClip(clip, WorldModelConfig.GivenFrames);
-        return new Conditioning { Count = given.Count, Rgb = ByteString.CopyFrom(given.Rgb) };
+        return new Conditioning { Count = WorldModelConfig.GivenFrames, Rgb = ByteString.CopyFrom(clip.ToRgb(WorldModelConfig.GivenFrames)) };
     }
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Loom.Contracts.Jobs;
 using Loom.Grains.Storage;
 using Microsoft.Extensions.Logging;
 using Polly;

@@ -1,3 +1,5 @@
+using Loom.Contracts.Jobs;
+
 namespace Loom.Grains.Jobs;
 
 /// <summary>The job list and the idempotency keys (see <see cref="IJobIndexGrain"/>).</summary>

@@ -1,3 +1,5 @@
+using Loom.Contracts.Jobs;
+
 namespace Loom.Grains.Jobs;
 
 /// <summary>The job index's persisted state. Never renumber these members.</summary>

@@ -1,5 +1,5 @@
+using Loom.Contracts.Shards;
 using Loom.Grains.Routing;
-using Loom.Grains.Shards;
 using Orleans.Placement;
 using Orleans.Runtime;
 using Orleans.Runtime.Placement;

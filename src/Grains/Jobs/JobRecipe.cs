@@ -1,6 +1,7 @@
+using Loom.Contracts.Jobs;
 using Loom.Sampling.Refinement;
 using Loom.Sampling.Schedules;
-using Loom.Sampling.Windows;
+using WindowPlan = Loom.Sampling.Windows.WindowPlan;
 
 namespace Loom.Grains.Jobs;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Loom.Contracts.Jobs;
 using Loom.Grains.Storage;
 using Loom.Models.Weights;
 using static TorchSharp.torch;

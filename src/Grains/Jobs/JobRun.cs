@@ -1,3 +1,4 @@
+using Loom.Contracts.Jobs;
 using Loom.Sampling.Fields;
 using Loom.Sampling.Sampler;
 using Loom.Sampling.Windows;
@@ -23,7 +24,7 @@ public sealed class JobRun : IDisposable
     private JobRun(JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> windowField, Tensor? latent, int stepsDone)
     {
         Recipe = recipe;
-        _sampler = new WindowedSampler(recipe.Windows, recipe.Spec.Join, windowField, recipe.Schedule, recipe.Refinement, recipe.Spec.Blend);
+        _sampler = new WindowedSampler(recipe.Windows, recipe.Spec.Join.ToSampler(), windowField, recipe.Schedule, recipe.Refinement, recipe.Spec.Blend.ToSampler());
         _latent = latent;
         StepsDone = stepsDone;
         try

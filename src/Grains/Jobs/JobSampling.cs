@@ -13,10 +13,10 @@ namespace Loom.Grains.Jobs;
 public static class JobSampling
 {
     /// <summary>The latent's float32 bytes (little-endian), as checkpointed and hashed.</summary>
-    public static byte[] ToBytes(Tensor latent) => WireTensor.Encode(latent, WirePrecision.Float32).Data;
+    public static byte[] ToBytes(Tensor latent) => WireCodec.ToBytes(latent);
 
     /// <summary>A latent of <paramref name="sampleShape"/> (batch 1) from <see cref="ToBytes"/>' bytes.</summary>
-    public static Tensor FromBytes(byte[] bytes, long[] sampleShape) => new WireTensor(bytes, WirePrecision.Float32).ToTensor([1, .. sampleShape]);
+    public static Tensor FromBytes(byte[] bytes, long[] sampleShape) => WireCodec.FromBytes(bytes, sampleShape);
 
     /// <summary>SHA-256 (hex) of the latent's float32 bytes.</summary>
     public static string Hash(Tensor latent) => Convert.ToHexString(SHA256.HashData(ToBytes(latent))).ToLowerInvariant();

@@ -1,3 +1,4 @@
+using Loom.Contracts.Jobs;
 using Loom.Sampling.Refinement;
 using Loom.Sampling.Windows;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Loom.Contracts.Jobs;
 
 namespace Loom.Grains.Jobs;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Loom.Contracts.Jobs;
 
 namespace Loom.Grains.Jobs;
 

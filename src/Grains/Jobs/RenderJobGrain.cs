@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Storage;
 using Loom.Grains.Routing;
 using Loom.Grains.Shards;
 using Loom.Grains.Storage;

@@ -1,3 +1,4 @@
+using Loom.Contracts.Jobs;
 using Microsoft.Extensions.Logging;
 
 namespace Loom.Grains.Jobs;

@@ -1,3 +1,4 @@
+using Loom.Contracts.Jobs;
 using Loom.Sampling.Sampler;
 using Loom.Sampling.Windows;
 

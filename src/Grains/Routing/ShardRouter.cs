@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using Loom.Grains.Jobs;
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Grains.Shards;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
-using Loom.Grains.Jobs;
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Grains.Shards;
 using Loom.Sampling.Fields;
 using Loom.Sampling.Windows;
@@ -30,7 +31,7 @@ public sealed class ShardWindowField : IVelocityField
         _counters = counters;
         if (given is { Any: true })
         {
-            _conditioning = new WindowConditioning(JobSampling.ToBytes(given.Clean), given.Given.ToArray());
+            _conditioning = new WindowConditioning(WireCodec.ToBytes(given.Clean), given.Given.ToArray());
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             hash.AppendData(_conditioning.Clean);
             hash.AppendData(_conditioning.Given.Select(g => g ? (byte)1 : (byte)0).ToArray());
@@ -54,7 +55,7 @@ public sealed class ShardWindowField : IVelocityField
     {
         var request = new WindowRequest(
             _jobId, _spec.Model, _spec.Priority, _spec.Exact, context.Step, context.Iteration, context.Sigma, _spec.Guidance,
-            z.shape, WireTensor.Encode(z, _spec.Wire), _conditioningKey, null);
+            z.shape, WireCodec.Encode(z, _spec.Wire), _conditioningKey, null);
         WindowResult result = await _router.EvaluateAsync(request, _conditioning, _counters, cancellationToken).ConfigureAwait(false);
         _counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);
         _counters.Evaluated(Window.Index, result.Evaluations);

@@ -1,3 +1,4 @@
+using Loom.Contracts.Shards;
 using Loom.Grains.Shards;
 using Loom.Sampling.Fields;
 using TorchSharp;
@@ -17,9 +18,9 @@ public sealed class WireRoundedField(IVelocityField inner, WirePrecision precisi
     /// <inheritdoc />
     public async Task<Prediction> PredictAsync(torch.Tensor z, StepContext context, CancellationToken cancellationToken = default)
     {
-        using torch.Tensor sent = TensorBlock.Run(() => WireTensor.Round(z, precision).to(z.dtype));
+        using torch.Tensor sent = TensorBlock.Run(() => WireCodec.Round(z, precision).to(z.dtype));
         using Prediction prediction = await Inner.PredictAsync(sent, context, cancellationToken).ConfigureAwait(false);
-        torch.Tensor received = TensorBlock.Run(() => WireTensor.Round(prediction.Velocity, precision).to(z.dtype));
+        torch.Tensor received = TensorBlock.Run(() => WireCodec.Round(prediction.Velocity, precision).to(z.dtype));
         return new Prediction(received, prediction.Evaluations, prediction.SkippedEvaluations);
     }
 }

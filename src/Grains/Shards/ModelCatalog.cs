@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
-using Loom.Grains.Jobs;
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Models.Wan.Folders;
 using Loom.Models.Weights;
 using Loom.Models.WorldModel;

@@ -1,3 +1,4 @@
+using Loom.Contracts.Shards;
 using Orleans.Runtime;
 
 namespace Loom.Grains.Shards;

@@ -1,3 +1,4 @@
+using Loom.Contracts.Shards;
 using Orleans.Concurrency;
 
 namespace Loom.Grains.Shards;

@@ -1,3 +1,4 @@
+using Loom.Contracts.Shards;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 

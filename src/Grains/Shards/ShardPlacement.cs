@@ -1,3 +1,4 @@
+using Loom.Contracts.Shards;
 using Orleans.Placement;
 using Orleans.Runtime;
 using Orleans.Runtime.Placement;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Loom.Grains.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Models.WorldModel;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -13,7 +13,7 @@ namespace Loom.Grains.Shards;
 /// <para>
 /// Everything a shard computes lives on its device: models are moved there once when loaded, a request's latent and
 /// conditioning are copied there once from their wire bytes, every tensor the batch creates is made there, and the
-/// velocities come back to host memory once, in <see cref="WireTensor.Encode(Tensor, WirePrecision)"/>.
+/// velocities come back to host memory once, in <see cref="WireCodec.Encode(Tensor, WirePrecision)"/>.
 /// </para>
 /// </summary>
 public sealed class ShardWorker : IDisposable
@@ -288,7 +288,7 @@ public sealed class ShardWorker : IDisposable
                     return;
                 }
                 Tensor[] outputs = WorldModelBatch.Evaluate(model, inputs);
-                velocities = outputs.Select((v, i) => WireTensor.Encode(v, batch[i].Request.Latent.Precision)).ToArray();
+                velocities = outputs.Select((v, i) => WireCodec.Encode(v, batch[i].Request.Latent.Precision)).ToArray();
             }
             double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             lock (_queue)
@@ -345,7 +345,7 @@ public sealed class ShardWorker : IDisposable
                 }
             }
             long[] cleanShape = [1, .. request.Shape[1..]];
-            using Tensor clean = OnDevice(JobSampling.FromBytes(given.Clean, cleanShape[1..]));
+            using Tensor clean = OnDevice(WireCodec.FromBytes(given.Clean, cleanShape[1..]));
             conditioning = WorldModelBatch.Conditioning(clean, given.Given);
         }
         return new WindowInput(latent, request.Sigma, conditioning, request.Guidance);

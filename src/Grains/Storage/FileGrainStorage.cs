@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Loom.Contracts.Storage;
 using Orleans.Storage;
 
 namespace Loom.Grains.Storage;

@@ -1,3 +1,5 @@
+using Loom.Contracts.Storage;
+
 namespace Loom.Grains.Storage;
 
 /// <summary>

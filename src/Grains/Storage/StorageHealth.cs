@@ -1,3 +1,4 @@
+using Loom.Contracts.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Loom.Grains.Storage;

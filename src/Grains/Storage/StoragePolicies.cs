@@ -1,3 +1,4 @@
+using Loom.Contracts.Storage;
 using Orleans.Storage;
 using Polly;
 using Polly.Retry;

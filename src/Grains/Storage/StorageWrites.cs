@@ -1,3 +1,5 @@
+using Loom.Contracts.Storage;
+
 namespace Loom.Grains.Storage;
 
 /// <summary>The file stores' one write path: atomic, its outcome told to <see cref="StorageHealth"/>, a full disk as <see cref="StorageFullException"/>.</summary>

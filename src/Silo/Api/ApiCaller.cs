@@ -1,6 +1,5 @@
 using Grpc.Core;
-using Loom.Grains.Jobs;
-
+using Loom.Contracts.Jobs;
 namespace Loom.Silo.Api;
 
 /// <summary>

@@ -1,7 +1,8 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Storage;
 using Loom.Grains.Jobs;
-using Loom.Grains.Storage;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -80,7 +81,7 @@ public sealed partial class ApiErrorInterceptor(ILogger<ApiErrorInterceptor> log
         for (Exception? at = e; at is not null; at = at.InnerException)
         {
             if (at is RedisConnectionException or RedisTimeoutException or TimeoutException or SiloUnavailableException
-                or OrleansMessageRejectionException or Loom.Grains.Shards.ShardUnavailableException)
+                or OrleansMessageRejectionException or Loom.Contracts.Shards.ShardUnavailableException)
             {
                 return true;
             }

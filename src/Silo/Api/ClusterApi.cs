@@ -1,5 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Grains.Jobs;
 using Loom.Grains.Shards;
 using Loom.Protos.V1;

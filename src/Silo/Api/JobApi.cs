@@ -3,6 +3,7 @@ using System.Text;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Loom.Contracts.Jobs;
 using Loom.Grains;
 using Loom.Grains.Jobs;
 using Loom.Grains.Storage;

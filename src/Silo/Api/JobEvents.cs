@@ -1,4 +1,4 @@
-using Loom.Grains.Jobs;
+using Loom.Contracts.Jobs;
 using Proto = Loom.Protos.V1;
 
 namespace Loom.Silo.Api;

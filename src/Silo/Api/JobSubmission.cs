@@ -1,3 +1,4 @@
+using Loom.Contracts.Jobs;
 using Loom.Grains;
 using Loom.Grains.Jobs;
 using Loom.Grains.Shards;

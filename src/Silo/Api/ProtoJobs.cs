@@ -1,5 +1,5 @@
 using Google.Protobuf.WellKnownTypes;
-using Loom.Grains.Jobs;
+using Loom.Contracts.Jobs;
 using Proto = Loom.Protos.V1;
 
 namespace Loom.Silo.Api;

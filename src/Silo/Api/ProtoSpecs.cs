@@ -1,7 +1,6 @@
 using Google.Protobuf;
-using Loom.Grains.Jobs;
-using Loom.Grains.Shards;
-using Loom.Sampling.Windows;
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Proto = Loom.Protos.V1;
 
 namespace Loom.Silo.Api;

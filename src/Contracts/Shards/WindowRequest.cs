@@ -1,0 +1,36 @@
+namespace Loom.Contracts.Shards;
+
+/// <summary>
+/// One window evaluation: the unit of distributed work. (model, window latent, sigma, conditioning, guidance) in,
+/// velocity out; idempotent, so it can be retried on any shard. The latent travels in the job's wire precision.
+/// </summary>
+/// <param name="JobId">The job asking (for logs and cancellation).</param>
+/// <param name="Model">Model name.</param>
+/// <param name="Priority">The job's priority: a shard serves higher first.</param>
+/// <param name="Exact">True: evaluate alone (batching changes float rounding).</param>
+/// <param name="Step">Outer step (for logs).</param>
+/// <param name="Iteration">Refinement iteration (for logs).</param>
+/// <param name="Sigma">Noise level of the latent.</param>
+/// <param name="Guidance">Classifier-free guidance scale.</param>
+/// <param name="Shape">Latent shape <c>[b, 3, L, H, W]</c>.</param>
+/// <param name="Latent">Latent values; the velocity comes back in the same precision.</param>
+/// <param name="ConditioningKey">Content hash of the window's given frames; null when none are given.</param>
+/// <param name="Conditioning">The given frames, sent when the shard may not have them cached; else null.</param>
+[GenerateSerializer, Alias("loom.window-request"), Immutable]
+public sealed record WindowRequest(
+    string JobId,
+    string Model,
+    int Priority,
+    bool Exact,
+    int Step,
+    int Iteration,
+    double Sigma,
+    double Guidance,
+    long[] Shape,
+    WireTensor Latent,
+    string? ConditioningKey,
+    WindowConditioning? Conditioning)
+{
+    /// <summary>Requests with equal keys may share one forward pass.</summary>
+    public string BatchKey => Exact ? "" : $"{Model}|{string.Join('x', Shape[1..])}";
+}

@@ -1,0 +1,72 @@
+using Loom.Contracts.Shards;
+using Loom.Sampling.Fields;
+using TorchSharp;
+
+namespace Loom.Grains.Shards;
+
+/// <summary>Tensors to and from <see cref="WireTensor"/>, converted by libtorch (the contract record holds bytes only).</summary>
+public static class WireCodec
+{
+    /// <summary>
+    /// <paramref name="tensor"/>'s values in <paramref name="precision"/>; float32 when a value is outside half's
+    /// range or not finite (rounding to infinity would corrupt the sampler). Converted by libtorch (vectorised,
+    /// IEEE round to nearest even) on the tensor's own device; a GPU tensor is then copied to host memory once, in the
+    /// precision that travels (half the bytes for float16).
+    /// </summary>
+    public static WireTensor Encode(torch.Tensor tensor, WirePrecision precision) => TensorBlock.Read(() =>
+    {
+        torch.Tensor values = tensor.to(torch.ScalarType.Float32).contiguous();
+        if (precision == WirePrecision.Float16)
+        {
+            torch.Tensor half = values.to(torch.ScalarType.Float16);
+            if (half.isfinite().all().item<bool>())
+            {
+                return new WireTensor(Host(half).bytes.ToArray(), WirePrecision.Float16);
+            }
+        }
+        return new WireTensor(Host(values).bytes.ToArray(), WirePrecision.Float32);
+    });
+
+    private static torch.Tensor Host(torch.Tensor tensor) => tensor.device_type == DeviceType.CPU ? tensor : tensor.cpu();
+
+    /// <summary><paramref name="values"/> in <paramref name="precision"/> (see <see cref="Encode(torch.Tensor, WirePrecision)"/>).</summary>
+    public static WireTensor Encode(float[] values, WirePrecision precision)
+    {
+        using torch.Tensor tensor = torch.tensor(values);
+        return Encode(tensor, precision);
+    }
+
+    /// <summary>The values of <paramref name="wire"/> as float32.</summary>
+    public static float[] ToFloats(this WireTensor wire)
+    {
+        using torch.Tensor values = wire.ToTensor([wire.Count]);
+        return values.data<float>().ToArray();
+    }
+
+    /// <summary>A float32 tensor of <paramref name="shape"/> holding the values of <paramref name="wire"/>.</summary>
+    /// <exception cref="ArgumentException">The shape does not hold exactly <see cref="WireTensor.Count"/> values.</exception>
+    public static torch.Tensor ToTensor(this WireTensor wire, long[] shape)
+    {
+        long expected = shape.Aggregate(1L, (a, b) => a * b);
+        if (expected != wire.Count || wire.Data.Length % WireTensor.BytesPerValue(wire.Precision) != 0)
+        {
+            throw new ArgumentException($"{wire.Data.Length} bytes of {wire.Precision} do not fill shape [{string.Join(", ", shape)}].", nameof(shape));
+        }
+        return TensorBlock.Run(() =>
+        {
+            torch.Tensor stored = torch.empty(shape, wire.Precision == WirePrecision.Float16 ? torch.ScalarType.Float16 : torch.ScalarType.Float32);
+            stored.bytes = wire.Data;
+            return stored.to(torch.ScalarType.Float32);
+        });
+    }
+
+    /// <summary><paramref name="tensor"/> as it arrives after a trip over the wire in <paramref name="precision"/> (float32).</summary>
+    public static torch.Tensor Round(torch.Tensor tensor, WirePrecision precision)
+        => precision == WirePrecision.Float32 ? tensor.to(torch.ScalarType.Float32).clone() : Encode(tensor, precision).ToTensor(tensor.shape);
+
+    /// <summary>The latent's float32 bytes (little-endian), as checkpointed, hashed and sent as conditioning.</summary>
+    public static byte[] ToBytes(torch.Tensor latent) => Encode(latent, WirePrecision.Float32).Data;
+
+    /// <summary>A latent of <paramref name="sampleShape"/> (batch 1) from <see cref="ToBytes"/>' bytes.</summary>
+    public static torch.Tensor FromBytes(byte[] bytes, long[] sampleShape) => new WireTensor(bytes, WirePrecision.Float32).ToTensor([1, .. sampleShape]);
+}
