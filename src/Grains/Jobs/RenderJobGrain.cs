@@ -27,6 +27,7 @@ public sealed class RenderJobGrain(
     ShardRouter router,
     ILatentStore latents,
     IResultStore results,
+    IOptions<LoomResultsOptions> retention,
     ModelCatalog catalog,
     IOptions<LoomOptions> options,
     ILocalSiloDetails silo,
@@ -384,7 +385,7 @@ public sealed class RenderJobGrain(
         await TryRecordInIndexAsync();
     }
 
-    private JobIndexEntry IndexEntry() => new(JobId, Job.Spec!.Model, Job.Phase, Job.SubmittedAt, Job.IdempotencyKey, Owner: Job.Spec.Owner);
+    private JobIndexEntry IndexEntry() => new(JobId, Job.Spec!.Model, Job.Phase, Job.SubmittedAt, Job.IdempotencyKey, Owner: Job.Spec.Owner, FinishedAt: Job.FinishedAt);
 
     private Task RecordInIndexAsync() => Index.RecordAsync(IndexEntry());
 
@@ -419,7 +420,7 @@ public sealed class RenderJobGrain(
         }
     }
 
-    private JobStatus Status() => Job.ToStatus(JobId, silo.SiloAddress.ToParsableString(), _counters);
+    private JobStatus Status() => Job.ToStatus(JobId, silo.SiloAddress.ToParsableString(), _counters, retention.Value.ExpiresAt(Job.FinishedAt));
 
     private static bool IsFinal(JobPhase phase) => phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
 }

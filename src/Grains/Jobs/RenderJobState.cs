@@ -119,17 +119,18 @@ public sealed class RenderJobState
 
     /// <summary>
     /// The job as its owner sees it, built here and nowhere else. <paramref name="live"/>: the counters of the job's
-    /// loop on this silo, whose step still running (not yet folded in) shows in the windows while the job runs.
+    /// loop on this silo, whose step still running (not yet folded in) shows in the windows while the job runs;
+    /// <paramref name="expiresAt"/>: when the retention sweep deletes the finished job, if it does.
     /// </summary>
     /// <exception cref="JobNotFoundException">No job was accepted under <paramref name="jobId"/>.</exception>
-    public JobStatus ToStatus(string jobId, string host, JobCounters? live)
+    public JobStatus ToStatus(string jobId, string host, JobCounters? live, DateTimeOffset? expiresAt = null)
     {
         JobSpec spec = Spec ?? throw new JobNotFoundException(jobId);
         return new JobStatus(jobId, Phase, spec, StepsDone, Evaluations, RefineEvaluations, SkippedEvaluations,
             CertainFractions.ToArray(), Error, OutputPath, LatentSha256, Resumes, Retries, Shards.ToArray(),
             SubmittedAt, StartedAt, FinishedAt, AdmissionOrder, host,
             live is not null && Phase == JobPhase.Running ? WindowTally.Live(Windows, live.PendingWindows) : Windows.ToArray(),
-            IdempotencyKey, ModelSha256, ResultBytes, WireMessages, WireBytesSent, WireBytesReceived, ResultSha256);
+            IdempotencyKey, ModelSha256, ResultBytes, WireMessages, WireBytesSent, WireBytesReceived, ResultSha256, expiresAt);
     }
 
     /// <summary>
