@@ -82,6 +82,7 @@ public static class LoomSiloExtensions
         builder.Services.AddSingleton<LocalJobs>();
         builder.Services.AddSingleton<StorageHealth>();
         builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddSingleton<WanJobModels>();
         builder.Services.AddSingleton<ShardHost>();
         builder.Services.AddSingleton<ShardRouter>();
         builder.Services.AddSingleton<SiloReadiness>();

@@ -31,7 +31,9 @@ public sealed class JobSampling : IDisposable
         _spec = spec;
         Windows = JobSpecValidator.Windows(spec);
         var refinement = new RefinementOptions(RefinementPlan.Parse(spec.Plan), spec.Tau);
-        _sampler = new WindowedSampler(Windows, spec.Join.ToSampler(), windowField, FlowSchedule.Create(spec.Steps, spec.Shift), refinement, spec.Blend.ToSampler());
+        // Wan samples on its own sigma grid (integer timesteps); the physics model on the grid it was trained with.
+        var schedule = FlowSchedule.Create(spec.Steps, spec.Shift, spec.IsWan ? ScheduleKind.Wan : ScheduleKind.Uniform);
+        _sampler = new WindowedSampler(Windows, spec.Join.ToSampler(), windowField, schedule, refinement, spec.Blend.ToSampler());
         _conditioning = Given(spec);
     }
 
@@ -41,8 +43,8 @@ public sealed class JobSampling : IDisposable
     /// <summary>True when steps can be taken (and checkpointed) one at a time: co-denoising.</summary>
     public bool IsStepwise => _spec.Join == Contracts.Jobs.WindowJoin.CoDenoise;
 
-    /// <summary>Shape of the job's latent without the batch axis.</summary>
-    public long[] SampleShape => [3, _spec.Frames, _spec.Height, _spec.Width];
+    /// <summary>Shape of the job's latent without the batch axis: pixels for the physics model, the VAE's latent for Wan.</summary>
+    public long[] SampleShape => _spec.IsWan ? WanJobStages.SampleShape(_spec) : [3, _spec.Frames, _spec.Height, _spec.Width];
 
     /// <summary>The seed list of the one-video batch.</summary>
     public long[] Seeds => [_spec.Seed];
