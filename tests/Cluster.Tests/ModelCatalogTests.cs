@@ -28,10 +28,10 @@ public sealed class ModelCatalogTests : IDisposable
         var catalog = new ModelCatalog(Options.Create(new LoomOptions { ModelDirectory = _models }), log);
 
         Assert.Equal(["physics"], catalog.Shapes.Keys);
-        Assert.Equal(["Wan2.1-T2V-1.3B"], catalog.WanModels.Select(m => m.Name));
+        Assert.Equal(["Wan2.1-T2V-1.3B", "physics"], catalog.Models.Keys.Order(StringComparer.Ordinal));
         string Line(string start) => Assert.Single(log.Lines, l => l.Message.StartsWith(start, StringComparison.Ordinal)).Message;
         Assert.Contains("physics world model", Line("Model physics: "));
-        Assert.Contains("wan2.1 t2v, official layout", Line("Found Wan model Wan2.1-T2V-1.3B: "));
+        Assert.Contains("wan2.1 t2v, official layout", Line("Model Wan2.1-T2V-1.3B: "));
         Assert.EndsWith("Wan2.2-T2V-A14B: Wan2.1_VAE.pth is missing (the VAE).", Line($"Skipped folder {Path.Combine(_models, "Wan2.2-T2V-A14B")}"));
         Assert.Contains("not a Wan model folder", Line($"Skipped folder {Path.Combine(_models, "scratch")}"));
         Assert.Contains("a Wan file on its own", Line($"Skipped {Path.Combine(_models, "diffusion_pytorch_model.safetensors")}"));

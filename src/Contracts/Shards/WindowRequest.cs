@@ -16,6 +16,8 @@ namespace Loom.Contracts.Shards;
 /// <param name="Latent">Latent values; the velocity comes back in the same precision.</param>
 /// <param name="ConditioningKey">Content hash of the window's given frames; null when none are given.</param>
 /// <param name="Conditioning">The given frames, sent when the shard may not have them cached; else null.</param>
+/// <param name="Timestep">The timestep the model sees (Wan: the schedule's integer, which also picks Wan2.2's expert); null: <c>1000 Sigma</c>.</param>
+/// <param name="WindowStart">The window's first latent frame in the video.</param>
 [GenerateSerializer, Alias("loom.window-request"), Immutable]
 public sealed record WindowRequest(
     string JobId,
@@ -29,7 +31,9 @@ public sealed record WindowRequest(
     long[] Shape,
     WireTensor Latent,
     string? ConditioningKey,
-    WindowConditioning? Conditioning)
+    WindowConditioning? Conditioning,
+    double? Timestep = null,
+    int WindowStart = 0)
 {
     /// <summary>Requests with equal keys may share one forward pass.</summary>
     public string BatchKey => Exact ? "" : $"{Model}|{string.Join('x', Shape[1..])}";

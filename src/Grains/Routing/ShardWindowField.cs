@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Loom.Contracts.Jobs;
 using Loom.Contracts.Shards;
 using Loom.Grains.Shards;
@@ -32,10 +31,7 @@ public sealed class ShardWindowField : IVelocityField
         if (given is { Any: true })
         {
             _conditioning = new WindowConditioning(WireCodec.ToBytes(given.Clean), given.Given.ToArray());
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            hash.AppendData(_conditioning.Clean);
-            hash.AppendData(_conditioning.Given.Select(g => g ? (byte)1 : (byte)0).ToArray());
-            _conditioningKey = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+            _conditioningKey = _conditioning.Key();
         }
     }
 
@@ -55,7 +51,7 @@ public sealed class ShardWindowField : IVelocityField
     {
         var request = new WindowRequest(
             _jobId, _spec.Model, _spec.Priority, _spec.Exact, context.Step, context.Iteration, context.Sigma, _spec.Guidance,
-            z.shape, WireCodec.Encode(z, _spec.Wire), _conditioningKey, null);
+            z.shape, WireCodec.Encode(z, _spec.Wire), _conditioningKey, null, context.Timestep, Window.Start);
         WindowResult result = await _router.EvaluateAsync(request, _conditioning, _counters, cancellationToken).ConfigureAwait(false);
         _counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);
         _counters.Evaluated(Window.Index, result.Evaluations);

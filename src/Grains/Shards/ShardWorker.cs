@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Loom.Contracts.Shards;
-using Loom.Models.WorldModel;
+using Loom.Models.Serving;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,8 +8,10 @@ namespace Loom.Grains.Shards;
 
 /// <summary>
 /// One device's worker: a dedicated thread (off the Orleans scheduler) that takes window requests highest priority
-/// first, batches requests of non-exact jobs with the same model and window shape into one forward pass, and keeps
-/// each model it serves loaded. Requests whose caller cancelled are dropped before they reach the model.
+/// first, batches requests of non-exact jobs with the same model and window shape into one forward pass, caches
+/// conditioning by content hash, and keeps each model it serves loaded. Requests whose caller cancelled are dropped
+/// before they reach the model. What a model is and how it computes lives behind <see cref="IShardModel"/> (src/Models):
+/// the worker converts the wire's requests into the socket's tensors and its velocities back.
 /// <para>
 /// Everything a shard computes lives on its device: models are moved there once when loaded, a request's latent and
 /// conditioning are copied there once from their wire bytes, every tensor the batch creates is made there, and the
@@ -24,7 +26,7 @@ public sealed class ShardWorker : IDisposable
     private readonly List<Pending> _queue = [];
     private readonly Dictionary<string, WindowConditioning> _conditioning = new(StringComparer.Ordinal);
     private readonly Queue<string> _conditioningOrder = new();
-    private readonly Dictionary<string, PhysicsWorldModel> _models = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IShardModel> _models = new(StringComparer.Ordinal);
     private readonly Thread _thread;
     private readonly bool _preload;
     private readonly TimeSpan _simulatedForward;
@@ -83,7 +85,7 @@ public sealed class ShardWorker : IDisposable
         (long free, long total) = _probe.Memory();
         lock (_queue)
         {
-            string[] models = _simulatedForward > TimeSpan.Zero ? _catalog.Shapes.Keys.ToArray() : _models.Keys.ToArray();
+            string[] models = _simulatedForward > TimeSpan.Zero ? _catalog.Models.Keys.ToArray() : _models.Keys.ToArray();
             return new ShardInfo(ShardId, silo, Device, models, _queue.Count + _running, _latency, _completed, _forwards, _busySeconds, DateTimeOffset.UtcNow,
                 DeviceName: _probe.Name, MemoryFreeBytes: free, MemoryTotalBytes: total);
         }
@@ -121,7 +123,7 @@ public sealed class ShardWorker : IDisposable
         int width = WireTensor.BytesPerValue(request.Latent.Precision);
         if (values < 1 || request.Latent.Data.Length != values * width)
         {
-            throw new ArgumentException($"latent must be [b, 3, L, H, W] of {request.Latent.Precision}; got shape [{string.Join(", ", request.Shape ?? [])}] with {request.Latent.Data.Length} bytes.", nameof(request));
+            throw new ArgumentException($"latent must be [b, C, F, H, W] of {request.Latent.Precision}; got shape [{string.Join(", ", request.Shape ?? [])}] with {request.Latent.Data.Length} bytes.", nameof(request));
         }
         var pending = new Pending(request, new TaskCompletionSource<WindowResult>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken, Stopwatch.GetTimestamp());
         lock (_queue)
@@ -171,11 +173,11 @@ public sealed class ShardWorker : IDisposable
         }
         if (_preload)
         {
-            foreach (string name in _catalog.Shapes.Keys)
+            foreach (string name in _catalog.Models.Keys)
             {
                 try
                 {
-                    PhysicsWorldModel model = Load(name);
+                    IShardModel model = Load(name);
                     lock (_queue)
                     {
                         _models[name] = model;
@@ -247,35 +249,27 @@ public sealed class ShardWorker : IDisposable
         try
         {
             string modelName = batch[0].Request.Model;
-            bool warmUp;
-            WireTensor[] velocities;
-            if (_simulatedForward > TimeSpan.Zero)
+            if (!_models.TryGetValue(modelName, out IShardModel? model))
             {
-                _catalog.Shape(modelName); // an unknown model fails as it would for real
-                warmUp = false;
-                Thread.Sleep(_simulatedForward * batch.Count); // no batching gain is assumed
-                velocities = batch.Select(p => p.Request.Latent).ToArray(); // the velocity of "z": real bytes, no model
-            }
-            else
-            {
-                if (!_models.TryGetValue(modelName, out PhysicsWorldModel? model))
+                model = Load(modelName);
+                lock (_queue)
                 {
-                    model = Load(modelName);
-                    lock (_queue)
-                    {
-                        _models[modelName] = model;
-                    }
-                    started = Stopwatch.GetTimestamp(); // loading is not forward latency
+                    _models[modelName] = model;
                 }
-                warmUp = _warm.Add(modelName);
-                using var scope = NewDisposeScope();
+                started = Stopwatch.GetTimestamp(); // loading is not forward latency
+            }
+            // The first pass after a load warms libtorch up (a simulated shard has nothing to warm).
+            bool warmUp = _simulatedForward <= TimeSpan.Zero && _warm.Add(modelName);
+            WireTensor[] velocities;
+            using (var scope = NewDisposeScope())
+            {
                 // A request whose input cannot be built (its conditioning was evicted) fails alone, not its batch.
-                var inputs = new List<WindowInput>();
+                var windows = new List<ModelWindow>();
                 foreach (Pending p in batch.ToList())
                 {
                     try
                     {
-                        inputs.Add(Input(p.Request));
+                        windows.Add(Window(p.Request));
                     }
                     catch (Exception e)
                     {
@@ -283,17 +277,17 @@ public sealed class ShardWorker : IDisposable
                         batch.Remove(p);
                     }
                 }
-                if (inputs.Count == 0)
+                if (windows.Count == 0)
                 {
                     return;
                 }
-                Tensor[] outputs = WorldModelBatch.Evaluate(model, inputs);
+                Tensor[] outputs = model.Evaluate(windows);
                 velocities = outputs.Select((v, i) => WireCodec.Encode(v, batch[i].Request.Latent.Precision)).ToArray();
             }
             double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             lock (_queue)
             {
-                // The first pass after a load warms libtorch up and would make this shard look slow for a long time.
+                // The first pass after a load would make this shard look slow for a long time.
                 if (!warmUp)
                 {
                     _latency = _latency == 0 ? seconds : 0.8 * _latency + 0.2 * seconds;
@@ -318,22 +312,30 @@ public sealed class ShardWorker : IDisposable
         }
     }
 
-    /// <summary>A fresh copy of <paramref name="name"/> on this shard's device (read into host memory, moved once).</summary>
-    private PhysicsWorldModel Load(string name)
+    /// <summary>
+    /// A fresh copy of <paramref name="name"/> on this shard's device (read into host memory, moved once); on a
+    /// simulated shard a stand-in that only waits.
+    /// </summary>
+    private IShardModel Load(string name)
     {
-        PhysicsWorldModel model = _catalog.Load(name);
-        if (ShardDevice.Kind == ShardDeviceKind.Cuda)
+        IShardModel model = _simulatedForward > TimeSpan.Zero ? new SimulatedShardModel(_catalog.Info(name), _simulatedForward) : _catalog.Open(name);
+        try
         {
-            model.to(ShardDevice.Torch);
+            model.Load(ShardDevice.Torch);
+            return model;
         }
-        return model;
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>The request's tensors on this shard's device: one host-to-device copy each, none for a CPU shard.</summary>
-    private WindowInput Input(WindowRequest request)
+    /// <summary>The request as the socket takes it, its tensors on this shard's device: one host-to-device copy each, none for a CPU shard.</summary>
+    private ModelWindow Window(WindowRequest request)
     {
         Tensor latent = OnDevice(request.Latent.ToTensor(request.Shape));
-        Tensor? conditioning = null;
+        var conditioning = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         if (request.ConditioningKey is { } key)
         {
             WindowConditioning? given = request.Conditioning;
@@ -344,11 +346,18 @@ public sealed class ShardWorker : IDisposable
                     throw new ConditioningMissingException(key); // evicted while queued: the caller resends it
                 }
             }
-            long[] cleanShape = [1, .. request.Shape[1..]];
-            using Tensor clean = OnDevice(WireCodec.FromBytes(given.Clean, cleanShape[1..]));
-            conditioning = WorldModelBatch.Conditioning(clean, given.Given);
+            if (given.Given.Length > 0)
+            {
+                conditioning[ConditioningNames.Frames] = OnDevice(WireCodec.FromBytes(given.Clean, request.Shape[1..]));
+                conditioning[ConditioningNames.Given] = OnDevice(torch.tensor(given.Given));
+            }
+            foreach (ConditioningTensor tensor in given.Tensors ?? [])
+            {
+                conditioning[tensor.Name] = OnDevice(tensor.Values.ToTensor(tensor.Shape));
+            }
         }
-        return new WindowInput(latent, request.Sigma, conditioning, request.Guidance);
+        double timestep = request.Timestep ?? Sampling.Schedules.FlowSchedule.TrainTimesteps * request.Sigma;
+        return new ModelWindow(latent, request.Sigma, timestep, request.Guidance, conditioning, request.WindowStart);
     }
 
     private Tensor OnDevice(Tensor host) => ShardDevice.Kind == ShardDeviceKind.Cuda ? host.to(ShardDevice.Torch, disposeAfter: true) : host;
@@ -362,7 +371,7 @@ public sealed class ShardWorker : IDisposable
             Monitor.PulseAll(_queue);
         }
         _thread.Join(TimeSpan.FromSeconds(30));
-        foreach (PhysicsWorldModel model in _models.Values)
+        foreach (IShardModel model in _models.Values)
         {
             model.Dispose();
         }

@@ -25,11 +25,8 @@ public static class WorldModelBatch
         {
             return [];
         }
+        GuidedBatch.RequireOneShape(inputs.Select(i => i.Latent), "[3, L, H, W]");
         long[] cellShape = inputs[0].Latent.shape[1..];
-        if (inputs.Any(i => !i.Latent.shape[1..].SequenceEqual(cellShape)))
-        {
-            throw new ArgumentException("inputs of one batch must share their window shape [3, L, H, W].", nameof(inputs));
-        }
         Device device = inputs[0].Latent.device;
         if (inputs.Any(i => i.Latent.device_type != device.type || i.Latent.device_index != device.index
             || (i.Conditioning is { } c && (c.device_type != device.type || c.device_index != device.index))))
@@ -51,34 +48,12 @@ public static class WorldModelBatch
                 ? input.Conditioning.to(ScalarType.Float32).expand([b, .. planes])
                 : zeros([b, .. planes], device: device));
         }
-        foreach (WindowInput input in inputs)
-        {
-            AddRows(input, conditional: true);
-        }
-        foreach (WindowInput input in inputs.Where(i => i.EvaluationsPerSample == 2))
-        {
-            AddRows(input, conditional: false);
-        }
+        double[] guidance = inputs.Select(i => i.Guidance).ToArray();
+        GuidedBatch.Layout(guidance, (i, conditional) => AddRows(inputs[i], conditional));
         Tensor output = model.forward(cat(latents, 0), tensor(sigmas.ToArray(), device: device), cat(conditions, 0));
 
-        var results = new Tensor[inputs.Count];
-        long conditionalRow = 0, unconditionalRow = inputs.Sum(i => i.Latent.shape[0]);
-        for (int i = 0; i < inputs.Count; i++)
-        {
-            WindowInput input = inputs[i];
-            long b = input.Latent.shape[0];
-            Tensor velocity = output.narrow(0, conditionalRow, b);
-            conditionalRow += b;
-            if (input.EvaluationsPerSample == 2)
-            {
-                Tensor unconditional = output.narrow(0, unconditionalRow, b);
-                unconditionalRow += b;
-                using Scalar w = input.Guidance.ToScalar();
-                velocity = HeldScalars.Add(unconditional, HeldScalars.Sub(velocity, unconditional).mul(w));
-            }
-            results[i] = velocity.to(input.Latent.dtype).contiguous().clone().MoveToOuterDisposeScope();
-        }
-        return results;
+        Tensor[] velocities = GuidedBatch.Combine(output, inputs.Select(i => i.Latent.shape[0]).ToArray(), guidance);
+        return velocities.Select((v, i) => v.to(inputs[i].Latent.dtype).contiguous().clone().MoveToOuterDisposeScope()).ToArray();
     }
 
     /// <summary>

@@ -216,7 +216,8 @@ public sealed class WanPipeline : IDisposable
         }
     }
 
-    private static WanTransformer LoadTransformer(WanModelFolder folder, WanComponent component, ScalarType computeType)
+    /// <summary>Loads one transformer component of <paramref name="folder"/> in <paramref name="computeType"/> from its memory-mapped files.</summary>
+    internal static WanTransformer LoadTransformer(WanModelFolder folder, WanComponent component, ScalarType computeType)
     {
         string config = Path.Combine(folder.Directory, component.Files.Single(f => Path.GetFileName(f) == "config.json"));
         WanTransformerConfig shape = WanTransformerConfig.Parse(File.ReadAllText(config), config);

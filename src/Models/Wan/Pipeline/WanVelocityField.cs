@@ -15,7 +15,8 @@ namespace Loom.Models.Wan.Pipeline;
 public sealed class WanVelocityField : IVelocityField, IDisposable
 {
     private readonly WanTransformer _model;
-    private readonly Tensor _contexts;
+    private readonly Tensor _prompt;
+    private readonly Tensor _negative;
     private readonly Tensor? _condition;
     private readonly object _gate;
     private readonly Action<StepContext, string>? _onEvaluate;
@@ -47,8 +48,8 @@ public sealed class WanVelocityField : IVelocityField, IDisposable
         _onEvaluate = onEvaluate;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        Tensor[] rows = IsGuided ? [Padded(prompt), Padded(negative)] : [Padded(prompt)];
-        _contexts = stack(rows).DetachFromDisposeScope();
+        _prompt = WanBatch.Padded(model.Config, prompt).clone().DetachFromDisposeScope();
+        _negative = WanBatch.Padded(model.Config, negative).clone().DetachFromDisposeScope();
         _condition = condition?.to(ScalarType.Float32).clone().DetachFromDisposeScope();
     }
 
@@ -76,43 +77,15 @@ public sealed class WanVelocityField : IVelocityField, IDisposable
 
     private Tensor Evaluate(Tensor z, double timestep)
     {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        long b = z.shape[0];
-        int branches = IsGuided ? 2 : 1;
-        Tensor x = z.to(ScalarType.Float32);
-        Tensor batch = branches == 1 ? x : cat([x, x]);
-        // Rows [0, B) conditional, [B, 2B) unconditional.
-        Tensor contexts = _contexts.to(z.device).repeat_interleave(b, 0);
-        Tensor? condition = _condition?.to(z.device).expand(branches * b, -1, -1, -1, -1);
-        using Tensor t = tensor(new[] { timestep }, ScalarType.Float64);
-        Tensor output = _model.Forward(batch, t, contexts, condition: condition);
-        if (branches == 1)
-        {
-            return output.MoveToOuterDisposeScope();
-        }
-        Tensor cond = output.narrow(0, 0, b), uncond = output.narrow(0, b, b);
-        using Scalar w = Guidance.ToScalar();
-        return HeldScalars.Add(uncond, HeldScalars.Sub(cond, uncond).mul(w)).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>A prompt's valid rows zero-padded to the model's text length (the model pads so itself: same bits).</summary>
-    private Tensor Padded(Tensor embedding)
-    {
-        WanTransformerConfig c = _model.Config;
-        if (embedding.dim() != 2 || embedding.shape[1] != c.TextDim || embedding.shape[0] > c.TextLen)
-        {
-            throw new ArgumentException($"text embedding [{string.Join(", ", embedding.shape)}] must be [<= {c.TextLen}, {c.TextDim}] for {c}.", nameof(embedding));
-        }
-        Tensor rows = embedding.to(ScalarType.Float32);
-        long missing = c.TextLen - rows.shape[0];
-        return missing == 0 ? rows : cat([rows, zeros([missing, c.TextDim], ScalarType.Float32)]);
+        var input = new WanWindowInput(z, timestep, _prompt, IsGuided ? _negative : null, Guidance, _condition);
+        return WanBatch.Evaluate(_model, [input])[0];
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        _contexts.Dispose();
+        _prompt.Dispose();
+        _negative.Dispose();
         _condition?.Dispose();
     }
 }
