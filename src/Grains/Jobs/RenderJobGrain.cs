@@ -31,6 +31,7 @@ public sealed partial class RenderJobGrain(
     ILocalSiloDetails silo,
     LocalJobs jobs,
     LoomMetrics metrics,
+    WanJobModels wanModels,
     ILogger<RenderJobGrain> logger) : Grain, IRenderJobGrain
 {
     private static readonly ResiliencePipeline StorageRetry = StoragePolicies.Retry;
@@ -250,7 +251,9 @@ public sealed partial class RenderJobGrain(
             // checkpoints carry it, and the store refuses them once a newer loop has written.
             long epoch = ++state.State.Epoch;
             await SaveAsync();
-            using var sampling = new JobSampling(spec, (w, c) => new ShardWindowField(JobId, spec, w, c, router, counters));
+            // Wan: the prompts (and an I2V image) are encoded here once, before sampling; the frames decoded here after it.
+            using WanJobStages? wan = spec.IsWan ? await Task.Run(() => wanModels.Prepare(JobId, spec, catalog.Info(spec.Model).Path), cancellationToken) : null;
+            using var sampling = new JobSampling(spec, (w, c) => new ShardWindowField(JobId, spec, w, c, router, counters, wan?.Inputs(w)));
             if (sampling.IsStepwise)
             {
                 LatentCheckpoint? checkpoint = await LoadCheckpointAsync(spec, sampling.SampleShape.Aggregate(4L, (n, d) => n * d), cancellationToken);
@@ -325,7 +328,7 @@ public sealed partial class RenderJobGrain(
             cancellationToken.ThrowIfCancellationRequested();
             string output = OutputNames.Resolve(options.Value.OutputDirectory, JobId, spec.Output ?? "");
             Tensor final = latent;
-            (string hash, byte[] file) = await Task.Run(() => JobResultFile.Write(options.Value.OutputDirectory, output, final, spec), cancellationToken);
+            (string hash, byte[] file) = await Task.Run(() => JobResultFile.Write(options.Value.OutputDirectory, output, final, spec, wan?.Decode(final)), cancellationToken);
             await StorageRetry.ExecuteAsync(async t => await results.SaveAsync(JobId, file, t), cancellationToken);
             if (_cancelRequested)
             {

@@ -45,6 +45,23 @@ public sealed partial class WanJobModels(IOptions<LoomOptions> options, ILogger<
         }
     }
 
+    /// <summary>
+    /// The stages of job <paramref name="jobId"/> on this silo: its model's text encoder and VAE (loaded once), its prompts
+    /// encoded (or found in the cache: logged either way), its image encoded for image-to-video.
+    /// </summary>
+    public WanJobStages Prepare(string jobId, Contracts.Jobs.JobSpec spec, string directory)
+    {
+        WanJobModel model = Get(spec.Model, directory);
+        WanJobStages stages = WanJobStages.Prepare(spec, model);
+        LogPrompts(logger, jobId, stages.Prompt.FromCache ? "the cache" : "the text encoder", stages.Negative.FromCache ? "the cache" : "the text encoder",
+            stages.Prompt.Key.ContentHash[..12], stages.TextSeconds);
+        if (stages.Prompt.Warning is { } warning)
+        {
+            LogPromptCut(logger, jobId, warning);
+        }
+        return stages;
+    }
+
     /// <summary>Text tokens the transformer reads (its config's <c>text_len</c>; 512 for every released model).</summary>
     private static int TextLength(WanModelFolder folder)
     {
@@ -67,6 +84,12 @@ public sealed partial class WanJobModels(IOptions<LoomOptions> options, ILogger<
         }
         _cache.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {JobId}: prompt from {Prompt}, negative prompt from {Negative} (prompt {Hash}, {Seconds:0.000} s)")]
+    private static partial void LogPrompts(ILogger logger, string jobId, string prompt, string negative, string hash, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "job {JobId}: {Warning}")]
+    private static partial void LogPromptCut(ILogger logger, string jobId, string warning);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Wan model {Name}: text encoder ({TextDevice}) and VAE ({ComputeType}) loaded for jobs in {Seconds:0.00} s")]
     private static partial void LogLoaded(ILogger logger, string name, string textDevice, ScalarType computeType, double seconds);

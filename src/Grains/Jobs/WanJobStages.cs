@@ -1,4 +1,8 @@
 using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
+using Loom.Grains.Routing;
+using Loom.Grains.Shards;
+using Loom.Models.Serving;
 using Loom.Models.Wan.Pipeline;
 using Loom.Models.Wan.Text;
 using Loom.Models.Wan.Vae;
@@ -90,8 +94,27 @@ public sealed class WanJobStages : IDisposable
     public double GuidanceAt(double timestep)
         => Boundary is double boundary && timestep < boundary * FlowSchedule.TrainTimesteps ? _spec.GuidanceLowNoise ?? _spec.Guidance : _spec.Guidance;
 
-    /// <summary>Image-to-video: the window's slice of the condition <c>y</c> <c>[1, 20, L, h, w]</c> (a new tensor); null otherwise.</summary>
-    public Tensor? ConditionOf(TemporalWindow window) => _condition?.narrow(2, window.Start, window.Length).contiguous();
+    /// <summary>
+    /// What <paramref name="window"/> sends its shards: the prompts' embeddings and, for image-to-video, the window's slice
+    /// of the condition <c>y</c> <c>[1, 20, L, h, w]</c>, float32 (the shard computes on what this process has); the guidance by expert.
+    /// </summary>
+    public WindowInputs Inputs(TemporalWindow window)
+    {
+        var tensors = new List<ConditioningTensor> { Wire(ConditioningNames.Prompt, Prompt.Embedding), Wire(ConditioningNames.NegativePrompt, Negative.Embedding) };
+        if (_condition is not null)
+        {
+            using var scope = NewDisposeScope();
+            tensors.Add(Wire(ConditioningNames.Image, _condition.narrow(2, window.Start, window.Length)));
+        }
+        return new WindowInputs(tensors, GuidanceAt);
+    }
+
+    private static ConditioningTensor Wire(string name, Tensor tensor)
+    {
+        using var scope = NewDisposeScope();
+        Tensor values = tensor.to(ScalarType.Float32).contiguous();
+        return new ConditioningTensor(name, values.shape, WireCodec.Encode(values, WirePrecision.Float32));
+    }
 
     /// <summary>The final latent <c>[1, 16, T, h, w]</c> decoded to 8-bit frames, RGB bytes <c>[F, H, W, 3]</c>.</summary>
     public byte[] Decode(Tensor latent)
