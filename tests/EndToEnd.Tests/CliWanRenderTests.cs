@@ -56,7 +56,8 @@ public sealed class CliWanRenderTests : IAsyncLifetime
         Assert.Equal(0.2, spec.GetProperty("tau").GetDouble());
         Assert.Equal("1:1", spec.GetProperty("plan").GetString());
         Assert.Equal(3, sidecar.GetProperty("seed").GetInt64());
-        Assert.Equal(8, sidecar.GetProperty("nfe").GetProperty("evaluations").GetInt64()); // 4 predictions, each CFG's 2
+        // 3 steps and one refinement at step 1: 4 predictions, each a CFG forward of 2 (tau 0.2 may stop the refinement early).
+        Assert.InRange(sidecar.GetProperty("nfe").GetProperty("evaluations").GetInt64(), 6, 8);
     }
 
     [Fact]
