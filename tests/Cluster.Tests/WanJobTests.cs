@@ -82,4 +82,36 @@ public sealed class WanJobTests
             Directory.Delete(models, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task An_image_to_video_two_expert_job_over_two_windows_and_two_silos_gives_the_in_process_bits()
+    {
+        string models = ModelsWith("wan-i2v-a14b", WanKind.I2VA14B);
+        try
+        {
+            await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 2, shardsPerSilo: 1, new Dictionary<string, string> { ["ModelDirectory"] = models });
+            byte[] image = new byte[32 * 32 * 3];
+            new Random(5).NextBytes(image);
+            // 17 frames (5 latent) in windows of 9 (3 latent) sharing 1: two co-denoised windows. Shift 5 over 4 steps gives
+            // timesteps 999, 937, 833, 625: the high-noise expert (guidance 4) serves steps 0-1, the low-noise one (3) steps 2-3.
+            JobSpec spec = Short("wan-i2v-a14b", seed: 3, frames: 17, kind: WanKind.I2VA14B) with { Guidance = 4, GuidanceLowNoise = 3, Image = image };
+            await cluster.SubmitAsync("wan-i2v", spec);
+            JobStatus job = await cluster.WaitFinalAsync("wan-i2v", TimeSpan.FromMinutes(4));
+            Assert.True(job.Phase == JobPhase.Completed, $"{job.Phase}: {job.Error}\n{string.Join("\n", cluster.Silos.Select(s => s.Log))}");
+
+            WanRenderResult reference = await InProcessAsync(Path.Combine(models, "wan-i2v-a14b"), spec, image);
+            Assert.Equal(2, reference.Windows);
+            Assert.Equal(["high_noise", "high_noise", "low_noise", "low_noise"], reference.Experts);
+            Assert.Equal(reference.LatentSha256, job.LatentSha256);
+            var (tensors, _) = SafeTensors.Load(job.OutputPath!);
+            using Tensor video = tensors["video"];
+            tensors["latent"].Dispose();
+            Assert.Equal(reference.Rgb, video.bytes.ToArray());
+            Assert.Equal(2, job.Windows?.Count);
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
 }
