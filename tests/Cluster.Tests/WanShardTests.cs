@@ -119,6 +119,14 @@ public sealed class WanShardTests : IClassFixture<WanShardTests.TinyModels>, IDi
         var noNegative = await Assert.ThrowsAsync<ArgumentException>(() => _shard.EvaluateAsync(Request(T2V, z, 0.5, 500, 5.0, promptOnly, send: true), CancellationToken.None));
         Assert.Contains("conditioning 'negative_prompt' is missing", noNegative.Message, StringComparison.Ordinal);
 
+        // In a batch, the window without text fails alone; the other is evaluated.
+        Task blocker = _shard.EvaluateAsync(Request(A14B, z, 0.5, 500, 1.0, promptOnly, send: true), CancellationToken.None);
+        Task<WindowResult> bad = _shard.EvaluateAsync(Request(T2V, z, 0.5, 500, 5.0, null, send: false), CancellationToken.None);
+        Task<WindowResult> good = _shard.EvaluateAsync(Request(T2V, z, 0.5, 500, 5.0, text, send: true), CancellationToken.None);
+        await blocker;
+        Assert.Contains("conditioning 'prompt' is missing", (await Assert.ThrowsAsync<ArgumentException>(() => bad)).Message, StringComparison.Ordinal);
+        Assert.Equal(1, (await good).BatchRequests);
+
         WindowResult sent = await _shard.EvaluateAsync(Request(T2V, z, 0.5, 500, 5.0, text, send: true), CancellationToken.None);
         WindowResult cached = await _shard.EvaluateAsync(Request(T2V, z, 0.5, 500, 5.0, text, send: false), CancellationToken.None);
         Assert.Equal(sent.Velocity.Data, cached.Velocity.Data);

@@ -263,13 +263,15 @@ public sealed class ShardWorker : IDisposable
             WireTensor[] velocities;
             using (var scope = NewDisposeScope())
             {
-                // A request whose input cannot be built (its conditioning was evicted) fails alone, not its batch.
+                // A request whose input cannot be built (its conditioning was evicted) or does not fit the model fails alone, not its batch.
                 var windows = new List<ModelWindow>();
                 foreach (Pending p in batch.ToList())
                 {
                     try
                     {
-                        windows.Add(Window(p.Request));
+                        ModelWindow window = Window(p.Request);
+                        model.Check(window);
+                        windows.Add(window);
                     }
                     catch (Exception e)
                     {

@@ -24,6 +24,9 @@ public sealed class Ar1ShardModel(ShardModelInfo info, Ar1Video process) : IShar
     }
 
     /// <inheritdoc />
+    public void Check(ModelWindow window) => _ = window.GivenFrames();
+
+    /// <inheritdoc />
     public Tensor[] Evaluate(IReadOnlyList<ModelWindow> windows)
     {
         var results = new Tensor[windows.Count];

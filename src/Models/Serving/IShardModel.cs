@@ -20,6 +20,10 @@ public interface IShardModel : IDisposable
     /// <exception cref="InvalidDataException">The files do not hold this model; the message names the file or tensor.</exception>
     void Load(torch.Device device);
 
+    /// <summary>Checks one window before it joins a batch, so a window that cannot be evaluated fails alone, not its batch.</summary>
+    /// <exception cref="ArgumentException">The window's latent or conditioning does not fit the model; the message names it.</exception>
+    void Check(ModelWindow window);
+
     /// <summary>
     /// The velocity of every window, one new tensor each (the caller owns them), shaped and typed as its latent, on the
     /// device the model was loaded on. Windows of one call share their shape <c>[C, F, H, W]</c> past the batch axis.

@@ -22,6 +22,11 @@ public sealed class SimulatedShardModel(ShardModelInfo info, TimeSpan forward) :
     }
 
     /// <inheritdoc />
+    public void Check(ModelWindow window)
+    {
+    }
+
+    /// <inheritdoc />
     public torch.Tensor[] Evaluate(IReadOnlyList<ModelWindow> windows)
     {
         Thread.Sleep(forward * windows.Count);

@@ -35,6 +35,16 @@ public sealed class PhysicsShardModel(ShardModelInfo info) : IShardModel
     }
 
     /// <inheritdoc />
+    public void Check(ModelWindow window)
+    {
+        if (window.Latent.dim() != 5 || window.Latent.shape[1] != WorldModelConfig.Channels)
+        {
+            throw new ArgumentException($"latent [{string.Join(", ", window.Latent.shape)}] must be [b, {WorldModelConfig.Channels}, F, H, W] for {Info.Name}.", nameof(window));
+        }
+        _ = window.GivenFrames();
+    }
+
+    /// <inheritdoc />
     public Tensor[] Evaluate(IReadOnlyList<ModelWindow> windows)
     {
         PhysicsWorldModel model = _model ?? throw new InvalidOperationException($"model {Info.Name} is not loaded.");

@@ -75,6 +75,9 @@ public sealed class WanShardModel : IShardModel
     public int Expert(double timestep) => Boundary is double boundary && timestep < boundary * FlowSchedule.TrainTimesteps ? 1 : 0;
 
     /// <inheritdoc />
+    public void Check(ModelWindow window) => _ = Input((_experts ?? throw new InvalidOperationException($"model {Info.Name} is not loaded."))[0].Config, window);
+
+    /// <inheritdoc />
     public Tensor[] Evaluate(IReadOnlyList<ModelWindow> windows)
     {
         WanTransformer[] experts = _experts ?? throw new InvalidOperationException($"model {Info.Name} is not loaded.");
