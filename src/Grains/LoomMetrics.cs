@@ -65,6 +65,10 @@ public sealed class LoomMetrics : IDisposable
             ["kind"]);
         StorageFull = metrics.CreateGauge("loom_storage_full",
             "1 while this silo's last write to its data directory failed for want of space (submits answer RESOURCE_EXHAUSTED), else 0.");
+        StateStoreRefusingWrites = metrics.CreateGauge("loom_state_store_refusing_writes",
+            "1 while the cluster's state store (Redis) answers this silo's probe write with an error (maxmemory reached under noeviction, out of memory, read-only), else 0; readiness is NOT_SERVING meanwhile.");
+        StateStoreMemoryRatio = metrics.CreateGauge("loom_state_store_memory_ratio",
+            "Redis used_memory over its maxmemory as this silo last read it (0 to 1; 0 when Redis has no maxmemory): alert well below 1, where a noeviction Redis starts refusing writes.");
         WireBytes.WithLabels("sent"); // both series exist from the start, at 0, so rates work from the first scrape
         WireBytes.WithLabels("received");
         QueueWait = metrics.CreateHistogram("loom_queue_wait_seconds", "Seconds from submission to admission, per job admitted on this silo.",
@@ -100,6 +104,12 @@ public sealed class LoomMetrics : IDisposable
 
     /// <summary><c>loom_storage_full</c>.</summary>
     public Gauge StorageFull { get; }
+
+    /// <summary><c>loom_state_store_refusing_writes</c>.</summary>
+    public Gauge StateStoreRefusingWrites { get; }
+
+    /// <summary><c>loom_state_store_memory_ratio</c>.</summary>
+    public Gauge StateStoreMemoryRatio { get; }
 
     /// <summary><c>loom_jobs{state}</c>.</summary>
     public Gauge Jobs { get; }

@@ -21,7 +21,7 @@ public sealed class LoomHostOptions
     /// <summary>Address other silos reach this one at (cluster mode).</summary>
     public string AdvertisedIp { get; set; } = "127.0.0.1";
 
-    /// <summary>Redis connection string: empty for embedded mode, else cluster mode (membership, state, checkpoints).</summary>
+    /// <summary>Redis connection string: empty for embedded mode, else cluster mode (membership, state, checkpoints; never results: see Loom:Results).</summary>
     public string Redis { get; set; } = "";
 
     /// <summary>Embedded mode: folder for grain state and latent checkpoints.</summary>

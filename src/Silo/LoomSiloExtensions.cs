@@ -55,7 +55,6 @@ public static class LoomSiloExtensions
                 string data = Path.GetFullPath(host.DataDirectory);
                 silo.Services.AddGrainStorage("jobs", (sp, _) => new FileGrainStorage(Path.Combine(data, "state"), sp.GetRequiredService<IGrainStorageSerializer>(), sp.GetRequiredService<StorageHealth>()));
                 silo.Services.AddSingleton<ILatentStore>(sp => new FileLatentStore(Path.Combine(data, "latents"), sp.GetRequiredService<StorageHealth>()));
-                silo.Services.AddSingleton<IResultStore>(sp => new FileResultStore(Path.Combine(data, "results"), sp.GetRequiredService<StorageHealth>()));
             }
             else
             {
@@ -66,7 +65,6 @@ public static class LoomSiloExtensions
                 silo.AddRedisGrainStorage("jobs", o => o.ConfigurationOptions = redis.Clone());
                 silo.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis.Clone()));
                 silo.Services.AddSingleton<ILatentStore>(sp => new RedisLatentStore(sp.GetRequiredService<IConnectionMultiplexer>(), $"loom:{host.ServiceId}:"));
-                silo.Services.AddSingleton<IResultStore>(sp => new RedisResultStore(sp.GetRequiredService<IConnectionMultiplexer>(), $"loom:{host.ServiceId}:"));
             }
             silo.Services.AddPlacementDirector<ShardPlacement, ShardPlacementDirector>();
             silo.Services.AddPlacementDirector<JobPlacement, JobPlacementDirector>();
@@ -86,6 +84,7 @@ public static class LoomSiloExtensions
         builder.Services.AddSingleton<ShardHost>();
         builder.Services.AddSingleton<ShardRouter>();
         builder.Services.AddSingleton<SiloReadiness>();
+        builder.Services.AddLoomResults(builder.Configuration, host);
         builder.Services.AddHostedService<SiloHeartbeat>();
         // After UseOrleans: its StoppingAsync drains before Orleans, the heartbeat or the endpoints stop.
         builder.Services.AddHostedService<SiloDrain>();

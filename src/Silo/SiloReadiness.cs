@@ -8,7 +8,7 @@ namespace Loom.Silo;
 /// Health of the silo for grpc.health.v1: serving once its heartbeat has reached the shard directory (Orleans is up and
 /// the cluster answers), not serving while the last report is older than a few heartbeats, and not serving for good
 /// once the silo drains; and not serving while its data directory is full (checked again by a small probe write at
-/// each check, so it serves again as soon as space is freed).
+/// each check, so it serves again as soon as space is freed), nor while Redis refuses writes (<see cref="StateStoreProbe"/>).
 /// </summary>
 public sealed class SiloReadiness(StorageHealth storage, IOptions<LoomHostOptions> options) : IHealthCheck
 {
@@ -46,6 +46,10 @@ public sealed class SiloReadiness(StorageHealth storage, IOptions<LoomHostOption
         if (storage.Full is { } full)
         {
             return HealthCheckResult.Unhealthy($"storage full: {full}; free space in the data directory.");
+        }
+        if (storage.StateStoreRefused is { } refused)
+        {
+            return HealthCheckResult.Unhealthy($"the state store (Redis) refuses writes: {refused}");
         }
         TimeSpan age = DateTimeOffset.UtcNow - new DateTimeOffset(ticks, TimeSpan.Zero);
         return age < TimeSpan.FromSeconds(15)

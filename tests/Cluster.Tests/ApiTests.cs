@@ -19,22 +19,22 @@ public sealed class ApiTests(SharedCluster shared)
         {
             JobService.JobServiceClient[] jobs = channels.Select(c => new JobService.JobServiceClient(c)).ToArray();
             var spec = new JobSpec { Frames = 8, Steps = 3, Plan = "1:1", WindowLength = 8, WindowOverlap = 0, Seed = 77 };
-            Job submitted = await jobs[0].SubmitJobAsync(new SubmitJobRequest { Spec = spec, IdempotencyKey = "api-test" }, deadline: Deadline());
+            Job submitted = await jobs[0].SubmitJobAsync(new SubmitJobRequest { Spec = spec, IdempotencyKey = "api-test" }, deadline: ApiCalls.Deadline());
 
-            Job done = await WatchToEndAsync(jobs[1], submitted.JobId);
+            Job done = await ApiCalls.WatchToEndAsync(jobs[1], submitted.JobId);
 
             Assert.Equal(JobState.Completed, done.State);
             byte[] written = await File.ReadAllBytesAsync(done.OutputPath);
-            File.Delete(done.OutputPath); // served from the result store in Redis, not from the disk of the silo that wrote it
+            File.Delete(done.OutputPath); // served from the result store (a folder every silo shares), not from the disk of the silo that wrote it
             foreach (JobService.JobServiceClient client in jobs)
             {
-                (byte[] file, string sha) = await DownloadAsync(client, done.JobId);
+                (byte[] file, string sha) = await ApiCalls.DownloadAsync(client, done.JobId);
                 Assert.Equal(written, file);
                 Assert.Equal(Convert.ToHexString(SHA256.HashData(file)).ToLowerInvariant(), sha);
-                ListJobsResponse listed = await client.ListJobsAsync(new ListJobsRequest { States = { JobState.Completed }, PageSize = 1000 }, deadline: Deadline());
+                ListJobsResponse listed = await client.ListJobsAsync(new ListJobsRequest { States = { JobState.Completed }, PageSize = 1000 }, deadline: ApiCalls.Deadline());
                 Assert.Contains(listed.Jobs, j => j.JobId == done.JobId && j.IdempotencyKey == "api-test");
             }
-            ClusterStatus status = await new ClusterService.ClusterServiceClient(channels[2]).GetClusterStatusAsync(new GetClusterStatusRequest(), deadline: Deadline());
+            ClusterStatus status = await new ClusterService.ClusterServiceClient(channels[2]).GetClusterStatusAsync(new GetClusterStatusRequest(), deadline: ApiCalls.Deadline());
             Assert.Equal(3, status.Silos.Count(s => s.Status == "Active"));
             Assert.Equal(3 * Cluster.ShardsPerSilo, status.Shards.Count);
         }
@@ -45,31 +45,5 @@ public sealed class ApiTests(SharedCluster shared)
                 channel.Dispose();
             }
         }
-    }
-
-    private static DateTime Deadline() => DateTime.UtcNow.AddSeconds(60);
-
-    private static async Task<Job> WatchToEndAsync(JobService.JobServiceClient jobs, string jobId)
-    {
-        using AsyncServerStreamingCall<JobEvent> watch = jobs.WatchJob(new WatchJobRequest { JobId = jobId }, deadline: DateTime.UtcNow.AddMinutes(3));
-        Job last = null!;
-        await foreach (JobEvent e in watch.ResponseStream.ReadAllAsync())
-        {
-            last = e.Job;
-        }
-        return last;
-    }
-
-    private static async Task<(byte[] File, string Sha256)> DownloadAsync(JobService.JobServiceClient jobs, string jobId)
-    {
-        using AsyncServerStreamingCall<ResultChunk> call = jobs.DownloadResult(new DownloadResultRequest { JobId = jobId }, deadline: Deadline());
-        using var file = new MemoryStream();
-        string sha = "";
-        await foreach (ResultChunk chunk in call.ResponseStream.ReadAllAsync())
-        {
-            sha = chunk.Offset == 0 ? chunk.Sha256 : sha;
-            chunk.Data.WriteTo(file);
-        }
-        return (file.ToArray(), sha);
     }
 }

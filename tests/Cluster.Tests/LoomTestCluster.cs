@@ -26,6 +26,7 @@ public sealed class LoomTestCluster : IAsyncDisposable
         ClusterId = clusterId;
         ShardsPerSilo = shardsPerSilo;
         Output = Directory.CreateTempSubdirectory("loom-out-").FullName;
+        Results = Directory.CreateTempSubdirectory("loom-results-").FullName;
     }
 
     /// <summary>The Redis behind membership, state and checkpoints.</summary>
@@ -36,6 +37,9 @@ public sealed class LoomTestCluster : IAsyncDisposable
 
     /// <summary>Output folder.</summary>
     public string Output { get; }
+
+    /// <summary>The result store's folder, shared by every silo (a shared volume in a real cluster).</summary>
+    public string Results { get; }
 
     /// <summary>Orleans cluster id.</summary>
     public string ClusterId { get; }
@@ -88,6 +92,7 @@ public sealed class LoomTestCluster : IAsyncDisposable
             ["ServiceId"] = ClusterId,
             ["ModelDirectory"] = Models,
             ["OutputDirectory"] = Output,
+            ["Results:Directory"] = Results,
             ["Shards"] = ShardsPerSilo.ToString(),
             ["PreloadModels"] = "true", // placement by queue alone: a tiny model's load cost outweighs a short queue
             ["FastFailureDetection"] = "true",
@@ -230,5 +235,6 @@ public sealed class LoomTestCluster : IAsyncDisposable
         await Redis.DisposeAsync();
         Directory.Delete(Models, recursive: true);
         Directory.Delete(Output, recursive: true);
+        Directory.Delete(Results, recursive: true);
     }
 }

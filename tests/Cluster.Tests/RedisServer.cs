@@ -10,7 +10,13 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly string _directory = Directory.CreateTempSubdirectory("loom-redis-").FullName;
     private Process? _process;
 
-    private RedisServer(int port) => Port = port;
+    private readonly string[] _arguments;
+
+    private RedisServer(int port, string[] arguments)
+    {
+        Port = port;
+        _arguments = arguments;
+    }
 
     /// <summary>The port.</summary>
     public int Port { get; }
@@ -18,10 +24,10 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Connection string for Orleans and StackExchange.Redis.</summary>
     public string ConnectionString => $"127.0.0.1:{Port}";
 
-    /// <summary>Starts a server.</summary>
-    public static async Task<RedisServer> StartAsync()
+    /// <summary>Starts a server, with <paramref name="arguments"/> added to its command line (<c>--maxmemory 16mb</c>).</summary>
+    public static async Task<RedisServer> StartAsync(params string[] arguments)
     {
-        var server = new RedisServer(Ports.Free());
+        var server = new RedisServer(Ports.Free(), arguments);
         await server.LaunchAsync();
         return server;
     }
@@ -37,7 +43,7 @@ public sealed class RedisServer : IAsyncDisposable
     private async Task LaunchAsync()
     {
         string binary = File.Exists("/usr/bin/redis-server") ? "/usr/bin/redis-server" : "redis-server";
-        var start = new ProcessStartInfo(binary, ["--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", _directory, "--appendonly", "yes", "--appendfsync", "always", "--save", ""])
+        var start = new ProcessStartInfo(binary, ["--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", _directory, "--appendonly", "yes", "--appendfsync", "always", "--save", "", .. _arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

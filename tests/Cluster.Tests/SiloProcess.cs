@@ -144,15 +144,22 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The built silo next to this test build (same configuration).</summary>
-    private static string SiloBinary()
+    /// <summary>The repository root: the folder with Cluster.sln above this test build.</summary>
+    public static string RepositoryRoot()
     {
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0/
         string root = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(root, "Cluster.sln")))
         {
             root = Path.GetDirectoryName(root.TrimEnd('/'))!;
         }
+        return root;
+    }
+
+    /// <summary>The built silo next to this test build (same configuration).</summary>
+    private static string SiloBinary()
+    {
+        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0/
+        string root = RepositoryRoot();
         string dll = Path.Combine(root, "src", "Silo", "bin", configuration, "net10.0", "loom-silo.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"build the silo first: {dll} is missing.");
     }

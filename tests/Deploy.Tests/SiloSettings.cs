@@ -22,10 +22,18 @@ internal static partial class SiloSettings
     public static long GrpcPort { get; } = (long?)AppSettings["Loom"]?["GrpcPort"]
         ?? long.Parse(GrpcPortDefault().Match(Repository.Read("src/Silo/LoomHostOptions.cs")).Groups[1].Value, CultureInfo.InvariantCulture);
 
-    /// <summary>Property names of the classes bound to the <c>Loom</c> section.</summary>
+    /// <summary>Property names of the classes bound to the <c>Loom</c> section, and the subsections bound on their own (<c>Results</c>).</summary>
     public static IReadOnlySet<string> OptionNames { get; } = new[] { "src/Silo/LoomHostOptions.cs", "src/Grains/LoomOptions.cs" }
         .SelectMany(f => Property().Matches(Repository.Read(f)).Select(m => m.Groups[1].Value))
+        .Append(ResultsSection().Match(Repository.Read(ResultsOptionsFile)).Groups[1].Value)
         .ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The options class of <c>Loom:Results</c>.</summary>
+    public const string ResultsOptionsFile = "src/Grains/Storage/LoomResultsOptions.cs";
+
+    /// <summary>Property names of an options class in <paramref name="file"/>.</summary>
+    public static IReadOnlySet<string> PropertiesOf(string file)
+        => Property().Matches(Repository.Read(file)).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>A TimeSpan setting as .NET configuration binds it; a bare number would be read as days, so it must be hh:mm:ss.</summary>
     public static TimeSpan ParseTimeSpan(string? value)
@@ -37,6 +45,9 @@ internal static partial class SiloSettings
 
     [GeneratedRegex(@"public\s+[\w<>\[\]?.]+\s+(\w+)\s*\{\s*get;\s*set;")]
     private static partial Regex Property();
+
+    [GeneratedRegex(@"public\s+const\s+string\s+Section\s*=\s*""Loom:(\w+)"";")]
+    private static partial Regex ResultsSection();
 
     [GeneratedRegex(@"public\s+int\s+GrpcPort\s*\{\s*get;\s*set;\s*\}\s*=\s*(\d+);")]
     private static partial Regex GrpcPortDefault();

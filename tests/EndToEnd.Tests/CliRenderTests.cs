@@ -45,6 +45,8 @@ public sealed class CliRenderTests(SiloFixture silo) : IDisposable
         JsonElement timings = sidecar.GetProperty("timings");
         Assert.True(timings.GetProperty("total_seconds").GetDouble() >= timings.GetProperty("sampling_seconds").GetDouble());
         Assert.True(timings.GetProperty("queued_seconds").GetDouble() >= 0);
+        // Results are kept 7 days by default (Loom:Results:Retention): the job says when it expires.
+        Assert.Equal(timings.GetProperty("finished_at").GetDateTimeOffset().AddDays(7), timings.GetProperty("expires_at").GetDateTimeOffset());
         Assert.StartsWith(silo.GrpcAddress, sidecar.GetProperty("server").GetString(), StringComparison.Ordinal);
         Assert.Equal(new FileInfo(video).Length, sidecar.GetProperty("output").GetProperty("bytes").GetInt64());
         Assert.Contains("step 3/3", run.Stdout, StringComparison.Ordinal);

@@ -65,3 +65,16 @@ app.kubernetes.io/component: {{ .component }}
 {{- fail "apiKeys.secretKeys needs at least one key: without keys the API listens on loopback only and probes fail" -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The result store's settings: a known store, and a bucket for s3. */}}
+{{- define "loom.checkResults" -}}
+{{- if not (has .Values.results.store (list "files" "s3")) -}}
+{{- fail (printf "results.store must be files or s3; got %q" .Values.results.store) -}}
+{{- end -}}
+{{- if and (eq .Values.results.store "s3") (empty .Values.results.s3.bucket) -}}
+{{- fail "results.store is s3 but results.s3.bucket is empty: name an existing bucket" -}}
+{{- end -}}
+{{- if lt (int .Values.results.retentionHours) 0 -}}
+{{- fail "results.retentionHours must be 0 (keep for ever) or more" -}}
+{{- end -}}
+{{- end -}}

@@ -49,6 +49,10 @@ internal static class JobView
         {
             Row("finished", job.FinishedAt.ToDateTime().ToString("u", CultureInfo.InvariantCulture));
         }
+        if (job.ExpiresAt is not null)
+        {
+            Row("expires", job.ExpiresAt.ToDateTime().ToString("u", CultureInfo.InvariantCulture));
+        }
         if (!string.IsNullOrEmpty(job.OutputPath))
         {
             Row("output (silo)", job.OutputPath);

@@ -71,6 +71,7 @@ internal static class Sidecar
                 ["submitted_at"] = Time(job.SubmittedAt),
                 ["started_at"] = Time(job.StartedAt),
                 ["finished_at"] = Time(job.FinishedAt),
+                ["expires_at"] = Time(job.ExpiresAt),
                 ["queued_seconds"] = Seconds(job.SubmittedAt, job.StartedAt),
                 ["sampling_seconds"] = Seconds(job.StartedAt, job.FinishedAt),
                 ["total_seconds"] = Seconds(job.SubmittedAt, job.FinishedAt),

@@ -16,6 +16,10 @@ public interface IJobIndexGrain : IGrainWithStringKey
     [Alias("list")]
     Task<JobPage> ListAsync(JobQuery query);
 
+    /// <summary>Up to <paramref name="max"/> jobs that reached a final phase at or before <paramref name="finishedBefore"/>, longest finished first (the retention sweep).</summary>
+    [Alias("expired")]
+    Task<IReadOnlyList<string>> ExpiredAsync(DateTimeOffset finishedBefore, int max);
+
     /// <summary>The job first submitted under <paramref name="idempotencyKey"/>, or null.</summary>
     [Alias("find-key")]
     Task<string?> FindByKeyAsync(string idempotencyKey);

@@ -8,5 +8,6 @@ namespace Loom.Contracts.Jobs;
 /// <param name="IdempotencyKey">The key it was submitted under, if any.</param>
 /// <param name="Sequence">Order of first acceptance (assigned by the index; newest is highest).</param>
 /// <param name="Owner">The job's <see cref="JobSpec.Owner"/>.</param>
+/// <param name="FinishedAt">When it reached a final phase (retention counts from there); null before.</param>
 [GenerateSerializer, Alias("loom.job-index-entry"), Immutable]
-public sealed record JobIndexEntry(string JobId, string Model, JobPhase Phase, DateTimeOffset SubmittedAt, string? IdempotencyKey, long Sequence = 0, string Owner = "");
+public sealed record JobIndexEntry(string JobId, string Model, JobPhase Phase, DateTimeOffset SubmittedAt, string? IdempotencyKey, long Sequence = 0, string Owner = "", DateTimeOffset? FinishedAt = null);

@@ -28,6 +28,7 @@ namespace Loom.Contracts.Jobs;
 /// <param name="BytesSent">Payload bytes sent to shards: latents, and conditioning where a shard lacked it.</param>
 /// <param name="BytesReceived">Payload bytes received from shards: velocities.</param>
 /// <param name="ResultSha256">SHA-256 of the result file as the job wrote it (null before completion, and for jobs completed before it was recorded).</param>
+/// <param name="ExpiresAt">When the retention sweep deletes the finished job with its result (<c>Loom:Results:Retention</c>); null while it runs, or when results are kept for ever.</param>
 [GenerateSerializer, Alias("loom.job-status")]
 public sealed record JobStatus(
     string JobId,
@@ -56,7 +57,8 @@ public sealed record JobStatus(
     long Messages = 0,
     long BytesSent = 0,
     long BytesReceived = 0,
-    string? ResultSha256 = null)
+    string? ResultSha256 = null,
+    DateTimeOffset? ExpiresAt = null)
 {
     /// <summary>True for Completed, Failed and Cancelled.</summary>
     public bool IsFinal => Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;

@@ -15,11 +15,11 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
         JobIndexEntry updated;
         if (s.Jobs.TryGetValue(entry.JobId, out JobIndexEntry? known))
         {
-            if (known.Phase == entry.Phase)
+            if (known.Phase == entry.Phase && known.FinishedAt == entry.FinishedAt)
             {
                 return;
             }
-            updated = known with { Phase = entry.Phase };
+            updated = known with { Phase = entry.Phase, FinishedAt = entry.FinishedAt };
         }
         else
         {
@@ -46,6 +46,19 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
         bool more = page.Length > query.PageSize;
         JobIndexEntry[] jobs = more ? page[..query.PageSize] : page;
         return Task.FromResult(new JobPage(jobs, more ? jobs[^1].Sequence : null, matching.Count));
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> ExpiredAsync(DateTimeOffset finishedBefore, int max)
+    {
+        // Entries recorded before finish times were kept count from their submission.
+        IReadOnlyList<string> expired = state.State.Jobs.Values
+            .Where(j => j.Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled && (j.FinishedAt ?? j.SubmittedAt) <= finishedBefore)
+            .OrderBy(j => j.FinishedAt ?? j.SubmittedAt)
+            .Take(Math.Max(0, max))
+            .Select(j => j.JobId)
+            .ToArray();
+        return Task.FromResult(expired);
     }
 
     /// <inheritdoc />

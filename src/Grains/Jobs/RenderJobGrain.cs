@@ -26,6 +26,7 @@ public sealed partial class RenderJobGrain(
     ShardRouter router,
     ILatentStore latents,
     IResultStore results,
+    IOptions<LoomResultsOptions> retention,
     ModelCatalog catalog,
     IOptions<LoomOptions> options,
     ILocalSiloDetails silo,
@@ -445,7 +446,7 @@ public sealed partial class RenderJobGrain(
         await TryRecordInIndexAsync();
     }
 
-    private JobIndexEntry IndexEntry() => new(JobId, state.State.Spec!.Model, state.State.Phase, state.State.SubmittedAt, state.State.IdempotencyKey, Owner: state.State.Spec.Owner);
+    private JobIndexEntry IndexEntry() => new(JobId, state.State.Spec!.Model, state.State.Phase, state.State.SubmittedAt, state.State.IdempotencyKey, Owner: state.State.Spec.Owner, FinishedAt: state.State.FinishedAt);
 
     private Task RecordInIndexAsync() => Index.RecordAsync(IndexEntry());
 
@@ -497,7 +498,8 @@ public sealed partial class RenderJobGrain(
             s.CertainFractions.ToArray(), s.Error, s.OutputPath, s.LatentSha256, s.Resumes, s.Retries, s.Shards.ToArray(),
             s.SubmittedAt, s.StartedAt, s.FinishedAt, s.AdmissionOrder, silo.SiloAddress.ToParsableString(),
             _counters is { } live && s.Phase == JobPhase.Running ? WindowTally.Live(s.Windows, live.PendingWindows) : s.Windows.ToArray(),
-            s.IdempotencyKey, s.ModelSha256, s.ResultBytes, s.WireMessages, s.WireBytesSent, s.WireBytesReceived, s.ResultSha256);
+            s.IdempotencyKey, s.ModelSha256, s.ResultBytes, s.WireMessages, s.WireBytesSent, s.WireBytesReceived, s.ResultSha256,
+            retention.Value.ExpiresAt(s.FinishedAt));
     }
 
     private static bool IsFinal(JobPhase phase) => phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;

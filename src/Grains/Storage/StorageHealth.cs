@@ -10,9 +10,29 @@ namespace Loom.Grains.Storage;
 public sealed partial class StorageHealth(LoomMetrics metrics, ILogger<StorageHealth> logger)
 {
     private volatile string? _full;
+    private volatile string? _stateRefused;
 
     /// <summary>Why writes fail now (null: they do not).</summary>
     public string? Full => _full;
+
+    /// <summary>Why the cluster's state store (Redis) refuses writes now (null: it takes them, or the silo has none).</summary>
+    public string? StateStoreRefused => _stateRefused;
+
+    /// <summary>The outcome of a probe write to the state store: <paramref name="reason"/> why it was refused, or null if it was taken.</summary>
+    public void StateStoreProbed(string? reason)
+    {
+        string? before = _stateRefused;
+        _stateRefused = reason;
+        metrics.StateStoreRefusingWrites.Set(reason is null ? 0 : 1);
+        if (reason is not null && before is null)
+        {
+            LogStateRefused(logger, reason);
+        }
+        else if (reason is null && before is not null)
+        {
+            LogStateRecovered(logger);
+        }
+    }
 
     /// <summary>Records the outcome of a write: a disk-full error marks the storage full.</summary>
     public void Failed(string what, Exception e)
@@ -65,6 +85,12 @@ public sealed partial class StorageHealth(LoomMetrics metrics, ILogger<StorageHe
 
     [LoggerMessage(Level = LogLevel.Error, Message = "storage full: {What} could not be written ({Detail}); submits answer RESOURCE_EXHAUSTED and readiness is NOT_SERVING until space is freed")]
     private static partial void LogFull(ILogger logger, string what, string detail);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "the state store refuses writes: {Reason}; readiness is NOT_SERVING until it takes them again")]
+    private static partial void LogStateRefused(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "the state store takes writes again")]
+    private static partial void LogStateRecovered(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "storage takes writes again")]
     private static partial void LogRecovered(ILogger logger);

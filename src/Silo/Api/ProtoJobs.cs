@@ -28,6 +28,7 @@ public static class ProtoJobs
             SubmittedAt = Timestamp.FromDateTimeOffset(status.SubmittedAt),
             StartedAt = status.StartedAt is { } started ? Timestamp.FromDateTimeOffset(started) : null,
             FinishedAt = status.FinishedAt is { } finished ? Timestamp.FromDateTimeOffset(finished) : null,
+            ExpiresAt = status.ExpiresAt is { } expires ? Timestamp.FromDateTimeOffset(expires) : null,
             Host = status.Host,
             IdempotencyKey = status.IdempotencyKey ?? "",
             ModelSha256 = status.ModelSha256 ?? "",
