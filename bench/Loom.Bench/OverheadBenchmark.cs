@@ -40,7 +40,7 @@ public static class OverheadBenchmark
         double direct = await Best(repeats, async () =>
         {
             evaluations = 0;
-            using var latent = await JobSampling.RunAsync(spec, (w, c) => new WireRoundedField(new WorldModelField(model, c, spec.Guidance), spec.Wire), r => evaluations += r.Evaluations);
+            using var latent = await JobRun.RunAsync(spec, (w, c) => new WireRoundedField(new WorldModelField(model, c, spec.Guidance), spec.Wire), r => evaluations += r.Evaluations);
             reference = JobSampling.Hash(latent);
         });
         table.Add("direct, in-process sampler", 0, direct, evaluations, 1.0, "reference");

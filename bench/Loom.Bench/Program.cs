@@ -23,6 +23,7 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
     ["wan-job"] = WanJobBenchmark.RunAsync,
     ["wan-text"] = WanTextBenchmark.RunAsync,
     ["wan-vae"] = WanVaeBenchmark.RunAsync,
+    ["index"] = IndexBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

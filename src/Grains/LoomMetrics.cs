@@ -23,7 +23,7 @@ public sealed class LoomMetrics : IDisposable
 {
     private static readonly string[] JobStates = ["queued", "running", "completed", "failed", "cancelled"];
     private static readonly string[] NfeKinds = ["base", "refine", "skipped"];
-    private static readonly string[] CorruptKinds = [CorruptCheckpoint, CorruptResult, CorruptJobState];
+    private static readonly string[] CorruptKinds = [CorruptCheckpoint, CorruptResult, CorruptJobState, CorruptIndexEntry];
 
     /// <summary><c>loom_corrupt_data_total{kind}</c> of a checkpoint that failed its checks (the job restarted from step 0).</summary>
     public const string CorruptCheckpoint = "checkpoint";
@@ -33,6 +33,9 @@ public sealed class LoomMetrics : IDisposable
 
     /// <summary><c>loom_corrupt_data_total{kind}</c> of a job's state that could not be read (left out of lists).</summary>
     public const string CorruptJobState = "job_state";
+
+    /// <summary><c>loom_corrupt_data_total{kind}</c> of a job index entry that could not be read (skipped when the index loads).</summary>
+    public const string CorruptIndexEntry = "index_entry";
     private readonly object _sampling = new();
     private readonly Dictionary<string, (long At, double Occupied, double Ratio)> _busy = new(StringComparer.Ordinal);
     private readonly HashSet<string> _shardLabels = new(StringComparer.Ordinal);
@@ -69,6 +72,8 @@ public sealed class LoomMetrics : IDisposable
             "1 while the cluster's state store (Redis) answers this silo's probe write with an error (maxmemory reached under noeviction, out of memory, read-only), else 0; readiness is NOT_SERVING meanwhile.");
         StateStoreMemoryRatio = metrics.CreateGauge("loom_state_store_memory_ratio",
             "Redis used_memory over its maxmemory as this silo last read it (0 to 1; 0 when Redis has no maxmemory): alert well below 1, where a noeviction Redis starts refusing writes.");
+        WatchStreams = metrics.CreateGauge("loom_watch_streams",
+            "WatchJob streams open on this silo now (a batch polls GetJobs instead and holds none).");
         WireBytes.WithLabels("sent"); // both series exist from the start, at 0, so rates work from the first scrape
         WireBytes.WithLabels("received");
         QueueWait = metrics.CreateHistogram("loom_queue_wait_seconds", "Seconds from submission to admission, per job admitted on this silo.",
@@ -155,6 +160,9 @@ public sealed class LoomMetrics : IDisposable
 
     /// <summary><c>loom_batch_size</c>.</summary>
     public Histogram BatchSize { get; }
+
+    /// <summary><c>loom_watch_streams</c>.</summary>
+    public Gauge WatchStreams { get; }
 
     /// <summary>Counts the forward passes of one step (or of a whole run that has no steps of its own).</summary>
     public void CountEvaluations(long baseEvaluations, long refineEvaluations, long skippedEvaluations)

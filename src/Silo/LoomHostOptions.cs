@@ -1,6 +1,9 @@
 namespace Loom.Silo;
 
-/// <summary>How the silo joins its cluster (configuration section <c>Loom</c>, beside <see cref="Grains.LoomOptions"/>).</summary>
+/// <summary>
+/// How the silo joins its cluster and where it keeps its state (configuration section <c>Loom</c>; validated at start by
+/// <see cref="LoomHostOptionsValidator"/>). The API's settings are <see cref="LoomApiOptions"/>, the work's <see cref="Grains.LoomOptions"/>.
+/// </summary>
 public sealed class LoomHostOptions
 {
     /// <summary>Orleans cluster id: silos with the same id and Redis form one cluster.</summary>
@@ -29,29 +32,6 @@ public sealed class LoomHostOptions
 
     /// <summary>Declare a silo dead after ~3 s of silence instead of Orleans' ~30 s (small clusters and tests).</summary>
     public bool FastFailureDetection { get; set; }
-
-    /// <summary>
-    /// Port of the public gRPC API (HTTP/2, with TLS when <see cref="Tls"/> names a certificate). 0: a free port the OS picks (see
-    /// <see cref="LoomSiloHost.GrpcAddress"/>).
-    /// </summary>
-    public int GrpcPort { get; set; } = 7070;
-
-    /// <summary>
-    /// API keys a caller must send in the <c>x-api-key</c> header (every RPC but grpc.health.v1), each with an owner
-    /// and a role (<see cref="ApiKey"/>; a plain string is an admin key, as before). None: the API listens on loopback
-    /// only and takes no key, and every caller is an admin.
-    /// </summary>
-    public ApiKey[] ApiKeys { get; set; } = [];
-
-    /// <summary>TLS for the gRPC API (<c>Loom:Tls:CertificatePath</c>, <c>Loom:Tls:KeyPath</c>); none: HTTP/2 in clear.</summary>
-    public LoomTlsOptions Tls { get; set; } = new();
-
-    /// <summary>
-    /// Port of <c>/metrics</c> (Prometheus text over HTTP/1.1, on all interfaces: metrics carry no job data, so no API
-    /// key). 0 disables it; so does a <see cref="GrpcPort"/> of 0 (an in-process silo, such as the CLI's embedded one,
-    /// whose ports the OS picks).
-    /// </summary>
-    public int MetricsPort { get; set; } = 9464;
 
     /// <summary>
     /// How long a silo told to stop (SIGTERM) may drain: it stops taking window evaluations, lets those in flight finish,

@@ -13,7 +13,7 @@ public static class LoomResultsExtensions
     /// Binds <c>Loom:Results</c> (validated at start: a bad setting stops the silo with the key named), registers the
     /// files or S3 result store and the <see cref="RetentionSweeper"/>, and with Redis the <see cref="StateStoreProbe"/>.
     /// </summary>
-    public static IServiceCollection AddLoomResults(this IServiceCollection services, IConfiguration configuration, LoomHostOptions host)
+    public static IServiceCollection AddLoomResults(this IServiceCollection services, IConfiguration configuration, bool cluster)
     {
         services.AddOptions<LoomResultsOptions>()
             .Bind(configuration.GetSection(LoomResultsOptions.Section))
@@ -25,10 +25,10 @@ public static class LoomResultsExtensions
             LoomResultsOptions results = sp.GetRequiredService<IOptions<LoomResultsOptions>>().Value;
             return results.Store == ResultStoreKind.S3
                 ? S3ResultStore.Create(results.S3)
-                : new FileResultStore(ResultsDirectory(results, host), sp.GetRequiredService<StorageHealth>());
+                : new FileResultStore(ResultsDirectory(results, sp.GetRequiredService<IOptions<LoomHostOptions>>().Value), sp.GetRequiredService<StorageHealth>());
         });
         services.AddHostedService<RetentionSweeper>();
-        if (!string.IsNullOrWhiteSpace(host.Redis))
+        if (cluster)
         {
             services.AddHostedService<StateStoreProbe>();
         }

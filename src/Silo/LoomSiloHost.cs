@@ -19,7 +19,8 @@ namespace Loom.Silo;
 /// </code>
 /// Settings are configuration keys (appsettings.json in the program's folder, wherever it is started from, <c>LOOM__*</c> environment variables,
 /// <c>--Loom:Key=value</c> arguments): <c>Loom:GrpcPort</c> (default 7070; 0 picks a free port), <c>Loom:ApiKeys:0</c>,
-/// <c>Loom:ApiKeys:1</c>, ... and everything <see cref="LoomHostOptions"/> and <see cref="Grains.LoomOptions"/> list.
+/// <c>Loom:ApiKeys:1</c>, ... and everything <see cref="LoomHostOptions"/>, <see cref="LoomApiOptions"/>, <see cref="LoomTlsOptions"/> and <see cref="Grains.LoomOptions"/> list
+/// (each bound once and validated at start: a bad value throws <see cref="OptionsValidationException"/> naming the setting).
 /// </summary>
 public static partial class LoomSiloHost
 {
@@ -41,14 +42,16 @@ public static partial class LoomSiloHost
         WebApplicationBuilder builder = CreateBuilder(args, contentRoot);
         configure?.Invoke(builder);
         WebApplication app = builder.Build();
+        // Every setting checked now, all failures together, before any service reads one (ValidateOnStart's own pass
+        // would come only at StartAsync).
+        app.Services.GetService<IStartupValidator>()?.Validate();
         app.MapLoomEndpoints();
         app.MapLoomMetrics();
-        LoomHostOptions options = app.Services.GetRequiredService<IOptions<LoomHostOptions>>().Value;
+        LoomApiOptions options = app.Services.GetRequiredService<IOptions<LoomApiOptions>>().Value;
         app.Lifetime.ApplicationStarted.Register(() =>
         {
-            bool keyed = options.ApiKeys.Any(k => !string.IsNullOrEmpty(k.Key));
-            LogListening(app.Logger, GrpcAddress(app).ToString(), keyed ? options.ApiKeys.Count(k => !string.IsNullOrEmpty(k.Key)) : 0);
-            if (!keyed)
+            LogListening(app.Logger, GrpcAddress(app).ToString(), options.ApiKeys.Count(k => !string.IsNullOrEmpty(k.Key)));
+            if (!options.Keyed)
             {
                 LogNoKeys(app.Logger);
             }

@@ -9,16 +9,17 @@ namespace Loom.Silo;
 /// </summary>
 public static class PortClash
 {
-    /// <summary>A one-line message for the first port in use among those <paramref name="options"/> binds, or null when all are free.</summary>
-    public static string? Find(LoomHostOptions options)
+    /// <summary>A one-line message for the first port in use among those the silo binds, or null when all are free.</summary>
+    public static string? Find(LoomHostOptions host, LoomApiOptions api)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(api);
         (string Setting, int Port)[] ports =
         [
-            ("Loom:GrpcPort", options.GrpcPort),
-            ("Loom:MetricsPort", options.GrpcPort == 0 ? 0 : options.MetricsPort),
-            ("Loom:SiloPort", options.SiloPort),
-            ("Loom:GatewayPort", options.GatewayPort),
+            ("Loom:GrpcPort", api.GrpcPort),
+            ("Loom:MetricsPort", api.ServedMetricsPort),
+            ("Loom:SiloPort", host.SiloPort),
+            ("Loom:GatewayPort", host.GatewayPort),
         ];
         foreach (var (setting, port) in ports.Where(p => p.Port > 0))
         {

@@ -191,7 +191,7 @@ public sealed class LoomTestCluster : IAsyncDisposable
     public async Task<string> ReferenceHashAsync(JobSpec spec)
     {
         using PhysicsWorldModel model = TestModel.Load(Models);
-        using var latent = await JobSampling.RunAsync(spec, (w, c) => new WireRoundedField(new WorldModelField(model, c, spec.Guidance), spec.Wire));
+        using var latent = await JobRun.RunAsync(spec, (w, c) => new WireRoundedField(new WorldModelField(model, c, spec.Guidance), spec.Wire));
         return JobSampling.Hash(latent);
     }
 

@@ -112,6 +112,53 @@ public sealed class HelmChartTests
         Assert.True(Manifests.Bytes((string)HelmChart.Value("redis.maxmemory")!) < Manifests.Bytes((string)HelmChart.Value("redis.resources.limits.memory")!));
     }
 
+    [Fact]
+    public void Tls_mounts_the_certificate_secret_read_only_and_probes_over_http_where_grpc_probes_cannot()
+    {
+        string silo = HelmChart.Templates["silo-statefulset.yaml"];
+        Assert.False((bool)HelmChart.Value("tls.enabled")!); // off unless the operator has a certificate
+        Assert.Matches(@"- name: tls\s*\n\s*mountPath: /tls\s*\n\s*readOnly: true", silo);
+        Assert.Matches(@"- name: tls\s*\n\s*secret:\s*\n\s*secretName: \{\{ \.Values\.tls\.existingSecret \}\}", silo);
+        Assert.Matches(@"LOOM__TLS__CERTIFICATEPATH\s*\n\s*value: /tls/tls\.crt", silo);
+        Assert.Matches(@"LOOM__TLS__KEYPATH\s*\n\s*value: /tls/tls\.key", silo);
+        // Each probe: HTTP on the metrics port with TLS, gRPC on the API port without.
+        Assert.Equal(2, Regex.Matches(silo, @"httpGet:\s*\n\s*path: /healthz/ready\s*\n\s*port: \{\{ \.Values\.ports\.metrics \}\}").Count);
+        Assert.Single(Regex.Matches(silo, @"httpGet:\s*\n\s*path: /healthz/live\s*\n\s*port: \{\{ \.Values\.ports\.metrics \}\}"));
+        Assert.Equal(3, Regex.Matches(silo, @"\{\{- if \.Values\.tls\.enabled \}\}\s*\n\s*httpGet:").Count);
+        // The paths the probes ask are the ones the silo serves.
+        string metrics = Repository.Read("src/Silo/LoomMetricsExtensions.cs");
+        Assert.Contains("MapHealthChecks(\"/healthz/ready\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("MapHealthChecks(\"/healthz/live\"", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Owned_api_keys_carry_their_owner_and_role_numbered_after_the_admin_keys()
+    {
+        string silo = HelmChart.Templates["silo-statefulset.yaml"];
+        Assert.Empty(HelmChart.Value("apiKeys.owned")!.AsArray());
+        Assert.Contains("{{- $n := add $admins $i }}", silo, StringComparison.Ordinal);
+        Assert.Matches(@"LOOM__APIKEYS__\{\{ \$n \}\}__KEY\s*\n\s*valueFrom:\s*\n\s*secretKeyRef:", silo);
+        Assert.Contains("- name: LOOM__APIKEYS__{{ $n }}__OWNER", silo, StringComparison.Ordinal);
+        Assert.Contains("value: {{ $owned.role | default \"submitter\" | quote }}", silo, StringComparison.Ordinal);
+        // The names the silo binds (Loom:ApiKeys:<n>:Key/Owner/Role).
+        string key = Repository.Read("src/Silo/ApiKey.cs");
+        Assert.All(new[] { "Key", "Owner", "Role" }, p => Assert.Contains($"public {(p == "Role" ? "ApiKeyRole" : "string")} {p} {{ get; set; }}", key, StringComparison.Ordinal));
+    }
+
+    [NeedsToolFact("helm")]
+    public void Helm_renders_tls_and_owned_keys()
+    {
+        (int code, string output, string error) = Tool.Run("helm", "template", "loom", HelmChart.Folder,
+            "--set", "tls.enabled=true", "--set", "apiKeys.owned[0].secretKey=alice-key", "--set", "apiKeys.owned[0].owner=alice");
+        Assert.True(code == 0, error);
+        var rendered = new Manifests(Yaml.Documents(output));
+        JsonObject silo = Manifests.Container(rendered.Silo, "silo")!;
+        Assert.Equal("/tls/tls.crt", rendered.Env(silo, "LOOM__TLS__CERTIFICATEPATH"));
+        Assert.Equal("alice", rendered.Env(silo, "LOOM__APIKEYS__1__OWNER"));
+        Assert.Equal("submitter", rendered.Env(silo, "LOOM__APIKEYS__1__ROLE"));
+        Assert.Equal("/healthz/ready", (string?)silo["readinessProbe"]!["httpGet"]!["path"]);
+    }
+
     [NeedsToolFact("helm")]
     public void Helm_lints_and_renders_the_chart()
     {

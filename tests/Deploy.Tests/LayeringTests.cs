@@ -4,7 +4,8 @@ namespace Loom.Deploy.Tests;
 
 /// <summary>
 /// The dependency direction of the code (docs/architecture.md §1), read from the sources as text: the folders of
-/// src/Grains reference each other one way only, and the contracts (src/Contracts) know no library, model or grain.
+/// src/Grains reference each other one way only, the contracts (src/Contracts) know no library, model or grain, and the
+/// CLI (src/Client) speaks the API only, with its local work behind src/Embedded.
 /// </summary>
 public sealed partial class LayeringTests
 {
@@ -52,6 +53,45 @@ public sealed partial class LayeringTests
             .Where(f => !f.StartsWith("src/Contracts/", StringComparison.Ordinal))
             .ToArray();
         Assert.True(outside.Length == 0, $"grain interfaces outside src/Contracts: {string.Join(", ", outside)}.");
+    }
+
+    [Fact]
+    public void Client_talks_to_the_api_only()
+    {
+        // The CLI's project sees the API's stubs and the one project that does local work with the library (embedded
+        // silo, model folders, held-out scenes, the plan's syntax); no source of the CLI names a library, grain or silo type.
+        string project = Repository.Read("src/Client/Client.csproj");
+        string[] references = [.. ProjectReference().Matches(project).Select(m => m.Groups[1].Value.Replace('\\', '/')).Order(StringComparer.Ordinal)];
+        Assert.Equal(["../Embedded/Embedded.csproj", "../Protos/Protos.csproj"], references);
+        Assert.DoesNotMatch(@"<Compile\s+Include=""\.\.", project);
+        // What Embedded references (silo, grains, models, sampler) is copied beside loom but invisible to its code.
+        Assert.Matches(@"<DisableTransitiveProjectReferences>true</DisableTransitiveProjectReferences>", project);
+        string[] files = Sources("src/Client");
+        Assert.NotEmpty(files);
+        string[] offenders = [.. files
+            .Select(f => (File: Path.GetRelativePath(Repository.Root, f), Uses: ServerSide().Matches(File.ReadAllText(f)).Select(m => m.Value).Distinct().ToArray()))
+            .Where(f => f.Uses.Length > 0)
+            .Select(f => $"{f.File} ({string.Join(", ", f.Uses)})")];
+        Assert.True(offenders.Length == 0, $"src/Client must speak the API only; these files name server-side namespaces: {string.Join("; ", offenders)}.");
+    }
+
+    [Fact]
+    public void The_embedded_project_shows_the_client_no_library_type()
+    {
+        // What src/Embedded makes public (what the CLI can call) takes and returns its own records and plain values.
+        string[] files = Sources("src/Embedded");
+        Assert.NotEmpty(files);
+        foreach (string file in files)
+        {
+            string name = Path.GetRelativePath(Repository.Root, file);
+            Assert.Matches(@"(?m)^namespace Loom\.Embedded(\.\w+)*;", File.ReadAllText(file));
+            foreach (string line in File.ReadAllLines(file).Where(l => PublicMember().IsMatch(l)))
+            {
+                // The signature only: what an expression body or an initializer computes stays inside.
+                string signature = line.Split(["=>", " = "], 2, StringSplitOptions.None)[0];
+                Assert.False(LibraryType().IsMatch(signature), $"{name}: public signature shows a library type: {line.Trim()}");
+            }
+        }
     }
 
     /// <summary>Folder -> folder it references -> the files that do (by <c>using Loom.Grains.X</c> or a qualified name).</summary>
@@ -123,6 +163,20 @@ public sealed partial class LayeringTests
     /// <summary>A reference to a folder of src/Grains: a using directive or a qualified name (<c>Grains.Shards.ShardHost</c>).</summary>
     [GeneratedRegex(@"\bGrains\.(\w+)\b")]
     private static partial Regex GrainsNamespace();
+
+    /// <summary>A namespace only the server side may use, named anywhere in a file (using directive or qualified name).</summary>
+    [GeneratedRegex(@"\bLoom\.(Grains|Models|Sampling|Silo|Contracts)\b")]
+    private static partial Regex ServerSide();
+
+    [GeneratedRegex(@"<ProjectReference\s+Include=""([^""]+)""")]
+    private static partial Regex ProjectReference();
+
+    [GeneratedRegex(@"^\s*public\s")]
+    private static partial Regex PublicMember();
+
+    /// <summary>Types of the library that must not cross into the CLI (the Wan folder records, tensors, plans, limits, hosts).</summary>
+    [GeneratedRegex(@"\b(WanModelFolder|WanComponent|RefinementPlan|JobLimits|PhysicsClip|SafeTensorsHeader|WebApplication|Tensor)\b")]
+    private static partial Regex LibraryType();
 
     [GeneratedRegex(@"\binterface\s+I\w+\s*:[^{]*\bIGrainWith\w+Key\b")]
     private static partial Regex GrainInterface();

@@ -18,13 +18,14 @@ internal static partial class SiloSettings
         Repository.Read("src/Silo/appsettings.json"),
         documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
 
-    /// <summary>The port the silo's gRPC API listens on by default: appsettings.json's <c>Loom:GrpcPort</c>, else the default of <c>LoomHostOptions.GrpcPort</c>.</summary>
+    /// <summary>The port the silo's gRPC API listens on by default: appsettings.json's <c>Loom:GrpcPort</c>, else the default of <c>LoomApiOptions.GrpcPort</c>.</summary>
     public static long GrpcPort { get; } = (long?)AppSettings["Loom"]?["GrpcPort"]
-        ?? long.Parse(GrpcPortDefault().Match(Repository.Read("src/Silo/LoomHostOptions.cs")).Groups[1].Value, CultureInfo.InvariantCulture);
+        ?? long.Parse(GrpcPortDefault().Match(Repository.Read("src/Silo/LoomApiOptions.cs")).Groups[1].Value, CultureInfo.InvariantCulture);
 
-    /// <summary>Property names of the classes bound to the <c>Loom</c> section, and the subsections bound on their own (<c>Results</c>).</summary>
-    public static IReadOnlySet<string> OptionNames { get; } = new[] { "src/Silo/LoomHostOptions.cs", "src/Grains/LoomOptions.cs" }
+    /// <summary>Property names of the classes bound to the <c>Loom</c> section, and the subsections bound to their own classes (<c>Tls</c>, <c>Results</c>).</summary>
+    public static IReadOnlySet<string> OptionNames { get; } = new[] { "src/Silo/LoomHostOptions.cs", "src/Silo/LoomApiOptions.cs", "src/Grains/LoomOptions.cs" }
         .SelectMany(f => Property().Matches(Repository.Read(f)).Select(m => m.Groups[1].Value))
+        .Append("Tls")
         .Append(ResultsSection().Match(Repository.Read(ResultsOptionsFile)).Groups[1].Value)
         .ToHashSet(StringComparer.OrdinalIgnoreCase);
 

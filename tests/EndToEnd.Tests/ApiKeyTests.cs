@@ -104,5 +104,29 @@ public sealed class ApiKeyTests(KeyedSiloFixture silo) : IClassFixture<KeyedSilo
         await Requests.WatchAllAsync(bob, other.JobId);
     }
 
+    [Fact]
+    public async Task A_submitter_choosing_a_job_id_learns_nothing_of_other_owners_jobs()
+    {
+        JobService.JobServiceClient erin = Submitter("erin"), admin = silo.Jobs;
+        Job taken = await admin.SubmitJobAsync(new SubmitJobRequest { Spec = Requests.Small(seed: 67), JobId = "chosen-by-admin-67" }, SiloFixture.Deadline());
+
+        // The same refusal whether the id holds another owner's job or nothing: no "already exists".
+        RpcException[] refused =
+        [
+            await Requests.FailsAsync(() => erin.SubmitJobAsync(new SubmitJobRequest { Spec = Requests.Small(seed: 67), JobId = taken.JobId }, SiloFixture.Deadline()).ResponseAsync),
+            await Requests.FailsAsync(() => erin.SubmitJobAsync(new SubmitJobRequest { Spec = Requests.Small(seed: 68), JobId = taken.JobId }, SiloFixture.Deadline()).ResponseAsync),
+            await Requests.FailsAsync(() => erin.SubmitJobAsync(new SubmitJobRequest { Spec = Requests.Small(seed: 67), JobId = "free-id-67" }, SiloFixture.Deadline()).ResponseAsync),
+        ];
+
+        Assert.All(refused, e => Assert.Equal(StatusCode.InvalidArgument, e.StatusCode));
+        Assert.All(refused, e => Assert.Equal("job_id", e.Trailers.GetValue("loom-field")));
+        Assert.Single(refused.Select(e => e.Status.Detail).Distinct());
+        Assert.DoesNotContain("exists", refused[0].Status.Detail, StringComparison.Ordinal);
+        // Its own name for a job is an idempotency key, its own whatever other owners use.
+        Job named = await erin.SubmitJobAsync(new SubmitJobRequest { Spec = Requests.Small(seed: 67), IdempotencyKey = "chosen-by-admin-67" }, SiloFixture.Deadline());
+        Assert.NotEqual(taken.JobId, named.JobId);
+        await Requests.WatchAllAsync(erin, named.JobId);
+    }
+
     private JobService.JobServiceClient Submitter(string owner) => new(silo.Invoker(KeyedSiloFixture.Submitters[owner]));
 }

@@ -182,6 +182,15 @@ public sealed class CliBatchTests(SiloFixture silo) : IDisposable
         Assert.Equal(id, Items(rerun)["long"].GetProperty("job_id").GetString());
     }
 
+    [Fact]
+    public async Task A_seed_range_that_is_not_one_is_refused_before_anything_is_submitted()
+    {
+        LoomResult run = await LoomCli.RunAsync(_folder, "batch", "--seeds", "9-2", "--out", "none", "--server", silo.GrpcAddress);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains("--seeds: '9-2' is not a seed or a range", run.Stderr, StringComparison.Ordinal);
+    }
+
     private static Dictionary<string, JsonElement> Items(LoomResult run)
         => run.JsonLines.Where(l => l.GetProperty("event").GetString() == "item").ToDictionary(l => l.GetProperty("id").GetString()!);
 

@@ -79,6 +79,20 @@ public sealed class CliUsageTests : IDisposable
         Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--Loom:EvaluationTimeout=-00:00:01", "Loom:EvaluationTimeout is -00:00:01; allowed: 00:00:01 to 1.00:00:00.")]
+    [InlineData("--Loom:MaxBatch=0", "Loom:MaxBatch is 0; allowed: 1 to 1024.")]
+    [InlineData("--Loom:GrpcPort=70000", "Loom:GrpcPort is 70000; allowed: 0 to 65535.")]
+    [InlineData("--Loom:DrainTimeout=02:00:00", "Loom:DrainTimeout is 02:00:00; allowed: 00:00:00 to 01:00:00.")]
+    public async Task A_setting_out_of_range_stops_the_silo_naming_the_setting_and_its_range(string setting, string expected)
+    {
+        (int code, string stdout, string stderr) = await RunSiloAsync(TimeSpan.FromSeconds(60), null, setting);
+
+        Assert.True(code == 2, $"exit {code}\n{stdout}\n{stderr}");
+        Assert.Equal($"loom-silo: invalid settings: {expected}", stderr.Trim());
+        Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Loom_silo_started_from_another_folder_reads_its_own_appsettings()
     {

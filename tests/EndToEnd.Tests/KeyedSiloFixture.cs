@@ -10,7 +10,7 @@ public sealed class KeyedSiloFixture : SiloFixture
     public static readonly string[] Keys = ["e2e-key-one", "e2e-key-two"];
 
     /// <summary>The submitter keys, by owner.</summary>
-    public static readonly IReadOnlyDictionary<string, string> Submitters = new Dictionary<string, string> { ["alice"] = "e2e-key-alice", ["bob"] = "e2e-key-bob", ["carol"] = "e2e-key-carol", ["dave"] = "e2e-key-dave" };
+    public static readonly IReadOnlyDictionary<string, string> Submitters = new Dictionary<string, string> { ["alice"] = "e2e-key-alice", ["bob"] = "e2e-key-bob", ["carol"] = "e2e-key-carol", ["dave"] = "e2e-key-dave", ["erin"] = "e2e-key-erin" };
 
     /// <summary>Sends the first key by default.</summary>
     public KeyedSiloFixture() => ApiKey = Keys[0];

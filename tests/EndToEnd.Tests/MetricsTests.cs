@@ -10,7 +10,7 @@ public sealed partial class MetricsTests(SiloFixture silo)
 {
     private static readonly string[] Gauges =
         ["loom_jobs", "loom_queue_waiting", "loom_shard_queue_depth", "loom_shard_busy_ratio", "loom_shard_breaker_open", "loom_checkpoint_age_seconds",
-         "loom_storage_full", "loom_state_store_refusing_writes", "loom_state_store_memory_ratio"];
+         "loom_storage_full", "loom_state_store_refusing_writes", "loom_state_store_memory_ratio", "loom_watch_streams"];
 
     private static readonly string[] Counters = ["loom_nfe_total", "loom_eval_retries_total", "loom_wire_bytes_total", "loom_corrupt_data_total"];
 

@@ -17,6 +17,7 @@ public sealed class RenderTests(SiloFixture silo)
         Job submitted = await silo.Jobs.SubmitJobAsync(new SubmitJobRequest { Spec = Requests.Small(seed: 31) }, SiloFixture.Deadline());
         Assert.Equal(3, submitted.StepsTotal);
         Assert.Equal(2, submitted.Windows.Count);
+        Assert.Equal(3 + 1, submitted.PlannedWindowEvaluations); // 3 base predictions, 1 refinement at step 1, no guidance
 
         List<JobEvent> events = await Requests.WatchAllAsync(silo.Jobs, submitted.JobId);
 
@@ -77,6 +78,20 @@ public sealed class RenderTests(SiloFixture silo)
         Assert.Equal("end-to-end test", cancelled.Error);
         Assert.Equal([JobEventKind.Snapshot, JobEventKind.Cancelled], events.Select(e => e.Kind));
         Assert.Equal(StatusCode.FailedPrecondition, late.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_job_says_how_many_evaluations_each_window_is_planned_to_take()
+    {
+        JobSpec spec = Requests.Long(seed: 33);
+        spec.Plan = "1-4:2,10:3";
+        spec.Guidance = 2.5;
+        Job job = await silo.Jobs.SubmitJobAsync(new SubmitJobRequest { Spec = spec }, SiloFixture.Deadline());
+        Job again = await silo.Jobs.CancelJobAsync(new CancelJobRequest { JobId = job.JobId, Reason = "end-to-end test" }, SiloFixture.Deadline());
+
+        // (400 steps + 4 x 2 + 3 refinement iterations) x 2 with guidance: the progress bar's length, not re-parsed by clients.
+        Assert.Equal((400 + 8 + 3) * 2, job.PlannedWindowEvaluations);
+        Assert.Equal(job.PlannedWindowEvaluations, again.PlannedWindowEvaluations);
     }
 
     [Fact]

@@ -72,4 +72,11 @@ public static class Requests
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         return await http.GetStringAsync(new Uri($"http://127.0.0.1:{silo.Silo.MetricsPort}/metrics"));
     }
+
+    /// <summary>The value of the unlabelled series <paramref name="name"/> in a /metrics text.</summary>
+    public static double Gauge(string metrics, string name)
+    {
+        string? line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+        return line is null ? throw new InvalidOperationException($"{name} is not in /metrics") : double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
 }

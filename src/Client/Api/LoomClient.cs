@@ -93,6 +93,14 @@ public sealed class LoomClient : IDisposable
     public async Task<Job> GetAsync(string jobId, CancellationToken cancellationToken = default)
         => await _jobs.GetJobAsync(new GetJobRequest { JobId = jobId }, Unary(cancellationToken)).ConfigureAwait(false);
 
+    /// <summary>Many jobs as they are now (at most 1000 ids); <paramref name="brief"/> leaves out windows and certain fractions.</summary>
+    public async Task<GetJobsResponse> GetManyAsync(IEnumerable<string> jobIds, bool brief, CancellationToken cancellationToken = default)
+    {
+        var request = new GetJobsRequest { Brief = brief };
+        request.JobIds.AddRange(jobIds);
+        return await _jobs.GetJobsAsync(request, Unary(cancellationToken)).ConfigureAwait(false);
+    }
+
     /// <summary>Cancels the job; a job already final comes back unchanged.</summary>
     public async Task<Job> CancelAsync(string jobId, string reason, CancellationToken cancellationToken = default)
         => await _jobs.CancelJobAsync(new CancelJobRequest { JobId = jobId, Reason = reason }, Unary(cancellationToken)).ConfigureAwait(false);

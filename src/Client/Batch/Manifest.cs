@@ -24,7 +24,6 @@ internal static partial class Manifest
     {
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var items = new List<ManifestItem>();
-        var ids = new HashSet<string>(StringComparer.Ordinal);
         string[] lines = File.ReadAllLines(path);
         for (int i = 0; i < lines.Length; i++)
         {
@@ -33,14 +32,16 @@ internal static partial class Manifest
             {
                 continue;
             }
-            ManifestItem item = Parse(i + 1, text, folder);
-            if (item.IsValid && !ids.Add(item.Id))
-            {
-                item = item with { Error = $"id: '{item.Id}' is used by an earlier line.", Field = "id" };
-            }
-            items.Add(item);
+            items.Add(Parse(i + 1, text, folder));
         }
-        return items;
+        return Unique(items);
+    }
+
+    /// <summary><paramref name="items"/> with each valid item whose id an earlier one has made invalid (field <c>id</c>).</summary>
+    public static IReadOnlyList<ManifestItem> Unique(IReadOnlyList<ManifestItem> items)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        return [.. items.Select(item => item.IsValid && !ids.Add(item.Id) ? item with { Error = $"id: '{item.Id}' is used by an earlier line.", Field = "id" } : item)];
     }
 
     /// <summary>Parses line <paramref name="line"/>.</summary>

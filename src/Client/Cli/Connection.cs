@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Loom.Client.Api;
-using Loom.Client.Embedded;
+using Loom.Embedded;
 
 namespace Loom.Client.Cli;
 

@@ -28,7 +28,9 @@ internal sealed class BatchCommand : Command
     private const int TransientRounds = 8;
 
     private readonly GlobalOptions _globals;
-    private readonly Argument<FileInfo> _manifest = new("manifest") { Description = "JSONL file: one job per line, fields named like the render options in snake_case." };
+    private readonly Argument<FileInfo?> _manifest = new("manifest") { Description = "JSONL file: one job per line, fields named like the render options in snake_case (optional with --prompts or --seeds).", Arity = ArgumentArity.ZeroOrOne };
+    private readonly Option<FileInfo?> _prompts = new("--prompts") { Description = "Text file, one prompt a line: every manifest line (or one item of defaults) once per prompt." };
+    private readonly Option<string?> _seeds = new("--seeds") { Description = "Seeds, e.g. 0-99 or 0-9,100-109: every item once per seed (ids get -p<n> and -s<seed>)." };
     private readonly Option<string> _out = new("--out", "-o") { Description = "Folder for the items' videos and sidecars.", Required = true };
     private readonly Option<string> _format = new("--format") { Description = "Output format of every item.", DefaultValueFactory = _ => "mp4" };
     private readonly Option<int?> _scale = new("--scale") { Description = "Nearest-neighbour upscale (default 8 for mp4/gif, 1 otherwise)." };
@@ -38,12 +40,12 @@ internal sealed class BatchCommand : Command
     private readonly Option<bool> _cancelOnExit = new("--cancel-on-exit") { Description = "On Ctrl-C cancel the batch's unfinished jobs (default: detach; they go on, and a rerun collects them)." };
 
     public BatchCommand(GlobalOptions globals)
-        : base("batch", "Render every line of a JSONL manifest; rerun to resume.")
+        : base("batch", "Render every line of a JSONL manifest (x prompts x seeds); rerun to resume.")
     {
         _globals = globals;
         _format.AcceptOnlyFromAmong("mp4", "gif", "png", "safetensors");
         Arguments.Add(_manifest);
-        foreach (Option option in new Option[] { _out, _format, _scale, _fps, _models, _maxInFlight, _cancelOnExit })
+        foreach (Option option in new Option[] { _out, _format, _scale, _fps, _models, _maxInFlight, _cancelOnExit, _prompts, _seeds })
         {
             Options.Add(option);
         }
@@ -53,11 +55,19 @@ internal sealed class BatchCommand : Command
     private async Task<int> RunAsync(ParseResult parse, Terminal terminal, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        FileInfo manifest = parse.GetValue(_manifest)!;
-        if (!manifest.Exists)
+        FileInfo? manifest = parse.GetValue(_manifest);
+        FileInfo? promptFile = parse.GetValue(_prompts);
+        string? seedText = parse.GetValue(_seeds);
+        if (manifest is null && promptFile is null && seedText is null)
+        {
+            throw new CliException(ExitCodes.Usage, "manifest: give a manifest file, --prompts FILE or --seeds RANGE (or several).", "manifest");
+        }
+        if (manifest is { Exists: false })
         {
             throw new CliException(ExitCodes.Usage, $"manifest: '{manifest.FullName}' does not exist.", "manifest");
         }
+        IReadOnlyList<string>? prompts = promptFile is null ? null : ManifestExpansion.ReadPrompts(promptFile.FullName);
+        IReadOnlyList<long>? seeds = seedText is null ? null : ManifestExpansion.ParseSeeds(seedText);
         string folder = Path.GetFullPath(parse.GetValue(_out)!);
         Directory.CreateDirectory(folder);
         OutputFormat format = Enum.Parse<OutputFormat>(parse.GetValue(_format)!, ignoreCase: true);
@@ -78,7 +88,12 @@ internal sealed class BatchCommand : Command
         }
         OutputTarget TargetOf(ManifestItem item) => new(Path.Combine(folder, item.Id + OutputTarget.ExtensionOf(format)), format, scale, fps);
 
-        IReadOnlyList<ManifestItem> items = Manifest.Read(manifest.FullName);
+        IReadOnlyList<ManifestItem> items = manifest is null ? [new ManifestItem(0, "line-0", new JobSpec(), null, [], null, null)] : Manifest.Read(manifest.FullName);
+        if (prompts is not null || seeds is not null)
+        {
+            items = Manifest.Unique(ManifestExpansion.Expand(items, manifest is not null, prompts, seeds));
+        }
+        string source = manifest?.FullName ?? promptFile?.FullName ?? $"--seeds {seedText}";
         var outcomes = new Dictionary<ManifestItem, BatchItemOutcome>();
         foreach (ManifestItem item in items.Where(i => !i.IsValid))
         {
@@ -107,7 +122,7 @@ internal sealed class BatchCommand : Command
         {
             await using Connection connection = await Connection.OpenAsync(parse, _globals, parse.GetValue(_models), terminal.Line, cancellationToken);
             server = connection.Server;
-            var run = new BatchRun(connection, keys, outcomes, TargetOf, manifest.FullName, terminal, index, maxInFlight, parse.GetValue(_cancelOnExit));
+            var run = new BatchRun(connection, keys, outcomes, TargetOf, source, terminal, index, maxInFlight, parse.GetValue(_cancelOnExit));
             await RenderAsync(run, pending, cancellationToken);
         }
 
@@ -128,10 +143,12 @@ internal sealed class BatchCommand : Command
         LoomClient client = connection.Client;
         var specs = new Dictionary<ManifestItem, JobSpec>();
         var models = new Dictionary<string, ModelInfo>();
+        bool noted = false;
         foreach (ManifestItem item in pending.ToList())
         {
             JobSpec spec = item.Spec;
-            if (item.Scene is not null || item.Given.Count > 0)
+            bool conditioned = item.Scene is not null || item.Given.Count > 0;
+            if (conditioned || spec.HasPrompt)
             {
                 string model = spec.HasModel ? spec.Model : "physics";
                 try
@@ -141,10 +158,25 @@ internal sealed class BatchCommand : Command
                         info = await ConditioningFrames.ModelAsync(client, model, cancellationToken);
                         models[model] = info;
                     }
-                    spec = spec.Clone();
-                    spec.Conditioning = item.Scene is int scene
-                        ? ConditioningFrames.FromScene(scene, info, spec.HasFrames ? spec.Frames : 16)
-                        : ConditioningFrames.FromImages(item.Given, info);
+                    if (conditioned)
+                    {
+                        spec = spec.Clone();
+                        spec.Conditioning = item.Scene is int scene
+                            ? ConditioningFrames.FromScene(scene, info, spec.HasFrames ? spec.Frames : 16)
+                            : ConditioningFrames.FromImages(item.Given, info);
+                        keys[item] = BatchKeys.Base(item, spec);
+                    }
+                    if (spec.HasPrompt && !info.TextConditioned)
+                    {
+                        // The item keeps its prompt (its key, index line and sidecar have it); a model without text is not sent one.
+                        spec = spec.Clone();
+                        spec.ClearPrompt();
+                        if (!noted)
+                        {
+                            run.Terminal.Line($"model '{model}' takes no text: prompts are recorded in {BatchIndex.FileName} and the sidecars, not sent.");
+                            noted = true;
+                        }
+                    }
                 }
                 catch (CliException e)
                 {
@@ -152,7 +184,9 @@ internal sealed class BatchCommand : Command
                     pending.Remove(item);
                     continue;
                 }
-                keys[item] = BatchKeys.Base(item, spec);
+            }
+            if (conditioned)
+            {
                 if (Matches(targetOf(item), keys[item]) is { } sidecar)
                 {
                     run.Index.Add(outcomes[item] = new(item, BatchItemStatus.Skipped, sidecar["job_id"]?.GetValue<string>(), "output and sidecar already there", null, targetOf(item).Path, 0, 0), sidecar);
@@ -164,6 +198,7 @@ internal sealed class BatchCommand : Command
         }
 
         var progress = new BatchProgress(run.Terminal, pending.Count);
+        await using var poller = new JobPoller(client, progress);
         using var slots = new SemaphoreSlim(run.MaxInFlight);
         using var writing = new SemaphoreSlim(Math.Max(1, Environment.ProcessorCount));
         var submitted = new Dictionary<ManifestItem, Job>();
@@ -173,11 +208,13 @@ internal sealed class BatchCommand : Command
             foreach (ManifestItem item in pending)
             {
                 await slots.WaitAsync(cancellationToken);
+                JobSpec spec = specs[item];
+                specs.Remove(item);
                 running.Add(Task.Run(async () =>
                 {
                     try
                     {
-                        await RenderItemAsync(run, item, specs[item], progress, submitted, writing, cancellationToken);
+                        await RenderItemAsync(run, item, spec, progress, poller, submitted, writing, cancellationToken);
                     }
                     finally
                     {
@@ -200,7 +237,7 @@ internal sealed class BatchCommand : Command
             Job[] unfinished;
             lock (outcomes)
             {
-                unfinished = [.. submitted.Where(kv => !outcomes.ContainsKey(kv.Key)).Select(kv => kv.Value)];
+                unfinished = [.. submitted.Values];
             }
             if (run.CancelOnExit)
             {
@@ -216,7 +253,7 @@ internal sealed class BatchCommand : Command
 
     /// <summary>One item: submitted (walking past failed attempts, retrying what is retryable), followed, downloaded and written, indexed.</summary>
     private static async Task RenderItemAsync(
-        BatchRun run, ManifestItem item, JobSpec spec, BatchProgress progress, Dictionary<ManifestItem, Job> submitted, SemaphoreSlim writing, CancellationToken cancellationToken)
+        BatchRun run, ManifestItem item, JobSpec spec, BatchProgress progress, JobPoller poller, Dictionary<ManifestItem, Job> submitted, SemaphoreSlim writing, CancellationToken cancellationToken)
     {
         LoomClient client = run.Connection.Client;
         var clock = Stopwatch.StartNew();
@@ -225,6 +262,7 @@ internal sealed class BatchCommand : Command
             lock (run.Outcomes)
             {
                 run.Outcomes[item] = outcome;
+                submitted.Remove(item); // what stays is bounded by --max-in-flight
             }
             run.Index.Add(outcome, sidecar);
             progress.Finished(item.Id, outcome.Status == BatchItemStatus.Done);
@@ -265,7 +303,16 @@ internal sealed class BatchCommand : Command
             submitted[item] = job;
         }
         progress.Submitted(item.Id, job);
-        Job ended = await JobFollower.FollowAsync(client, job.JobId, item.Id, progress, cancellationToken);
+        Job ended;
+        try
+        {
+            ended = await poller.WaitAsync(job, item.Id, cancellationToken);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            Record(new(item, BatchItemStatus.Failed, job.JobId, e.Status.Detail, null, null, 0, clock.Elapsed.TotalSeconds), null);
+            return;
+        }
         if (ended.State != JobState.Completed)
         {
             Record(new(item, BatchItemStatus.Failed, ended.JobId, $"{Sidecar.StateName(ended.State)}: {ended.Error}", null, null, ended.Evaluations, clock.Elapsed.TotalSeconds), null);
@@ -287,6 +334,11 @@ internal sealed class BatchCommand : Command
                 ["key"] = run.Keys[item],
                 ["attempt"] = attempt,
             };
+            if (item.Spec.HasPrompt)
+            {
+                sidecar["prompt"] = item.Spec.Prompt; // the item's prompt, also where its model takes no text and was not sent it
+                sidecar["batch"]!["prompt_sent"] = spec.HasPrompt;
+            }
             await SidecarFile.WriteAsync(target.SidecarPath, sidecar, cancellationToken);
             Record(new(item, BatchItemStatus.Done, ended.JobId, null, null, target.Path, ended.Evaluations, clock.Elapsed.TotalSeconds), sidecar);
         }
@@ -355,8 +407,11 @@ internal sealed class BatchCommand : Command
             });
             return;
         }
+        // A row per item while that fits a screen; past it, the rows that need attention (every item is in index.jsonl).
+        const int rows = 50;
+        List<BatchItemOutcome> shown = summary.Count <= rows ? summary : [.. summary.Where(o => o.Status is BatchItemStatus.Invalid or BatchItemStatus.Failed).Take(rows)];
         var table = new Table().Border(TableBorder.Rounded).AddColumns("line", "id", "status", "job", "nfe", "seconds", "output / error");
-        foreach (BatchItemOutcome o in summary)
+        foreach (BatchItemOutcome o in shown)
         {
             string status = o.Status switch
             {
@@ -370,7 +425,14 @@ internal sealed class BatchCommand : Command
                 o.Item.Line.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(o.Item.Id), status, Markup.Escape(o.JobId ?? ""),
                 o.Evaluations.ToString(System.Globalization.CultureInfo.InvariantCulture), o.Seconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(detail));
         }
-        AnsiConsole.Write(table);
+        if (shown.Count > 0)
+        {
+            AnsiConsole.Write(table);
+        }
+        if (shown.Count < summary.Count)
+        {
+            terminal.Line($"{shown.Count} of {summary.Count} rows shown (failed and invalid first); every item is listed in {Path.Combine(folder, BatchIndex.FileName)}");
+        }
         terminal.Line($"{summary.Count} items: {Count(BatchItemStatus.Done)} done, {Count(BatchItemStatus.Skipped)} skipped, {Count(BatchItemStatus.Invalid)} invalid, {Count(BatchItemStatus.Failed)} failed in {seconds:0.0} s; outputs in {folder}");
     }
 }

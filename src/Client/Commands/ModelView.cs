@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Loom.Client.Hub;
-using Loom.Models.Wan.Folders;
+using Loom.Embedded.ModelFolders;
 
 namespace Loom.Client.Commands;
 
@@ -9,7 +9,7 @@ namespace Loom.Client.Commands;
 internal static class ModelView
 {
     /// <summary><c>NAME: wan2.1 t2v, official layout, 17.4 GB in DIR</c>.</summary>
-    public static string Summary(WanModelFolder model)
+    public static string Summary(ModelFolder model)
     {
         string boundary = model.Boundary is double b ? $", experts switch at t = {(b * 1000).ToString("0", CultureInfo.InvariantCulture)}" : "";
         return model.Kind is null
@@ -18,7 +18,7 @@ internal static class ModelView
     }
 
     /// <summary>The folder as JSON: identity, components with their files and sizes, problems.</summary>
-    public static JsonObject Json(WanModelFolder model, IReadOnlyList<string>? problems = null) => new()
+    public static JsonObject Json(ModelFolder model) => new()
     {
         ["name"] = model.Name,
         ["directory"] = model.Directory,
@@ -27,7 +27,7 @@ internal static class ModelView
         ["layout"] = model.Layout,
         ["boundary"] = model.Boundary,
         ["bytes"] = model.Bytes,
-        ["ok"] = (problems ?? model.Problems).Count == 0 && model.Kind is not null,
+        ["ok"] = model.IsModel,
         ["components"] = new JsonArray([.. model.Components.Select(c => (JsonNode)new JsonObject
         {
             ["role"] = c.Role,
@@ -35,6 +35,6 @@ internal static class ModelView
             ["bytes"] = c.Bytes,
             ["files"] = new JsonArray([.. c.Files.Select(f => (JsonNode)JsonValue.Create(f)!)]),
         })]),
-        ["problems"] = new JsonArray([.. (problems ?? model.Problems).Select(p => (JsonNode)JsonValue.Create(p)!)]),
+        ["problems"] = new JsonArray([.. model.Problems.Select(p => (JsonNode)JsonValue.Create(p)!)]),
     };
 }

@@ -2,9 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Loom.Client.Cli;
 using Loom.Client.Hub;
-using Loom.Models.Wan.Folders;
-using Loom.Models.Weights;
-using Loom.Models.WorldModel;
+using Loom.Embedded.ModelFolders;
 using Spectre.Console;
 
 namespace Loom.Client.Commands;
@@ -26,15 +24,7 @@ internal sealed class ModelsListCommand : Command
                 throw new CliException(ExitCodes.NotFound, $"--models: '{folder}' is not a folder.", "models");
             }
             var rows = new List<(string Name, string Family, string Kind, string Layout, long Bytes, string State, JsonObject Json)>();
-            foreach (string file in Directory.EnumerateFiles(folder, "*.safetensors").Order(StringComparer.Ordinal))
-            {
-                if (WorldModel(file) is string name)
-                {
-                    long bytes = new FileInfo(file).Length;
-                    rows.Add((name, "loom", "physics", "file", bytes, "ok", new JsonObject { ["name"] = name, ["directory"] = file, ["family"] = "loom", ["kind"] = "physics", ["layout"] = "file", ["bytes"] = bytes, ["ok"] = true }));
-                }
-            }
-            foreach (WanModelFolder model in WanModelFolder.Scan(folder))
+            foreach (ModelFolder model in LocalModels.Scan(folder))
             {
                 string state = model.IsModel ? "ok" : model.Problems.Count == 1 ? model.Problems[0] : $"{model.Problems[0]} (+{model.Problems.Count - 1} more)";
                 rows.Add((model.Name, model.Family ?? "-", model.Kind ?? "-", model.Layout ?? "-", model.Bytes, state, ModelView.Json(model)));
@@ -56,20 +46,5 @@ internal sealed class ModelsListCommand : Command
             terminal.Line($"{rows.Count(r => r.State == "ok")} usable of {rows.Count} in {Path.GetFullPath(folder)}");
             return Task.FromResult(ExitCodes.Ok);
         });
-    }
-
-    /// <summary>The name the silo serves a world-model file under, or null when the file is not one.</summary>
-    private static string? WorldModel(string path)
-    {
-        try
-        {
-            return SafeTensorsHeader.Read(path).Metadata.ContainsKey(WorldModelWeights.ConfigKey)
-                ? Path.GetFileName(path).Replace(".safetensors", "", StringComparison.Ordinal).Replace("-world-model", "", StringComparison.Ordinal)
-                : null;
-        }
-        catch (InvalidDataException)
-        {
-            return null;
-        }
     }
 }

@@ -1,8 +1,7 @@
 using System.CommandLine;
 using Loom.Client.Cli;
 using Loom.Client.Hub;
-using Loom.Models.Wan.Folders;
-using Loom.Models.Wan.Tiny;
+using Loom.Embedded.ModelFolders;
 
 namespace Loom.Client.Commands;
 
@@ -26,25 +25,24 @@ internal sealed class ModelsMakeTinyCommand : Command
         {
             string kind = parse.GetValue(_kind)!;
             string directory = parse.GetValue(_out)!;
-            if (!WanTinyModel.Kinds.Contains(kind))
+            if (!LocalModels.TinyKinds.Contains(kind))
             {
-                throw new CliException(ExitCodes.Usage, $"--kind: '{kind}' is not one of {string.Join(", ", WanTinyModel.Kinds)}.", "kind");
+                throw new CliException(ExitCodes.Usage, $"--kind: '{kind}' is not one of {string.Join(", ", LocalModels.TinyKinds)}.", "kind");
             }
             if (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any())
             {
                 throw new CliException(ExitCodes.Usage, $"--out: '{directory}' is not empty.", "out");
             }
-            WanTinyModel.Write(directory, kind, parse.GetValue(_seed));
-            WanModelFolder model = WanModelFolder.Inspect(directory);
-            IReadOnlyList<string> problems = WanModelCheck.Run(model);
+            ModelFolder model = LocalModels.MakeTiny(directory, kind, parse.GetValue(_seed));
+            IReadOnlyList<string> problems = model.Problems;
             if (terminal.Json)
             {
-                terminal.WriteJson(ModelView.Json(model, problems));
+                terminal.WriteJson(ModelView.Json(model));
             }
             else
             {
                 terminal.Line(ModelView.Summary(model));
-                foreach (WanComponent component in model.Components)
+                foreach (ModelComponent component in model.Components)
                 {
                     terminal.Line($"  {component.Role,-13} {component.Files.Count,3} file(s) {ByteSize.Format(component.Bytes),9}  {component.Path}");
                 }

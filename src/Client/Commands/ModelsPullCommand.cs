@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Loom.Client.Cli;
 using Loom.Client.Hub;
-using Loom.Models.Wan.Folders;
+using Loom.Embedded.ModelFolders;
 using Spectre.Console;
 
 namespace Loom.Client.Commands;
@@ -43,8 +43,8 @@ internal sealed partial class ModelsPullCommand : Command
             string directory = parse.GetValue(_dir) ?? Path.Combine(parse.GetValue(_models)!, repoId[(repoId.IndexOf('/') + 1)..]);
             using var hub = new HubClient(endpoint, Environment.GetEnvironmentVariable("HF_TOKEN"));
             HubRepository repository = await hub.ListAsync(repoId, revision, cancellationToken);
-            List<HubFile> needed = [.. repository.Files.Where(f => WanModelFiles.IsNeeded(f.Path))];
-            List<HubFile> left = [.. repository.Files.Where(f => !WanModelFiles.IsNeeded(f.Path))];
+            List<HubFile> needed = [.. repository.Files.Where(f => LocalModels.IsModelFile(f.Path))];
+            List<HubFile> left = [.. repository.Files.Where(f => !LocalModels.IsModelFile(f.Path))];
             if (needed.Count == 0)
             {
                 throw new CliException(ExitCodes.ModelInvalid, $"{repoId} holds no file of a Wan model ({repository.Files.Count} files, none a Wan config, weight, VAE, text encoder or tokenizer).", "repo");
@@ -74,7 +74,7 @@ internal sealed partial class ModelsPullCommand : Command
             {
                 terminal.Error(failure, ExitCodes.ModelInvalid);
             }
-            WanModelFolder model = WanModelFolder.Inspect(directory);
+            ModelFolder model = LocalModels.Inspect(directory);
             if (terminal.Json)
             {
                 JsonObject json = ModelView.Json(model);

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Loom.Client.Cli;
 using Loom.Client.Hub;
-using Loom.Models.Wan.Folders;
+using Loom.Embedded.ModelFolders;
 
 namespace Loom.Client.Commands;
 
@@ -28,19 +28,20 @@ internal sealed class ModelsVerifyCommand : Command
             string inModels = Path.Combine(parse.GetValue(_models)!, given);
             string directory = Directory.Exists(inModels) ? inModels : Directory.Exists(given) ? given
                 : throw new CliException(ExitCodes.NotFound, $"no model '{given}': neither {inModels} nor {given} is a folder.", "model");
-            WanModelFolder model = WanModelFolder.Inspect(directory);
-            var problems = new List<string>(WanModelCheck.Run(model));
+            ModelFolder model = LocalModels.Verify(directory);
+            var problems = new List<string>(model.Problems);
             string checksums = await AgainstPullAsync(model, parse.GetValue(_sha256), problems, cancellationToken);
+            model = model with { Problems = problems };
             if (terminal.Json)
             {
-                var json = ModelView.Json(model, problems);
+                var json = ModelView.Json(model);
                 json["checksums"] = checksums;
                 terminal.WriteJson(json);
             }
             else
             {
                 terminal.Line(ModelView.Summary(model));
-                foreach (WanComponent component in model.Components)
+                foreach (ModelComponent component in model.Components)
                 {
                     terminal.Line($"  {component.Role,-13} {component.Files.Count,3} file(s) {ByteSize.Format(component.Bytes),9}  {component.Path}");
                 }
@@ -60,7 +61,7 @@ internal sealed class ModelsVerifyCommand : Command
     /// Compares each component file the pull record knows with what the hub published: its size always, its checksum
     /// when <paramref name="hash"/>; adds a problem per mismatch and says what it compared.
     /// </summary>
-    private static async Task<string> AgainstPullAsync(WanModelFolder model, bool hash, List<string> problems, CancellationToken cancellationToken)
+    private static async Task<string> AgainstPullAsync(ModelFolder model, bool hash, List<string> problems, CancellationToken cancellationToken)
     {
         PullManifest? manifest = PullManifest.Read(model.Directory);
         if (manifest is null)

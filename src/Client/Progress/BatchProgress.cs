@@ -124,7 +124,5 @@ internal sealed class BatchProgress(Terminal terminal, int total) : IJobReporter
         }
     }
 
-    private static string Duration(TimeSpan t) => t.TotalHours >= 1
-        ? $"{(int)t.TotalHours}h{t.Minutes:00}m"
-        : t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m{t.Seconds:00}s" : $"{t.TotalSeconds:0}s";
+    private static string Duration(TimeSpan t) => StepEta.Duration(t);
 }

@@ -8,13 +8,16 @@ namespace Loom.Client.Progress;
 /// <summary>One JSON object per event on stdout (<c>--json</c>).</summary>
 internal sealed class JsonJobReporter(Terminal terminal) : IJobReporter
 {
+    private readonly StepEta _eta = new();
+
     public void Report(string label, JobEvent e)
     {
+        Job job = e.Job;
+        StepEta.Estimate? estimate = _eta.Observe(label, job);
         if (e.Kind == JobEventKind.Windows)
         {
             return;
         }
-        Job job = e.Job;
         terminal.WriteJson(new JsonObject
         {
             ["event"] = e.Kind.ToString().ToLowerInvariant(),
@@ -27,6 +30,8 @@ internal sealed class JsonJobReporter(Terminal terminal) : IJobReporter
             ["refine"] = job.RefineEvaluations,
             ["skipped"] = job.SkippedEvaluations,
             ["certain_fraction"] = job.CertainFractions.Count > 0 ? job.CertainFractions[^1] : null,
+            ["seconds_per_step"] = estimate is null ? null : Math.Round(estimate.PerStep.TotalSeconds, 3),
+            ["eta_seconds"] = estimate is null ? null : Math.Round(estimate.Left.TotalSeconds, 1),
             ["error"] = string.IsNullOrEmpty(job.Error) ? null : job.Error,
         });
     }

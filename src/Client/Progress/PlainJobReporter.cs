@@ -9,10 +9,12 @@ namespace Loom.Client.Progress;
 internal sealed class PlainJobReporter(Terminal terminal) : IJobReporter
 {
     private readonly Dictionary<string, (JobState State, int Steps)> _seen = [];
+    private readonly StepEta _eta = new();
 
     public void Report(string label, JobEvent e)
     {
         Job job = e.Job;
+        StepEta.Estimate? estimate = _eta.Observe(label, job);
         string prefix = label == job.JobId ? $"job {job.JobId}" : $"{label} (job {job.JobId})";
         lock (_seen)
         {
@@ -26,12 +28,12 @@ internal sealed class PlainJobReporter(Terminal terminal) : IJobReporter
             if (job.StepsDone > steps)
             {
                 double certain = job.CertainFractions.Count > 0 ? job.CertainFractions[^1] : 0;
-                terminal.Line(string.Create(CultureInfo.InvariantCulture, $"{prefix}: step {job.StepsDone}/{job.StepsTotal}  nfe {job.Evaluations} (refine {job.RefineEvaluations}, skipped {job.SkippedEvaluations})  certain {certain:0.000}"));
+                terminal.Line(string.Create(CultureInfo.InvariantCulture, $"{prefix}: step {job.StepsDone}/{job.StepsTotal}  nfe {job.Evaluations} (refine {job.RefineEvaluations}, skipped {job.SkippedEvaluations})  certain {certain:0.000}  {StepEta.Describe(estimate)}"));
             }
             if (job.State != state && final)
             {
                 terminal.Line(job.State == JobState.Completed
-                    ? $"{prefix}: completed: {job.StepsDone} steps, nfe {job.Evaluations} (refine {job.RefineEvaluations}, skipped {job.SkippedEvaluations})"
+                    ? $"{prefix}: completed: {job.StepsDone} steps, nfe {job.Evaluations} (refine {job.RefineEvaluations}, skipped {job.SkippedEvaluations}){(job.Windows.Count > 1 ? $"; {WindowSummary.Describe(job)}" : "")}"
                     : $"{prefix}: {Sidecar.StateName(job.State)}: {job.Error}");
             }
         }

@@ -1,21 +1,21 @@
 using Loom.Protos.V1;
-using Loom.Sampling.Refinement;
 using Spectre.Console;
 
 namespace Loom.Client.Progress;
 
 /// <summary>
-/// Live bars: one per job over its steps and, with <c>showWindows</c>, one per temporal window over its evaluations
-/// (evaluated + skipped, out of the base-plus-refinement budget that fits the window's share of the plan).
+/// Live bars: one per job over its steps, described by its state, NFE, seconds per step and ETA (from its own measured
+/// step times) and, with <c>showWindows</c>, a one-line summary of its windows.
 /// </summary>
 internal sealed class SpectreJobReporter(ProgressContext context, bool showWindows) : IJobReporter
 {
     private readonly Dictionary<string, ProgressTask> _steps = [];
-    private readonly Dictionary<(string, int), ProgressTask> _windows = [];
+    private readonly StepEta _eta = new();
 
     public void Report(string label, JobEvent e)
     {
         Job job = e.Job;
+        StepEta.Estimate? estimate = _eta.Observe(label, job);
         lock (_steps)
         {
             if (!_steps.TryGetValue(label, out ProgressTask? steps))
@@ -28,56 +28,20 @@ internal sealed class SpectreJobReporter(ProgressContext context, bool showWindo
             string state = job.State switch
             {
                 JobState.Queued => "[grey]queued[/]",
-                JobState.Running => $"step {job.StepsDone}/{job.StepsTotal} nfe {job.Evaluations}",
-                JobState.Completed => "[green]completed[/]",
+                JobState.Running => $"step {job.StepsDone}/{job.StepsTotal} nfe {job.Evaluations} (refine {job.RefineEvaluations}) {StepEta.Describe(estimate)}",
+                JobState.Completed => $"[green]completed[/] nfe {job.Evaluations} (refine {job.RefineEvaluations})",
                 JobState.Failed => "[red]failed[/]",
                 JobState.Cancelled => "[yellow]cancelled[/]",
                 _ => "",
             };
-            steps.Description = $"{Markup.Escape(label)} {state}";
-            if (showWindows && job.Windows.Count > 1)
-            {
-                long budget = Math.Max(1, WindowBudget(job));
-                foreach (WindowProgress w in job.Windows)
-                {
-                    if (!_windows.TryGetValue((label, w.Index), out ProgressTask? bar))
-                    {
-                        bar = context.AddTask($"  window {w.Index} (frames {w.FirstFrame}-{w.FirstFrame + w.Length - 1})", maxValue: budget);
-                        _windows[(label, w.Index)] = bar;
-                    }
-                    bar.Value = job.State == JobState.Completed ? budget : Math.Min(budget, w.Evaluations + w.Skipped);
-                    bar.Description = $"  window {w.Index} (frames {w.FirstFrame}-{w.FirstFrame + w.Length - 1}) evals {w.Evaluations} skipped {w.Skipped}";
-                }
-            }
+            string windows = showWindows ? WindowSummary.Describe(job) : "";
+            steps.Description = $"{Markup.Escape(label)} {state}{(windows.Length > 0 ? $" [grey]{Markup.Escape(windows)}[/]" : "")}";
             if (job.State is JobState.Completed or JobState.Failed or JobState.Cancelled)
             {
                 steps.StopTask();
-                foreach (var ((owner, _), bar) in _windows)
-                {
-                    if (owner == label)
-                    {
-                        bar.StopTask();
-                    }
-                }
             }
         }
     }
 
     public void Message(string text) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(text)}[/]");
-
-    /// <summary>
-    /// Most evaluations one window can take: N base predictions plus every refinement iteration of the plan, twice with
-    /// guidance (early stops and skipped windows take fewer; a completed window's bar is filled).
-    /// </summary>
-    private static long WindowBudget(Job job)
-    {
-        try
-        {
-            return RefinementPlan.Parse(job.Spec.Plan).Nfe(job.Spec.Steps, job.Spec.Guidance != 1.0);
-        }
-        catch (RefinementPlanException)
-        {
-            return job.StepsTotal;
-        }
-    }
 }

@@ -3,8 +3,7 @@ using ImageMagick;
 using Loom.Client.Api;
 using Loom.Client.Cli;
 using Loom.Client.Outputs;
-using Loom.Models.Physics;
-using Loom.Models.WorldModel;
+using Loom.Embedded.Scenes;
 using Loom.Protos.V1;
 
 namespace Loom.Client.Rendering;
@@ -46,8 +45,8 @@ internal static class ConditioningFrames
     }
 
     /// <summary>
-    /// The first <see cref="WorldModelConfig.GivenFrames"/> frames of held-out test scene <paramref name="scene"/>
-    /// (simulated from <see cref="PhysicsDataset.TestSeed"/>, never seen in training), so the render continues real physics.
+    /// The first <see cref="HeldOutScenes.GivenFrames"/> frames of held-out test scene <paramref name="scene"/> (never
+    /// seen in training), simulated on this machine, so the render continues real physics.
     /// </summary>
     public static Conditioning FromScene(int scene, ModelInfo model, int frames, string field = "scene")
     {
@@ -55,8 +54,7 @@ internal static class ConditioningFrames
         {
             throw new CliException(ExitCodes.Usage, $"{field}: must be >= 0; got {scene}.", field);
         }
-        var simulator = new PhysicsSimulator(model.Height, model.Width);
-        PhysicsClip clip = simulator.Generate(PhysicsDataset.TestSeed(scene), Math.Max(frames, WorldModelConfig.GivenFrames));
-        return new Conditioning { Count = WorldModelConfig.GivenFrames, Rgb = ByteString.CopyFrom(clip.ToRgb(WorldModelConfig.GivenFrames)) };
+        byte[] rgb = HeldOutScenes.GivenRgb(scene, model.Height, model.Width, frames);
+        return new Conditioning { Count = HeldOutScenes.GivenFrames, Rgb = ByteString.CopyFrom(rgb) };
     }
 }

@@ -1,6 +1,6 @@
 using Loom.Client.Cli;
+using Loom.Embedded.Specs;
 using Loom.Protos.V1;
-using Loom.Sampling.Refinement;
 
 namespace Loom.Client.Rendering;
 
@@ -16,22 +16,12 @@ internal static class SpecPrecheck
     /// <param name="embedded">True when an embedded silo will serve it: its limits are the defaults, known here.</param>
     public static void Check(JobSpec request, IReadOnlyList<string> given, bool embedded)
     {
-        if (request.HasPlan)
+        if (request.HasPlan && LocalSpecChecks.PlanProblem(request.Plan) is string problem)
         {
-            try
-            {
-                RefinementPlan.Parse(request.Plan);
-            }
-            catch (RefinementPlanException e)
-            {
-                // The parser's message names its parameter twice ("plan: ... (Parameter 'plan')"): once is enough here.
-                string reason = e.Message.Split(" (Parameter ", 2)[0];
-                throw new CliException(ExitCodes.Usage, $"--plan: {(reason.StartsWith("plan: ", StringComparison.Ordinal) ? reason["plan: ".Length..] : reason)}", "plan");
-            }
+            throw new CliException(ExitCodes.Usage, $"--plan: {problem}", "plan");
         }
-        var limits = new Loom.Grains.Jobs.JobLimits();
-        Range("--frames", "frames", request.HasFrames ? request.Frames : null, embedded ? limits.MaxFrames : int.MaxValue);
-        Range("--steps", "steps", request.HasSteps ? request.Steps : null, embedded ? limits.MaxSteps : int.MaxValue);
+        Range("--frames", "frames", request.HasFrames ? request.Frames : null, embedded ? LocalSpecChecks.EmbeddedMaxFrames : int.MaxValue);
+        Range("--steps", "steps", request.HasSteps ? request.Steps : null, embedded ? LocalSpecChecks.EmbeddedMaxSteps : int.MaxValue);
         foreach (string file in given)
         {
             if (!File.Exists(file))

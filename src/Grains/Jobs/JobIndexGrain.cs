@@ -1,19 +1,69 @@
 using Loom.Contracts.Jobs;
+using Loom.Grains.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Loom.Grains.Jobs;
 
-/// <summary>The job list and the idempotency keys (see <see cref="IJobIndexGrain"/>).</summary>
-public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistentState<JobIndexState> state) : Grain, IJobIndexGrain
+/// <summary>
+/// The job list and the idempotency keys (see <see cref="IJobIndexGrain"/>), held in memory and written one record at a
+/// time to the <see cref="IJobIndexStore"/>: an update costs the same however many jobs are listed. The store is read
+/// once, at activation; an unreadable entry is skipped, logged and counted, never fatal to the index.
+/// </summary>
+public sealed partial class JobIndexGrain(
+    [PersistentState("index", "jobs")] IPersistentState<JobIndexState> legacy,
+    IJobIndexStore store,
+    LoomMetrics metrics,
+    ILogger<JobIndexGrain> logger) : Grain, IJobIndexGrain
 {
     /// <summary>The cluster's one index.</summary>
     public const string Key = "default";
 
+    private readonly Dictionary<string, JobIndexEntry> _jobs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _keys = new(StringComparer.Ordinal);
+    private long _nextSequence = 1;
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        JobIndexContents contents = await store.LoadAsync(cancellationToken);
+        foreach (JobIndexEntry entry in contents.Jobs)
+        {
+            _jobs[entry.JobId] = entry;
+        }
+        foreach (var (key, jobId) in contents.Keys)
+        {
+            _keys[key] = jobId;
+        }
+        foreach (string unreadable in contents.Unreadable)
+        {
+            metrics.CorruptData.WithLabels(LoomMetrics.CorruptIndexEntry).Inc();
+            LogUnreadable(logger, LogText.Escape(unreadable));
+        }
+        // An index written whole by an older silo (one grain state): its entries move to the store once.
+        if (legacy.RecordExists && (legacy.State.Jobs.Count > 0 || legacy.State.Keys.Count > 0))
+        {
+            foreach (JobIndexEntry entry in legacy.State.Jobs.Values.Where(e => !_jobs.ContainsKey(e.JobId)))
+            {
+                await store.SaveAsync(entry, cancellationToken);
+                _jobs[entry.JobId] = entry;
+            }
+            foreach (var (key, jobId) in legacy.State.Keys.Where(k => !_keys.ContainsKey(k.Key)))
+            {
+                _keys[key] = await store.BindKeyAsync(key, jobId, cancellationToken);
+            }
+            _nextSequence = legacy.State.NextSequence;
+            await legacy.ClearStateAsync(cancellationToken);
+        }
+        _nextSequence = Math.Max(_nextSequence, _jobs.Count == 0 ? 1 : _jobs.Values.Max(e => e.Sequence) + 1);
+        await base.OnActivateAsync(cancellationToken);
+    }
+
     /// <inheritdoc />
     public async Task RecordAsync(JobIndexEntry entry)
     {
-        JobIndexState s = state.State;
+        ArgumentNullException.ThrowIfNull(entry);
         JobIndexEntry updated;
-        if (s.Jobs.TryGetValue(entry.JobId, out JobIndexEntry? known))
+        if (_jobs.TryGetValue(entry.JobId, out JobIndexEntry? known))
         {
             if (known.Phase == entry.Phase && known.FinishedAt == entry.FinishedAt)
             {
@@ -23,20 +73,22 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
         }
         else
         {
-            updated = entry with { Sequence = s.NextSequence++ };
+            updated = entry with { Sequence = _nextSequence++ };
         }
-        s.Jobs[entry.JobId] = updated;
-        if (!string.IsNullOrEmpty(updated.IdempotencyKey))
+        // Stored first, then in memory: a failed write leaves the index as the store has it.
+        await store.SaveAsync(updated);
+        _jobs[entry.JobId] = updated;
+        if (!string.IsNullOrEmpty(updated.IdempotencyKey) && !_keys.ContainsKey(updated.IdempotencyKey))
         {
-            s.Keys.TryAdd(updated.IdempotencyKey, updated.JobId);
+            _keys[updated.IdempotencyKey] = await store.BindKeyAsync(updated.IdempotencyKey, updated.JobId);
         }
-        await state.WriteStateAsync();
     }
 
     /// <inheritdoc />
     public Task<JobPage> ListAsync(JobQuery query)
     {
-        List<JobIndexEntry> matching = state.State.Jobs.Values
+        ArgumentNullException.ThrowIfNull(query);
+        List<JobIndexEntry> matching = _jobs.Values
             .Where(j => query.Phases.Count == 0 || query.Phases.Contains(j.Phase))
             .Where(j => string.IsNullOrEmpty(query.Model) || j.Model == query.Model)
             .Where(j => query.Owner is null || j.Owner == query.Owner)
@@ -52,7 +104,7 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
     public Task<IReadOnlyList<string>> ExpiredAsync(DateTimeOffset finishedBefore, int max)
     {
         // Entries recorded before finish times were kept count from their submission.
-        IReadOnlyList<string> expired = state.State.Jobs.Values
+        IReadOnlyList<string> expired = _jobs.Values
             .Where(j => j.Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled && (j.FinishedAt ?? j.SubmittedAt) <= finishedBefore)
             .OrderBy(j => j.FinishedAt ?? j.SubmittedAt)
             .Take(Math.Max(0, max))
@@ -63,51 +115,47 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
 
     /// <inheritdoc />
     public Task<string?> FindByKeyAsync(string idempotencyKey)
-        => Task.FromResult(state.State.Keys.TryGetValue(idempotencyKey, out string? jobId) ? jobId : null);
+        => Task.FromResult(_keys.TryGetValue(idempotencyKey, out string? jobId) ? jobId : null);
 
     /// <inheritdoc />
     public async Task<string> ClaimKeyAsync(string idempotencyKey, string jobId)
     {
-        if (state.State.Keys.TryGetValue(idempotencyKey, out string? owner))
+        if (_keys.TryGetValue(idempotencyKey, out string? owner))
         {
             return owner;
         }
-        state.State.Keys[idempotencyKey] = jobId;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            state.State.Keys.Remove(idempotencyKey);
-            throw;
-        }
-        return jobId;
+        // One call at a time (a grain), and the store binds only an unbound key: exactly one job per key.
+        string bound = await store.BindKeyAsync(idempotencyKey, jobId);
+        _keys[idempotencyKey] = bound;
+        return bound;
     }
 
     /// <inheritdoc />
     public async Task ReleaseKeyAsync(string idempotencyKey, string jobId)
     {
-        if (state.State.Keys.TryGetValue(idempotencyKey, out string? owner) && owner == jobId
-            && !(state.State.Jobs.TryGetValue(jobId, out JobIndexEntry? listed) && listed.IdempotencyKey == idempotencyKey))
+        if (_keys.TryGetValue(idempotencyKey, out string? owner) && owner == jobId
+            && !(_jobs.TryGetValue(jobId, out JobIndexEntry? listed) && listed.IdempotencyKey == idempotencyKey))
         {
-            state.State.Keys.Remove(idempotencyKey);
-            await state.WriteStateAsync();
+            await store.UnbindKeyAsync(idempotencyKey);
+            _keys.Remove(idempotencyKey);
         }
     }
 
     /// <inheritdoc />
     public async Task RemoveAsync(string jobId)
     {
-        string[] keys = state.State.Keys.Where(k => k.Value == jobId).Select(k => k.Key).ToArray();
-        bool listed = state.State.Jobs.Remove(jobId);
-        foreach (string key in keys)
+        foreach (string key in _keys.Where(k => k.Value == jobId).Select(k => k.Key).ToArray())
         {
-            state.State.Keys.Remove(key);
+            await store.UnbindKeyAsync(key);
+            _keys.Remove(key);
         }
-        if (listed || keys.Length > 0)
+        if (_jobs.ContainsKey(jobId))
         {
-            await state.WriteStateAsync();
+            await store.RemoveAsync(jobId);
+            _jobs.Remove(jobId);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "job index: an entry cannot be read and is skipped ({Detail})")]
+    private static partial void LogUnreadable(ILogger logger, string detail);
 }

@@ -2,7 +2,10 @@ using Loom.Contracts.Jobs;
 
 namespace Loom.Grains.Jobs;
 
-/// <summary>The job index's persisted state. Never renumber these members.</summary>
+/// <summary>
+/// The job index as older silos persisted it, one state rewritten whole on every change. Read once to move its entries
+/// to the <see cref="Storage.IJobIndexStore"/>, then cleared. Never renumber these members.
+/// </summary>
 [GenerateSerializer, Alias("loom.job-index-state")]
 public sealed class JobIndexState
 {

@@ -7,11 +7,11 @@ namespace Loom.Grains.Jobs;
 /// <summary>Checks a spec field by field; the first problem is thrown with its field named.</summary>
 public static class JobSpecValidator
 {
-    /// <summary>Throws <see cref="InvalidJobSpecException"/> for the first bad field of <paramref name="spec"/>.</summary>
+    /// <summary>Throws <see cref="InvalidJobSpecException"/> for the first bad field of <paramref name="spec"/>; returns it resolved for sampling.</summary>
     /// <param name="spec">The submitted spec.</param>
     /// <param name="limits">Configured bounds.</param>
     /// <param name="models">The models this cluster serves, by name.</param>
-    public static void Validate(JobSpec spec, JobLimits limits, IReadOnlyDictionary<string, ModelShape> models)
+    public static JobRecipe Validate(JobSpec spec, JobLimits limits, IReadOnlyDictionary<string, ModelShape> models)
     {
         void Check(bool ok, string field, string message)
         {
@@ -37,16 +37,7 @@ public static class JobSpecValidator
         Check(spec.Steps >= 1 && spec.Steps <= limits.MaxSteps, "steps", $"must be in 1..{limits.MaxSteps}; got {spec.Steps}.");
         Check(double.IsFinite(spec.Shift) && spec.Shift > 0, "shift", $"must be a positive finite number; got {spec.Shift}.");
         Check(double.IsFinite(spec.Guidance) && spec.Guidance >= 0 && spec.Guidance <= limits.MaxGuidance, "guidance", $"must be in 0..{limits.MaxGuidance}; got {spec.Guidance}.");
-        RefinementPlan plan;
-        try
-        {
-            plan = RefinementPlan.Parse(spec.Plan ?? "");
-            plan.ValidateFor(spec.Steps);
-        }
-        catch (RefinementPlanException e)
-        {
-            throw new InvalidJobSpecException("plan", e.Detail);
-        }
+        RefinementPlan plan = JobRecipe.ParsePlan(spec);
         Check(Enumerable.Range(0, spec.Steps).All(i => plan.ExtraAt(i) <= limits.MaxIterationsPerStep), "plan", $"at most {limits.MaxIterationsPerStep} refinement iterations per step.");
         Check(double.IsFinite(spec.Tau) && spec.Tau >= 0, "tau", $"must be a finite number >= 0; got {spec.Tau}.");
         Check(spec.Priority >= JobLimits.MinPriority && spec.Priority <= JobLimits.MaxPriority, "priority", $"must be in {JobLimits.MinPriority}..{JobLimits.MaxPriority}; got {spec.Priority}.");
@@ -76,6 +67,7 @@ public static class JobSpecValidator
         // Text only: a refused output creates nothing, and an accepted one can only name a file under the output directory.
         string? outputProblem = OutputNames.Problem(spec.Output ?? "");
         Check(outputProblem is null, "output", outputProblem ?? "");
+        return new JobRecipe(spec, plan);
     }
 
     /// <summary>The window plan a valid spec samples with, in latent frames.</summary>

@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using Loom.Contracts.Jobs;
 using Loom.Contracts.Shards;
+using Loom.Grains.Resilience;
 using Loom.Grains.Shards;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
-using Polly.Retry;
+using Polly.Registry;
 using Polly.Timeout;
 
 namespace Loom.Grains.Routing;
@@ -26,12 +26,11 @@ public sealed partial class ShardRouter
     private static readonly TimeSpan HungFor = TimeSpan.FromSeconds(10);
     private readonly IGrainFactory _grains;
     private readonly ModelCatalog _catalog;
-    private readonly LoomOptions _options;
+    private readonly ResiliencePipelineProvider<LoomPipelineKey> _pipelines;
     private readonly ILogger<ShardRouter> _logger;
-    private readonly ILoggerFactory _loggers;
     private readonly ResiliencePipeline _attempts;
     private readonly LoomMetrics _metrics;
-    private readonly ConcurrentDictionary<string, (ResiliencePipeline Pipeline, CircuitBreakerStateProvider State)> _breakers = new(StringComparer.Ordinal);
+    private readonly ShardBreakers _breakers;
     private readonly ShardLedger _ledger = new();
     private readonly ShardLatencies _latencies;
     private readonly ConcurrentDictionary<(string Shard, string Key), bool> _conditioningSent = new();
@@ -41,43 +40,18 @@ public sealed partial class ShardRouter
     private ShardInfo[] _shards = [];
     private DateTimeOffset _shardsAt = DateTimeOffset.MinValue;
 
-    /// <summary>Builds the pipelines (with Polly's telemetry: the "Polly" meter and its event logs).</summary>
-    public ShardRouter(IGrainFactory grains, ModelCatalog catalog, IOptions<LoomOptions> options, ILoggerFactory loggers, LoomMetrics metrics)
+    /// <summary>A router over the pipelines registered once (<see cref="LoomPipelines"/>).</summary>
+    public ShardRouter(IGrainFactory grains, ModelCatalog catalog, ResiliencePipelineProvider<LoomPipelineKey> pipelines, ShardLatencies latencies, ShardBreakers breakers, ILogger<ShardRouter> logger, LoomMetrics metrics)
     {
         _grains = grains;
         _catalog = catalog;
-        _options = options.Value;
-        _loggers = loggers;
-        _logger = loggers.CreateLogger<ShardRouter>();
+        _pipelines = pipelines;
+        _logger = logger;
         _metrics = metrics;
-        _latencies = new ShardLatencies(_options);
-        _attempts = new ResiliencePipelineBuilder { Name = "loom-evaluation" }
-            .AddRetry(new RetryStrategyOptions
-            {
-                MaxRetryAttempts = Math.Max(0, _options.EvaluationAttempts - 1),
-                BackoffType = DelayBackoffType.Exponential,
-                Delay = TimeSpan.FromMilliseconds(100),
-                MaxDelay = TimeSpan.FromSeconds(4),
-                UseJitter = true,
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or InvalidJobSpecException)),
-                OnRetry = args =>
-                {
-                    metrics.EvalRetries.Inc();
-                    if (args.Context.Properties.TryGetValue(CountersKey, out JobCounters? counters))
-                    {
-                        counters.Retried();
-                    }
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .ConfigureTelemetry(loggers)
-            .Build();
+        _latencies = latencies;
+        _breakers = breakers;
+        _attempts = pipelines.GetPipeline(LoomPipelines.Evaluation);
     }
-
-    private static readonly ResiliencePropertyKey<JobCounters> CountersKey = new("loom.job-counters");
-
-    /// <summary>Whether the shard of an attempt had the model loaded when it was picked (else its timeout is the ceiling).</summary>
-    private static readonly ResiliencePropertyKey<bool> ModelLoadedKey = new("loom.model-loaded");
 
     /// <summary>Evaluates <paramref name="request"/> somewhere, counting retries and traffic in <paramref name="counters"/>.</summary>
     /// <param name="request">The request, without conditioning bytes.</param>
@@ -90,7 +64,7 @@ public sealed partial class ShardRouter
         ResilienceContext context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: false, cancellationToken);
         if (counters is not null)
         {
-            context.Properties.Set(CountersKey, counters);
+            context.Properties.Set(LoomPipelines.RetryObserved, counters.Retried);
         }
         try
         {
@@ -114,7 +88,8 @@ public sealed partial class ShardRouter
         {
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
             ResilienceContext context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: false, cancellationToken);
-            context.Properties.Set(ModelLoadedKey, shard.Models.Contains(request.Model));
+            // A shard without the model loaded gets the ceiling: its first call includes the load.
+            context.Properties.Set(LoomPipelines.AttemptTimeout, _latencies.TimeoutFor(shard.ShardId, shard.Models.Contains(request.Model)));
             try
             {
                 WindowResult result = await breaker.Pipeline.ExecuteAsync(
@@ -276,34 +251,15 @@ public sealed partial class ShardRouter
         }
     }
 
-    private (ResiliencePipeline Pipeline, CircuitBreakerStateProvider State) Breaker(string shardId) => _breakers.GetOrAdd(shardId, id =>
-    {
-        var state = new CircuitBreakerStateProvider();
-        ResiliencePipeline pipeline = new ResiliencePipelineBuilder { Name = "loom-shard" }
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                FailureRatio = 0.5,
-                MinimumThroughput = 3,
-                SamplingDuration = TimeSpan.FromSeconds(30),
-                BreakDuration = TimeSpan.FromSeconds(10),
-                StateProvider = state,
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or ConditioningMissingException or InvalidJobSpecException)),
-            })
-            // Inside the breaker, so a hung shard's timeouts trip it; derived from the shard's measured latency.
-            .AddTimeout(new TimeoutStrategyOptions
-            {
-                TimeoutGenerator = args => ValueTask.FromResult(_latencies.TimeoutFor(id, !args.Context.Properties.TryGetValue(ModelLoadedKey, out bool loaded) || loaded)),
-            })
-            .ConfigureTelemetry(_loggers)
-            .Build();
-        return (pipeline, state);
-    });
+    // The pipeline first: it creates the breaker whose state is read.
+    private (ResiliencePipeline Pipeline, CircuitBreakerStateProvider State) Breaker(string shardId)
+        => (_pipelines.GetPipeline(LoomPipelines.Shard(shardId)), _breakers.For(shardId));
 
     /// <summary>The shards of the directory's last answer (live ones, draining ones included).</summary>
     public IEnumerable<string> KnownShards => _shards.Select(s => s.ShardId);
 
     /// <summary>State of each shard's circuit breaker this silo has used.</summary>
-    public IReadOnlyDictionary<string, CircuitState> BreakerStates => _breakers.ToDictionary(kv => kv.Key, kv => kv.Value.State.CircuitState);
+    public IReadOnlyDictionary<string, CircuitState> BreakerStates => _breakers.States;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "shard directory unavailable ({Error}); placing on the last {Count} shards known")]
     private static partial void LogDirectoryUnavailable(ILogger logger, string error, int count);

@@ -125,6 +125,7 @@ public sealed class SelfRefiningSampler
         var fractions = new List<double>(planned);
         int predictions = 0;
         int evaluations = 0;
+        int refineEvaluations = 0;
         int skippedEvaluations = 0;
         Tensor? x0 = null;
         Tensor? next = null;
@@ -170,6 +171,7 @@ public sealed class SelfRefiningSampler
                 {
                     predictions++;
                     evaluations += refined.Evaluations;
+                    refineEvaluations += refined.Evaluations;
                     skippedEvaluations += refined.SkippedEvaluations;
                     var merged = Merge(perturbed, refined.Velocity, x0, next!, certain!, s, sNext);
                     x0.Dispose();
@@ -182,7 +184,7 @@ public sealed class SelfRefiningSampler
             }
 
             var report = new StepReport(
-                step, s, sNext, predictions, evaluations, skippedEvaluations, planned, planned - (iteration - 1), fractions);
+                step, s, sNext, predictions, evaluations, skippedEvaluations, planned, planned - (iteration - 1), fractions, refineEvaluations);
             Tensor result = next;
             next = null;
             return new StepOutcome(result, report);

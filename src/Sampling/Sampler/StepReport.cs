@@ -10,6 +10,7 @@ namespace Loom.Sampling.Sampler;
 /// <param name="PlannedIterations">K, the refinement iterations the plan asked for at this step.</param>
 /// <param name="IterationsSkipped">Iterations not run because every sample's certain fraction passed the threshold.</param>
 /// <param name="CertainFractions">Share of certain cells (over the batch) after each refinement iteration run.</param>
+/// <param name="RefineEvaluations">Of <paramref name="Evaluations"/>, the forward passes spent by refinement iterations (predictions after the first).</param>
 public sealed record StepReport(
     int Step,
     double Sigma,
@@ -19,7 +20,8 @@ public sealed record StepReport(
     int SkippedEvaluations,
     int PlannedIterations,
     int IterationsSkipped,
-    IReadOnlyList<double> CertainFractions)
+    IReadOnlyList<double> CertainFractions,
+    int RefineEvaluations = 0)
 {
     /// <summary>Share of certain cells at the end of the step (0 when the step did not refine).</summary>
     public double CertainFraction => CertainFractions.Count == 0 ? 0.0 : CertainFractions[^1];

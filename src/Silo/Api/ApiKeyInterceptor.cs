@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Loom.Silo.Api;
 
 /// <summary>
-/// With <see cref="LoomHostOptions.ApiKeys"/> configured, every call but grpc.health.v1 (probes carry no key) must send
+/// With <see cref="LoomApiOptions.ApiKeys"/> configured, every call but grpc.health.v1 (probes carry no key) must send
 /// one of them in the <c>x-api-key</c> header, else UNAUTHENTICATED. Keys are compared by hash in constant time; the
 /// key's owner and role become the call's <see cref="ApiCaller"/>.
 /// </summary>
@@ -18,23 +18,10 @@ public sealed class ApiKeyInterceptor : Interceptor
 
     private readonly (byte[] Hash, ApiCaller Caller)[] _keys;
 
-    /// <summary>Hashes the configured keys once; a submitter key without an owner is refused here, naming its entry.</summary>
-    public ApiKeyInterceptor(IOptions<LoomHostOptions> options)
+    /// <summary>Hashes the configured keys once (validated at start by <see cref="LoomApiOptionsValidator"/>).</summary>
+    public ApiKeyInterceptor(IOptions<LoomApiOptions> options)
     {
-        Validate(options.Value.ApiKeys);
         _keys = options.Value.ApiKeys.Where(k => !string.IsNullOrEmpty(k.Key)).Select(k => (Hash(k.Key), new ApiCaller(k.Owner, k.Role == ApiKeyRole.Admin))).ToArray();
-    }
-
-    /// <summary>Refuses a submitter key without an owner, naming its entry (called at start-up, so a silo never serves with it).</summary>
-    public static void Validate(ApiKey[] keys)
-    {
-        for (int i = 0; i < keys.Length; i++)
-        {
-            if (!string.IsNullOrEmpty(keys[i].Key) && keys[i].Role == ApiKeyRole.Submitter && string.IsNullOrWhiteSpace(keys[i].Owner))
-            {
-                throw new InvalidOperationException($"Loom:ApiKeys:{i}:Owner is empty: a submitter key needs an owner (its jobs are recorded under it).");
-            }
-        }
     }
 
     /// <inheritdoc />

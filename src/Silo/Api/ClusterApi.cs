@@ -59,6 +59,7 @@ public sealed class ClusterApi(IGrainFactory grains, ModelCatalog catalog) : Clu
             Patch = m.Patch,
             MaxWindow = m.MaxWindow,
             Sha256 = m.Sha256,
+            TextConditioned = m.TextConditioned,
         }));
         return status;
     }

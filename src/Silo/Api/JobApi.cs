@@ -26,6 +26,9 @@ public sealed partial class JobApi(
     /// <summary>Largest page.</summary>
     public const int MaxPageSize = 1000;
 
+    /// <summary>Most ids one GetJobs call may ask for.</summary>
+    public const int MaxJobIds = 1000;
+
     /// <summary>How often a watch looks at its job.</summary>
     private static readonly TimeSpan WatchInterval = TimeSpan.FromMilliseconds(200);
 
@@ -65,6 +68,7 @@ public sealed partial class JobApi(
     public override async Task WatchJob(WatchJobRequest request, IServerStreamWriter<JobEvent> responseStream, ServerCallContext context)
     {
         using var watch = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, readiness.Draining);
+        metrics.WatchStreams.Inc();
         try
         {
             await WatchAsync(request.JobId, ApiCaller.Of(context), responseStream, watch.Token);
@@ -73,6 +77,64 @@ public sealed partial class JobApi(
         {
             throw Draining();
         }
+        finally
+        {
+            metrics.WatchStreams.Dec();
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The batch's status channel. Why polling and not one multiplexed stream: a watch looks at its job's grain every
+    /// 200 ms anyway (grain state is where progress lives), so a stream saves no grain calls; a unary call holds nothing
+    /// on the silo between calls (no per-client set of ids to bound, nothing to hand over when a silo drains: the next
+    /// poll simply goes to another silo), and a client polls only what it has in flight.
+    /// </remarks>
+    public override async Task<GetJobsResponse> GetJobs(GetJobsRequest request, ServerCallContext context)
+    {
+        if (request.JobIds.Count is 0 or > MaxJobIds)
+        {
+            throw ApiErrors.InvalidArgument("job_ids", $"must name 1 to {MaxJobIds} jobs; got {request.JobIds.Count}.");
+        }
+        foreach (string id in request.JobIds)
+        {
+            JobIds.Check(id);
+        }
+        ApiCaller caller = ApiCaller.Of(context);
+        JobStatus?[] found = await Task.WhenAll(request.JobIds.Select(async id =>
+        {
+            try
+            {
+                return await StatusAsync(id, caller, context.CancellationToken);
+            }
+            catch (JobNotFoundException)
+            {
+                return null;
+            }
+            catch (Exception e) when (!context.CancellationToken.IsCancellationRequested && ApiErrorInterceptor.IsCorruptState(e))
+            {
+                metrics.CorruptData.WithLabels(LoomMetrics.CorruptJobState).Inc();
+                LogCorruptJobState(logger, id, e.GetType().Name, LogText.Escape(e.Message));
+                return null;
+            }
+        }));
+        var response = new GetJobsResponse();
+        for (int i = 0; i < found.Length; i++)
+        {
+            if (found[i] is not { } status)
+            {
+                response.Missing.Add(request.JobIds[i]);
+                continue;
+            }
+            Job job = ProtoJobs.ToProto(status);
+            if (request.Brief)
+            {
+                job.Windows.Clear();
+                job.CertainFractions.Clear();
+            }
+            response.Jobs.Add(job);
+        }
+        return response;
     }
 
     /// <summary>UNAVAILABLE for a call this silo stops serving because it drains.</summary>

@@ -7,7 +7,8 @@ namespace Loom.Silo.Api;
 
 /// <summary>
 /// Job ids: their format, new ones, and the one an idempotency key stands for. Three namespaces that never meet: ids
-/// the silo makes up (<c>job-</c>...), ids derived from keys (<c>key-</c>...) and ids a client chooses (anything else).
+/// the silo makes up (<c>job-</c>...), ids derived from keys (<c>key-</c>...) and ids an admin chooses (anything else;
+/// a submitter key names its jobs by idempotency key only, see <see cref="JobSubmission"/>).
 /// </summary>
 public static partial class JobIds
 {

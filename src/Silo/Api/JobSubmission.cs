@@ -13,7 +13,9 @@ namespace Loom.Silo.Api;
 /// <summary>
 /// One submit request to one render job grain: the job id (given, found under the idempotency key, derived from the
 /// key, or new), the spec with defaults, and the grain's verdict. Shared by SubmitJob and SubmitBatch. A key is bound to
-/// its job by the job index before the job is created, so concurrent submits under one key create one job.
+/// its job by the job index before the job is created, so concurrent submits under one key create one job. Only an admin
+/// may choose a job id: ids are one namespace for every owner, so a submitter choosing one taken by another owner's job
+/// would learn that it exists; a submitter's own names are its idempotency keys, which are scoped to it.
 /// </summary>
 public sealed class JobSubmission(IGrainFactory grains, ModelCatalog catalog, IOptions<LoomOptions> options)
 {
@@ -30,6 +32,12 @@ public sealed class JobSubmission(IGrainFactory grains, ModelCatalog catalog, IO
         }
         string key = caller.ScopedKey(sent);
         string given = request.JobId ?? "";
+        if (given.Length > 0 && !caller.IsAdmin)
+        {
+            // Job ids are one namespace for every owner: a submitter told "already exists" would learn of another
+            // owner's job. Its own names are idempotency keys, which are scoped to it (the same answer whatever exists).
+            throw ApiErrors.InvalidArgument("job_id", "a submitter key cannot choose a job id (ids are shared by every owner); name the job with idempotency_key, which is this key's own, and use the job id the answer carries.");
+        }
         if (given.Length > 0)
         {
             JobIds.CheckChosen(given);

@@ -3,9 +3,11 @@ using Loom.Grains;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Configuration;
+using System.Security.Cryptography.X509Certificates;
+using Grpc.AspNetCore.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace Loom.Silo.Api;
 
@@ -22,36 +24,32 @@ public static class LoomApiExtensions
     /// </summary>
     public static WebApplicationBuilder AddLoomApi(this WebApplicationBuilder builder)
     {
-        IConfigurationSection section = builder.Configuration.GetSection("Loom");
-        var host = section.Get<LoomHostOptions>() ?? new LoomHostOptions();
-        var loom = section.Get<LoomOptions>() ?? new LoomOptions();
-        int receive = (int)Math.Min(int.MaxValue, 2L * loom.Limits.MaxConditioningBytes + (4 << 20));
-        ApiKeyInterceptor.Validate(host.ApiKeys);
-        bool open = host.ApiKeys.Any(k => !string.IsNullOrEmpty(k.Key));
-        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = host.Tls.Load();
-        void Listen(ListenOptions o)
+        builder.Services.AddLoomOptions();
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<LoomApiOptions>, IOptions<LoomTlsOptions>, IOptions<LoomOptions>>((kestrel, apiOptions, tlsOptions, loom) =>
         {
-            o.Protocols = HttpProtocols.Http2;
-            if (certificate is not null)
+            LoomApiOptions api = apiOptions.Value;
+            X509Certificate2? certificate = tlsOptions.Value.Load();
+            void Listen(ListenOptions o)
             {
-                o.UseHttps(certificate);
+                o.Protocols = HttpProtocols.Http2;
+                if (certificate is not null)
+                {
+                    o.UseHttps(certificate);
+                }
             }
-        }
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.Limits.MaxRequestBodySize = receive;
-            if (open)
+            kestrel.Limits.MaxRequestBodySize = ReceiveLimit(loom.Value);
+            if (api.Keyed)
             {
-                kestrel.ListenAnyIP(host.GrpcPort, Listen);
+                kestrel.ListenAnyIP(api.GrpcPort, Listen);
             }
             else
             {
-                kestrel.Listen(IPAddress.Loopback, host.GrpcPort, Listen);
+                kestrel.Listen(IPAddress.Loopback, api.GrpcPort, Listen);
             }
         });
+        builder.Services.AddOptions<GrpcServiceOptions>().Configure<IOptions<LoomOptions>>((o, loom) => o.MaxReceiveMessageSize = ReceiveLimit(loom.Value));
         builder.Services.AddGrpc(o =>
         {
-            o.MaxReceiveMessageSize = receive;
             o.Interceptors.Add<ApiKeyInterceptor>();
             o.Interceptors.Add<ApiErrorInterceptor>();
         });
@@ -79,4 +77,6 @@ public static class LoomApiExtensions
         app.MapGrpcReflectionService();
         return app;
     }
+
+    private static int ReceiveLimit(LoomOptions loom) => (int)Math.Min(int.MaxValue, 2L * loom.Limits.MaxConditioningBytes + (4 << 20));
 }

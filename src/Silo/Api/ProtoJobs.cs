@@ -1,5 +1,6 @@
 using Google.Protobuf.WellKnownTypes;
 using Loom.Contracts.Jobs;
+using Loom.Sampling.Refinement;
 using Proto = Loom.Protos.V1;
 
 namespace Loom.Silo.Api;
@@ -36,6 +37,7 @@ public static class ProtoJobs
             Messages = status.Messages,
             BytesSent = status.BytesSent,
             BytesReceived = status.BytesReceived,
+            PlannedWindowEvaluations = PlannedWindowEvaluations(status.Spec),
         };
         job.CertainFractions.AddRange(status.CertainFractions);
         job.Shards.AddRange(status.Shards);
@@ -48,6 +50,23 @@ public static class ProtoJobs
             Skipped = w.Skipped,
         }));
         return job;
+    }
+
+    /// <summary>
+    /// Most evaluations one window of <paramref name="spec"/> takes: its base predictions plus every refinement iteration
+    /// of its plan, twice with guidance above 1 (as evaluations are counted); 0 for a plan that does not parse, which
+    /// validation refuses before a job exists.
+    /// </summary>
+    public static long PlannedWindowEvaluations(JobSpec spec)
+    {
+        try
+        {
+            return RefinementPlan.Parse(spec.Plan).Nfe(spec.Steps, guided: spec.Guidance > 1);
+        }
+        catch (RefinementPlanException)
+        {
+            return 0;
+        }
     }
 
     /// <summary>The API's name for <paramref name="phase"/>.</summary>

@@ -3,13 +3,13 @@ using System.Net.Sockets;
 using Loom.Silo;
 using Microsoft.AspNetCore.Builder;
 
-namespace Loom.Client.Embedded;
+namespace Loom.Embedded;
 
 /// <summary>
 /// A whole Loom silo inside this process (Orleans, shards and the gRPC endpoint) on free loopback ports, with its state
 /// under a temporary folder that goes away with it. The CLI talks to it over real gRPC, exactly as to a remote one.
 /// </summary>
-internal sealed class EmbeddedSilo : IAsyncDisposable
+public sealed class EmbeddedSilo : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly string _root;

@@ -1,6 +1,6 @@
 using Loom.Grains.Routing;
 
-namespace Loom.Cluster.Tests;
+namespace Loom.Grains.Tests;
 
 /// <summary>The router's own requests, as placement subtracts them from the directory's (older) queue depths.</summary>
 public sealed class ShardLedgerTests
