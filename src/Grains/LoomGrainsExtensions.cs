@@ -30,6 +30,7 @@ public static class LoomGrainsExtensions
         services.AddSingleton<LocalJobs>();
         services.AddSingleton<StorageHealth>();
         services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<WanJobModels>();
         services.AddSingleton<ShardHost>();
         services.AddSingleton<ShardRouter>();
         services.AddPlacementDirector<ShardPlacement, ShardPlacementDirector>();

@@ -80,4 +80,7 @@ public sealed class LoomOptions
 
     /// <summary>Bounds on submitted specs.</summary>
     public JobLimits Limits { get; set; } = new();
+
+    /// <summary>Models named in configuration (<c>Loom:Models:NAME</c>): folder, compute dtype, where the text encoder runs.</summary>
+    public Dictionary<string, LoomModelOptions> Models { get; set; } = new(StringComparer.Ordinal);
 }

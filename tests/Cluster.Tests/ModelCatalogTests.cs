@@ -27,7 +27,8 @@ public sealed class ModelCatalogTests : IDisposable
 
         var catalog = new ModelCatalog(Options.Create(new LoomOptions { ModelDirectory = _models }), log);
 
-        Assert.Equal(["physics"], catalog.Shapes.Keys);
+        Assert.Equal(["Wan2.1-T2V-1.3B", "physics"], catalog.Shapes.Keys.Order(StringComparer.Ordinal)); // Wan: any size
+        Assert.Equal((0, 16, "wan", "t2v"), (catalog.Shapes["Wan2.1-T2V-1.3B"].Width, catalog.Shapes["Wan2.1-T2V-1.3B"].Patch, catalog.Shapes["Wan2.1-T2V-1.3B"].Family, catalog.Shapes["Wan2.1-T2V-1.3B"].Kind));
         Assert.Equal(["Wan2.1-T2V-1.3B", "physics"], catalog.Models.Keys.Order(StringComparer.Ordinal));
         string Line(string start) => Assert.Single(log.Lines, l => l.Message.StartsWith(start, StringComparison.Ordinal)).Message;
         Assert.Contains("physics world model", Line("Model physics: "));

@@ -99,6 +99,8 @@ internal static partial class Manifest
                     "wire" => String(v, s => SpecNames.Wires.TryGetValue(s, out WirePrecision w) ? Set(() => spec.Wire = w) : $"unknown wire precision '{s}'; one of {string.Join(", ", SpecNames.Wires.Keys)}."),
                     "checkpoint_every" => Int(v, n => spec.CheckpointEvery = n),
                     "prompt" => String(v, s => Set(() => spec.Prompt = s)),
+                    "negative_prompt" => String(v, s => Set(() => spec.NegativePrompt = s)),
+                    "guidance_low_noise" => Number(v, x => spec.GuidanceLowNoise = x),
                     "scene" => Int(v, n => scene = n),
                     "given" => Paths(v, folder, given),
                     _ => $"unknown field; known: {string.Join(", ", Fields)}.",

@@ -40,9 +40,9 @@ internal sealed class Connection : IAsyncDisposable
         }
         string models = modelDirectory ?? EmbeddedSilo.FindModels()
             ?? throw new CliException(ExitCodes.Usage, "no models found beside loom or above it; pass --models DIR or --server URL.", "models");
-        if (!Directory.Exists(models) || !Directory.EnumerateFiles(models, "*.safetensors").Any())
+        if (!Directory.Exists(models) || (!Directory.EnumerateFiles(models, "*.safetensors").Any() && !Directory.EnumerateDirectories(models).Any()))
         {
-            throw new CliException(ExitCodes.Usage, $"--models: '{models}' holds no *.safetensors weights.", "models");
+            throw new CliException(ExitCodes.Usage, $"--models: '{models}' holds no *.safetensors weights and no model folder.", "models");
         }
         status($"starting an embedded silo (models: {models})");
         EmbeddedSilo silo;

@@ -25,12 +25,13 @@ internal sealed class RenderCommand : Command
     private readonly Option<bool> _detach = new("--detach") { Description = "Submit, print the job id and exit; fetch the video later with 'loom download ID --out F' or 'loom watch ID --download F'." };
     private readonly Option<bool> _new = new("--new") { Description = "Always a new job; without it the same command (same options, seed and given frames) attaches to the job it made before." };
     private readonly Option<string?> _models = new("--models") { Description = "Embedded mode: folder of model weights (default: the bundled models)." };
+    private readonly Option<string?> _image = new("--image") { Description = "Image-to-video: the first frame (PNG, JPEG, ...); the video takes its size unless --size says otherwise, and then they must agree." };
 
     public RenderCommand(GlobalOptions globals)
         : base("render", "Render a video and write it with a JSON sidecar.")
     {
         _globals = globals;
-        foreach (Option option in _job.All.Concat(_output.All).Concat([_given, _scene, _compare, _detach, _new, _models]))
+        foreach (Option option in _job.All.Concat(_output.All).Concat([_given, _scene, _compare, _detach, _new, _models, _image]))
         {
             Options.Add(option);
         }
@@ -56,7 +57,19 @@ internal sealed class RenderCommand : Command
             throw new CliException(ExitCodes.Usage, "--detach needs --server: an embedded silo ends with this command, and its job with it.", "detach");
         }
 
-        await using Connection connection = await Connection.OpenAsync(parse, _globals, parse.GetValue(_models), terminal.Line, cancellationToken);
+        string? modelDirectory = parse.GetValue(_models);
+        if (request.HasModel && parse.GetValue(_globals.Server) is null && Directory.Exists(request.Model))
+        {
+            // A model folder on this machine: the embedded silo serves the folder it is in, and the job names it.
+            string folder = Path.GetFullPath(request.Model).TrimEnd(Path.DirectorySeparatorChar);
+            modelDirectory ??= Path.GetDirectoryName(folder);
+            request.Model = Path.GetFileName(folder);
+        }
+        if (parse.GetValue(_image) is string image)
+        {
+            RenderImage.Attach(request, image);
+        }
+        await using Connection connection = await Connection.OpenAsync(parse, _globals, modelDirectory, terminal.Line, cancellationToken);
         LoomClient client = connection.Client;
         string? source = null;
         if (given.Length > 0 || scene is not null)

@@ -9,7 +9,7 @@ namespace Loom.Client.Rendering;
 /// </summary>
 internal sealed class JobOptions
 {
-    public Option<string> Model { get; } = new("--model") { Description = "Model name, as the silo's catalog knows it.", DefaultValueFactory = _ => "physics" };
+    public Option<string> Model { get; } = new("--model") { Description = "Model name, as the silo's catalog knows it (embedded mode: or a model folder, e.g. a Wan folder).", DefaultValueFactory = _ => "physics" };
 
     public Option<int> Frames { get; } = new("--frames") { Description = "Frames of the video.", DefaultValueFactory = _ => 16 };
 
@@ -21,7 +21,17 @@ internal sealed class JobOptions
 
     public Option<double> Shift { get; } = new("--shift") { Description = "Schedule shift k (s' = k s / (1 + (k - 1) s)).", DefaultValueFactory = _ => 1.0 };
 
-    public Option<double> Guidance { get; } = new("--guidance") { Description = "Classifier-free guidance scale (1 = off).", DefaultValueFactory = _ => 1.0 };
+    public Option<double[]> Guidance { get; } = new("--guidance")
+    {
+        Description = "Classifier-free guidance scale (1 = off); two values for Wan2.2 A14B's experts: high noise, then low noise (e.g. --guidance 4 3). Default: the model family's.",
+        DefaultValueFactory = _ => [1.0],
+        AllowMultipleArgumentsPerToken = true,
+        Arity = new ArgumentArity(1, 2),
+    };
+
+    public Option<string> Size { get; } = new("--size") { Description = "Frame size WxH in pixels, e.g. 832x480 (the same as --width and --height)." };
+
+    public Option<string> NegativePrompt { get; } = new("--negative-prompt") { Description = "What the unconditional branch steers away from (text-conditioned models; default: the family's, for Wan the official one)." };
 
     public Option<string> Plan { get; } = new("--plan") { Description = "Refinement plan: step ranges and extra predictions, e.g. 1-4:2 or 2-5:3,6-13:1; 'none' for plain Euler.", DefaultValueFactory = _ => "1-4:2" };
 
@@ -56,7 +66,7 @@ internal sealed class JobOptions
         Wire.AcceptOnlyFromAmong([.. SpecNames.Wires.Keys]);
     }
 
-    public IEnumerable<Option> All => [Model, Frames, Height, Width, Steps, Shift, Guidance, Plan, Tau, WindowLength, WindowOverlap, Join, Blend, Seed, Priority, Exact, Batched, Wire, CheckpointEvery, Prompt];
+    public IEnumerable<Option> All => [Model, Frames, Height, Width, Steps, Shift, Guidance, Plan, Tau, WindowLength, WindowOverlap, Join, Blend, Seed, Priority, Exact, Batched, Wire, CheckpointEvery, Prompt, Size, NegativePrompt];
 
     /// <summary>A spec with exactly the options given on the command line set.</summary>
     public JobSpec SpecFrom(ParseResult parse)
@@ -68,7 +78,20 @@ internal sealed class JobOptions
         if (parse.GetValue(Width) is int width) { spec.Width = width; }
         if (Given(parse, Steps)) { spec.Steps = parse.GetValue(Steps); }
         if (Given(parse, Shift)) { spec.Shift = parse.GetValue(Shift); }
-        if (Given(parse, Guidance)) { spec.Guidance = parse.GetValue(Guidance); }
+        if (Given(parse, Guidance))
+        {
+            double[] guidance = parse.GetValue(Guidance)!;
+            spec.Guidance = guidance[0];
+            if (guidance.Length == 2) { spec.GuidanceLowNoise = guidance[1]; }
+        }
+        if (parse.GetValue(Size) is string size)
+        {
+            if (parse.GetValue(Height) is not null || parse.GetValue(Width) is not null)
+            {
+                throw new Cli.CliException(ExitCodes.Usage, "--size gives width and height; drop --width and --height, or --size.", "size");
+            }
+            (spec.Width, spec.Height) = ParseSize(size);
+        }
         if (Given(parse, Plan)) { spec.Plan = parse.GetValue(Plan)!; }
         if (Given(parse, Tau)) { spec.Tau = parse.GetValue(Tau); }
         if (Given(parse, WindowLength)) { spec.WindowLength = parse.GetValue(WindowLength); }
@@ -86,7 +109,19 @@ internal sealed class JobOptions
         if (Given(parse, Wire)) { spec.Wire = SpecNames.Wires[parse.GetValue(Wire)!]; }
         if (Given(parse, CheckpointEvery)) { spec.CheckpointEvery = parse.GetValue(CheckpointEvery); }
         if (Given(parse, Prompt)) { spec.Prompt = parse.GetValue(Prompt)!; }
+        if (Given(parse, NegativePrompt)) { spec.NegativePrompt = parse.GetValue(NegativePrompt)!; }
         return spec;
+    }
+
+    /// <summary>Width and height of <c>WxH</c> (<c>832x480</c>).</summary>
+    public static (int Width, int Height) ParseSize(string size)
+    {
+        string[] parts = size.ToLowerInvariant().Split('x');
+        if (parts.Length != 2 || !int.TryParse(parts[0], out int width) || !int.TryParse(parts[1], out int height) || width < 1 || height < 1)
+        {
+            throw new Cli.CliException(ExitCodes.Usage, $"--size: expected WIDTHxHEIGHT in pixels, e.g. 832x480; got '{size}'.", "size");
+        }
+        return (width, height);
     }
 
     /// <summary>True when <paramref name="option"/> was on the command line (not its default).</summary>

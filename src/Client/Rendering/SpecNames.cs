@@ -62,6 +62,13 @@ internal static class SpecNames
         if (spec.HasExact) { json["exact"] = spec.Exact; }
         if (spec.HasWire) { json["wire"] = Name(spec.Wire); }
         if (spec.HasPrompt) { json["prompt"] = spec.Prompt; }
+        if (spec.HasNegativePrompt) { json["negative_prompt"] = spec.NegativePrompt; }
+        if (spec.HasGuidanceLowNoise) { json["guidance_low_noise"] = spec.GuidanceLowNoise; }
+        if (spec.HasImage && spec.Image.Length > 0)
+        {
+            // The server's effective spec does not echo the image; the request carries it.
+            json["image"] = new JsonObject { ["bytes"] = spec.Image.Length, ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(spec.Image.Span)) };
+        }
         if (spec.HasOutput) { json["output"] = spec.Output; }
         if (spec.Conditioning is { Count: > 0 } given)
         {

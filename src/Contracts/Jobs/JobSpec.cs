@@ -31,6 +31,14 @@ namespace Loom.Contracts.Jobs;
 /// bits wherever the windows run); <see cref="WirePrecision.Float32"/> when the shards must see the job's exact latent.
 /// </param>
 /// <param name="Owner">The owner of the API key that submitted it (set by the API, never by the caller; "" without one).</param>
+/// <param name="NegativePrompt">Text-conditioned models: the prompt of the unconditional branch ("" for the physics model).</param>
+/// <param name="Image">Image-to-video models: the first frame, RGB bytes <c>[Height, Width, 3]</c>; null otherwise.</param>
+/// <param name="GuidanceLowNoise">Two-expert models (Wan2.2 A14B): the low-noise expert's guidance (<see cref="Guidance"/> is the high-noise expert's); null: the same as <see cref="Guidance"/>.</param>
+/// <param name="Family">
+/// The model's family as the server's catalog knew it at submit (set by the server, never by the caller): "" for the
+/// pixel-space models (frames are latent frames), <c>wan</c> for Wan (frames and window length in pixel frames, 4k + 1;
+/// the overlap in latent frames).
+/// </param>
 [GenerateSerializer, Alias("loom.job-spec")]
 public sealed record JobSpec(
     string Model = "physics",
@@ -54,11 +62,29 @@ public sealed record JobSpec(
     bool Exact = true,
     string Prompt = "",
     WirePrecision Wire = WirePrecision.Float16,
-    string Owner = "")
+    string Owner = "",
+    string NegativePrompt = "",
+    byte[]? Image = null,
+    double? GuidanceLowNoise = null,
+    string Family = "")
 {
+    /// <summary>The family name of Wan models (<see cref="Family"/>).</summary>
+    public const string WanFamily = "wan";
+
+    /// <summary>True for a Wan job (sampled in the VAE's latent, text-conditioned).</summary>
+    public bool IsWan => Family == WanFamily;
+
+    /// <summary>Latent frames of the video: Wan packs the first pixel frame alone and 4 per latent frame after; other models' frames are latent frames.</summary>
+    public int LatentFrames => IsWan ? (Frames - 1) / 4 + 1 : Frames;
+
+    /// <summary>Latent frames per window (<see cref="WindowLength"/> converted as <see cref="LatentFrames"/> is).</summary>
+    public int WindowLatents => IsWan ? (WindowLength - 1) / 4 + 1 : WindowLength;
+
     /// <summary>True when <paramref name="other"/> asks for the same job (conditioning compared by content, not by reference).</summary>
     public bool SameAs(JobSpec other)
-        => this with { Conditioning = null } == other with { Conditioning = null }
+        => this with { Conditioning = null, Image = null } == other with { Conditioning = null, Image = null }
            && (Conditioning is null) == (other.Conditioning is null)
-           && (Conditioning is null || (Conditioning.Count == other.Conditioning!.Count && Conditioning.Rgb.AsSpan().SequenceEqual(other.Conditioning.Rgb)));
+           && (Conditioning is null || (Conditioning.Count == other.Conditioning!.Count && Conditioning.Rgb.AsSpan().SequenceEqual(other.Conditioning.Rgb)))
+           && (Image is null) == (other.Image is null)
+           && (Image is null || Image.AsSpan().SequenceEqual(other.Image));
 }

@@ -56,9 +56,9 @@ internal sealed class JobArtifacts(string jobId, ILatentStore latents, IResultSt
     /// stores a copy; returns the latent's SHA-256, the file's size and its SHA-256.
     /// </summary>
     public async Task<(string LatentSha256, long Bytes, string FileSha256)> SaveResultAsync(
-        string outputDirectory, string output, Tensor latent, JobSpec spec, CancellationToken cancellationToken)
+        string outputDirectory, string output, Tensor latent, JobSpec spec, CancellationToken cancellationToken, Func<Tensor, byte[]>? decode = null)
     {
-        (string hash, byte[] file) = await Task.Run(() => JobResultFile.Write(outputDirectory, output, latent, spec), cancellationToken);
+        (string hash, byte[] file) = await Task.Run(() => JobResultFile.Write(outputDirectory, output, latent, spec, decode?.Invoke(latent)), cancellationToken);
         await retry.ExecuteAsync(async t => await results.SaveAsync(jobId, file, t), cancellationToken);
         return (hash, file.Length, Convert.ToHexStringLower(SHA256.HashData(file)));
     }

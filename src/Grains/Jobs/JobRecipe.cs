@@ -22,7 +22,8 @@ public sealed class JobRecipe
         Spec = spec;
         Refinement = new RefinementOptions(plan, spec.Tau);
         Windows = JobSpecValidator.Windows(spec);
-        Schedule = FlowSchedule.Create(spec.Steps, spec.Shift);
+        // Wan samples on its own sigma grid (integer timesteps); the physics model on the grid it was trained with.
+        Schedule = FlowSchedule.Create(spec.Steps, spec.Shift, spec.IsWan ? ScheduleKind.Wan : ScheduleKind.Uniform);
     }
 
     /// <summary>The spec as accepted.</summary>
@@ -46,8 +47,8 @@ public sealed class JobRecipe
     /// <summary>Forward passes one prediction of one window costs (two with classifier-free guidance).</summary>
     public int PassesPerPrediction => Spec.Guidance > 1 ? 2 : 1;
 
-    /// <summary>Shape of the job's latent without the batch axis: <c>[3, F, H, W]</c>.</summary>
-    public long[] SampleShape => [3, Spec.Frames, Spec.Height, Spec.Width];
+    /// <summary>Shape of the job's latent without the batch axis: <c>[3, F, H, W]</c> pixels, or Wan's VAE latent (<see cref="WanJobStages.SampleShape"/>).</summary>
+    public long[] SampleShape => Spec.IsWan ? WanJobStages.SampleShape(Spec) : [3, Spec.Frames, Spec.Height, Spec.Width];
 
     /// <summary>Size of the latent's float32 bytes, as checkpointed.</summary>
     public long LatentBytes => SampleShape.Aggregate(sizeof(float) * 1L, (n, d) => n * d);

@@ -36,6 +36,7 @@ public sealed class RenderJobGrain(
     ILocalSiloDetails silo,
     LocalJobs jobs,
     LoomMetrics metrics,
+    WanJobModels wanModels,
     ILogger<RenderJobGrain> logger) : Grain, IRenderJobGrain
 {
     private ResiliencePipeline StorageRetry => field ??= ServiceProvider.GetRequiredService<ResiliencePipelineProvider<LoomPipelineKey>>().GetPipeline(LoomPipelines.Storage);
@@ -237,13 +238,16 @@ public sealed class RenderJobGrain(
         JobSpec spec = Job.Spec!;
         var counters = _counters = new JobCounters();
         JobRun? run = null;
+        WanJobStages? wan = null;
         try
         {
             // A new epoch, saved (the save is ETag-checked, so a superseded activation fails here): this loop's
             // checkpoints carry it, and the store refuses them once a newer loop has written.
             long epoch = ++Job.Epoch;
             await SaveAsync();
-            run = await OpenRunAsync(_recipe ??= JobRecipe.Resolve(spec), counters, cancellationToken);
+            // Wan: the prompts (and an I2V image) are encoded here once, before sampling; the frames decoded here after it.
+            wan = spec.IsWan ? await Task.Run(() => wanModels.Prepare(JobId, spec, catalog.Info(spec.Model).Path), cancellationToken) : null;
+            run = await OpenRunAsync(_recipe ??= JobRecipe.Resolve(spec), counters, wan, cancellationToken);
             var fractions = new List<double>();
             while (!run.IsDone)
             {
@@ -284,7 +288,7 @@ public sealed class RenderJobGrain(
             }
             cancellationToken.ThrowIfCancellationRequested();
             string output = OutputNames.Resolve(options.Value.OutputDirectory, JobId, spec.Output ?? "");
-            var (latentHash, bytes, fileHash) = await Artifacts.SaveResultAsync(options.Value.OutputDirectory, output, run.Latent!, spec, cancellationToken);
+            var (latentHash, bytes, fileHash) = await Artifacts.SaveResultAsync(options.Value.OutputDirectory, output, run.Latent!, spec, cancellationToken, wan is null ? null : wan.Decode);
             if (_cancelRequested)
             {
                 return;
@@ -319,6 +323,7 @@ public sealed class RenderJobGrain(
         finally
         {
             run?.Dispose();
+            wan?.Dispose();
             _loop = null;
             _windowRun = null;
             jobs.LoopEnded(JobId);
@@ -329,10 +334,10 @@ public sealed class RenderJobGrain(
     /// The job's run, its windows evaluated on shards: resumed from the checkpoint when a co-denoising job has a sound
     /// one, else started fresh (a corrupt checkpoint's counts are dropped; whole independent or chained runs restart).
     /// </summary>
-    private async Task<JobRun> OpenRunAsync(JobRecipe recipe, JobCounters counters, CancellationToken cancellationToken)
+    private async Task<JobRun> OpenRunAsync(JobRecipe recipe, JobCounters counters, WanJobStages? wan, CancellationToken cancellationToken)
     {
         JobSpec spec = recipe.Spec;
-        Func<TemporalWindow, FrameConditioning?, IVelocityField> field = (w, c) => new ShardWindowField(JobId, spec, w, c, router, counters);
+        Func<TemporalWindow, FrameConditioning?, IVelocityField> field = (w, c) => new ShardWindowField(JobId, spec, w, c, router, counters, wan?.Inputs(w));
         if (!recipe.IsStepwise)
         {
             return JobRun.Start(recipe, field);

@@ -19,9 +19,13 @@ public sealed class ShardWindowField : IVelocityField
     private readonly JobCounters _counters;
     private readonly WindowConditioning? _conditioning;
     private readonly string? _conditioningKey;
+    private readonly Func<double, double>? _guidanceAt;
 
-    /// <summary>A field for <paramref name="window"/> of job <paramref name="jobId"/>, conditioned on <paramref name="given"/>.</summary>
-    public ShardWindowField(string jobId, JobSpec spec, TemporalWindow window, FrameConditioning? given, ShardRouter router, JobCounters counters)
+    /// <summary>
+    /// A field for <paramref name="window"/> of job <paramref name="jobId"/>, conditioned on <paramref name="given"/> and,
+    /// for a latent-space job, on <paramref name="inputs"/>' tensors.
+    /// </summary>
+    public ShardWindowField(string jobId, JobSpec spec, TemporalWindow window, FrameConditioning? given, ShardRouter router, JobCounters counters, WindowInputs? inputs = null)
     {
         _jobId = jobId;
         _spec = spec;
@@ -32,6 +36,12 @@ public sealed class ShardWindowField : IVelocityField
         {
             _conditioning = new WindowConditioning(WireCodec.ToBytes(given.Clean), given.Given.ToArray());
             _conditioningKey = _conditioning.Key();
+        }
+        if (inputs is not null)
+        {
+            _conditioning = new WindowConditioning(_conditioning?.Clean ?? [], _conditioning?.Given ?? [], [.. inputs.Tensors]);
+            _conditioningKey = _conditioning.Key();
+            _guidanceAt = inputs.GuidanceAt;
         }
     }
 
@@ -50,7 +60,7 @@ public sealed class ShardWindowField : IVelocityField
     private async Task<Prediction> PredictHereAsync(torch.Tensor z, StepContext context, CancellationToken cancellationToken)
     {
         var request = new WindowRequest(
-            _jobId, _spec.Model, _spec.Priority, _spec.Exact, context.Step, context.Iteration, context.Sigma, _spec.Guidance,
+            _jobId, _spec.Model, _spec.Priority, _spec.Exact, context.Step, context.Iteration, context.Sigma, _guidanceAt?.Invoke(context.Timestep) ?? _spec.Guidance,
             z.shape, WireCodec.Encode(z, _spec.Wire), _conditioningKey, null, context.Timestep, Window.Start);
         WindowResult result = await _router.EvaluateAsync(request, _conditioning, _counters, cancellationToken).ConfigureAwait(false);
         _counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);

@@ -1,6 +1,8 @@
 using Loom.Contracts.Jobs;
 using Loom.Contracts.Shards;
 using Loom.Models.Serving;
+using Loom.Models.Wan.Folders;
+using Loom.Models.Wan.Serving;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -19,12 +21,16 @@ public sealed class ModelCatalog
     public ModelCatalog(IOptions<LoomOptions> options, ILogger<ModelCatalog> logger)
     {
         string directory = options.Value.ModelDirectory;
-        if (!Directory.Exists(directory))
+        IEnumerable<ModelFound> scanned = [];
+        if (Directory.Exists(directory))
         {
-            logger.LogWarning("Models folder {Directory} does not exist: no models served", Path.GetFullPath(directory));
-            return;
+            scanned = ModelFamilies.Scan(directory);
         }
-        foreach (ModelFound found in ModelFamilies.Scan(directory))
+        else
+        {
+            logger.LogWarning("Models folder {Directory} does not exist: only models named in Loom:Models are served", Path.GetFullPath(directory));
+        }
+        foreach (ModelFound found in scanned.Concat(Configured(options.Value.Models)))
         {
             if (found.Model is { } model)
             {
@@ -46,11 +52,49 @@ public sealed class ModelCatalog
     public IReadOnlyDictionary<string, ShardModelInfo> Models => _models;
 
     /// <summary>
-    /// The models jobs can name today, by name: those that render one fixed frame size (the job spec gives pixels and
-    /// the job samples in the model's latent as it is).
+    /// The models jobs can name, by name: the pixel-space models that render one fixed frame size (the job samples in
+    /// their pixels), and Wan models of any size that is a multiple of 16 (the job samples in the VAE's latent).
     /// </summary>
-    public IReadOnlyDictionary<string, ModelShape> Shapes => _models.Values.Where(m => m.Latent.FixedSize)
-        .ToDictionary(m => m.Name, m => new ModelShape(m.Name, m.Latent.Height!.Value, m.Latent.Width!.Value, m.Latent.PixelMultiple, m.Latent.MaxFrames ?? int.MaxValue, m.Sha256, m.TextConditioned), StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, ModelShape> Shapes => _models.Values.Where(m => m.Latent.FixedSize || m.Family == WanModelFamily.FamilyName)
+        .ToDictionary(m => m.Name, ShapeOf, StringComparer.Ordinal);
+
+    private static ModelShape ShapeOf(ShardModelInfo m)
+    {
+        if (m.Family != WanModelFamily.FamilyName)
+        {
+            return new ModelShape(m.Name, m.Latent.Height!.Value, m.Latent.Width!.Value, m.Latent.PixelMultiple, m.Latent.MaxFrames ?? int.MaxValue, m.Sha256, m.TextConditioned);
+        }
+        int experts = m.Memory.Parts.Count;
+        bool image = m.Conditioning.Any(c => c.Name == ConditioningNames.Image);
+        string kind = (image, experts) switch
+        {
+            (false, 1) => WanKind.T2V,
+            (true, 1) => WanKind.I2V,
+            (false, _) => WanKind.T2VA14B,
+            (true, _) => WanKind.I2VA14B,
+        };
+        return new ModelShape(m.Name, 0, 0, m.Latent.PixelMultiple, m.Latent.MaxFrames ?? int.MaxValue, m.Sha256, TextConditioned: true, JobSpec.WanFamily, kind, experts, image);
+    }
+
+    /// <summary>
+    /// The models named in <c>Loom:Models</c> (folder, compute dtype), recognised by their family and named as configured.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">An entry is unusable; the message names its setting.</exception>
+    private static IEnumerable<ModelFound> Configured(IReadOnlyDictionary<string, LoomModelOptions> models)
+    {
+        foreach (var (name, entry) in models.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (entry.Problem(name) is { } problem)
+            {
+                throw new InvalidOperationException(problem);
+            }
+            var open = new ModelOpenOptions(entry.ComputeType == "bfloat16" ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32);
+            string path = Path.GetFullPath(entry.Folder);
+            ModelFound found = ModelFamilies.All.Select(f => f.Recognise(path, open)).FirstOrDefault(f => f is not null)
+                ?? ModelFound.Skipped(path, $"Loom:Models:{name}: no model family recognises the folder.");
+            yield return found.Model is { } model ? found with { Model = model with { Name = name } } : found;
+        }
+    }
 
     /// <summary>
     /// Rough seconds to load <paramref name="name"/> onto a shard that lacks it (its size at 1 GB/s plus 50 ms): the

@@ -1,7 +1,10 @@
 using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
 using Loom.Grains;
 using Loom.Grains.Jobs;
+using Loom.Grains.Routing;
 using Loom.Grains.Shards;
+using Loom.Models.Serving;
 using Microsoft.Extensions.Options;
 using Proto = Loom.Protos.V1;
 
@@ -40,6 +43,14 @@ public sealed class JobSubmission(IGrainFactory grains, ModelCatalog catalog, IO
             JobIds.CheckChosen(given);
         }
         JobSpec spec = ProtoSpecs.FromProto(request.Spec, catalog.Shapes) with { Owner = caller.Owner };
+        if (catalog.Models.TryGetValue(spec.Model, out ShardModelInfo? model))
+        {
+            ShardInfo[] shards = await grains.GetGrain<IShardDirectoryGrain>(0).GetShardsAsync().WaitAsync(cancellationToken);
+            if (ModelHosting.Problem(model, shards) is { } problem)
+            {
+                throw new InvalidJobSpecException("model", problem);
+            }
+        }
         if (key.Length == 0)
         {
             return await grains.GetGrain<IRenderJobGrain>(given.Length > 0 ? given : JobIds.New()).SubmitAsync(spec, null).WaitAsync(cancellationToken);

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Loom.Contracts.Jobs;
 using Loom.Contracts.Shards;
+using Loom.Grains.Jobs;
 using Proto = Loom.Protos.V1;
 
 namespace Loom.Silo.Api;
@@ -15,15 +16,14 @@ public static class ProtoSpecs
     /// <exception cref="InvalidJobSpecException">An enum value this API does not define.</exception>
     public static JobSpec FromProto(Proto.JobSpec? spec, IReadOnlyDictionary<string, ModelShape> models)
     {
-        var d = new JobSpec();
         spec ??= new Proto.JobSpec();
-        string model = spec.HasModel ? spec.Model : d.Model;
-        ModelShape? shape = models.GetValueOrDefault(model);
+        string model = spec.HasModel ? spec.Model : new JobSpec().Model;
+        JobSpec d = JobDefaults.For(models.GetValueOrDefault(model));
         return new JobSpec(
             Model: model,
             Frames: spec.HasFrames ? spec.Frames : d.Frames,
-            Height: spec.HasHeight ? spec.Height : shape?.Height ?? d.Height,
-            Width: spec.HasWidth ? spec.Width : shape?.Width ?? d.Width,
+            Height: spec.HasHeight ? spec.Height : d.Height,
+            Width: spec.HasWidth ? spec.Width : d.Width,
             Steps: spec.HasSteps ? spec.Steps : d.Steps,
             Shift: spec.HasShift ? spec.Shift : d.Shift,
             Guidance: spec.HasGuidance ? spec.Guidance : d.Guidance,
@@ -40,47 +40,61 @@ public static class ProtoSpecs
             Blend: spec.HasBlend ? Blend(spec.Blend) ?? d.Blend : d.Blend,
             Exact: spec.HasExact ? spec.Exact : d.Exact,
             Prompt: spec.HasPrompt ? spec.Prompt : d.Prompt,
-            Wire: spec.HasWire ? Wire(spec.Wire) ?? d.Wire : d.Wire);
+            Wire: spec.HasWire ? Wire(spec.Wire) ?? d.Wire : d.Wire,
+            NegativePrompt: spec.HasNegativePrompt ? spec.NegativePrompt : d.NegativePrompt,
+            Image: spec.HasImage ? spec.Image.ToByteArray() : null,
+            // One guidance given for a two-expert model is both experts' (as the in-process pipeline reads one value).
+            GuidanceLowNoise: spec.HasGuidanceLowNoise ? spec.GuidanceLowNoise : spec.HasGuidance ? null : d.GuidanceLowNoise,
+            Family: d.Family);
     }
 
     /// <summary>
     /// The effective spec with every field set. Conditioning frames are not echoed (a job is sent with every watch
-    /// event): only their count, with empty <c>rgb</c>.
+    /// event): only their count, with empty <c>rgb</c>; an image-to-video image is not echoed either (the submitter has it).
     /// </summary>
-    public static Proto.JobSpec ToProto(JobSpec spec) => new()
+    public static Proto.JobSpec ToProto(JobSpec spec)
     {
-        Model = spec.Model,
-        Frames = spec.Frames,
-        Height = spec.Height,
-        Width = spec.Width,
-        Steps = spec.Steps,
-        Shift = spec.Shift,
-        Guidance = spec.Guidance,
-        Plan = spec.Plan,
-        Tau = spec.Tau,
-        WindowLength = spec.WindowLength,
-        WindowOverlap = spec.WindowOverlap,
-        Join = spec.Join switch
+        var proto = new Proto.JobSpec
         {
-            WindowJoin.Independent => Proto.WindowJoin.Independent,
-            WindowJoin.Chained => Proto.WindowJoin.Chained,
-            _ => Proto.WindowJoin.CoDenoise,
-        },
-        Blend = spec.Blend switch
+            Model = spec.Model,
+            Frames = spec.Frames,
+            Height = spec.Height,
+            Width = spec.Width,
+            Steps = spec.Steps,
+            Shift = spec.Shift,
+            Guidance = spec.Guidance,
+            Plan = spec.Plan,
+            Tau = spec.Tau,
+            WindowLength = spec.WindowLength,
+            WindowOverlap = spec.WindowOverlap,
+            Join = spec.Join switch
+            {
+                WindowJoin.Independent => Proto.WindowJoin.Independent,
+                WindowJoin.Chained => Proto.WindowJoin.Chained,
+                _ => Proto.WindowJoin.CoDenoise,
+            },
+            Blend = spec.Blend switch
+            {
+                WindowBlend.Uniform => Proto.WindowBlend.Uniform,
+                WindowBlend.Pyramid => Proto.WindowBlend.Pyramid,
+                _ => Proto.WindowBlend.Linear,
+            },
+            Seed = spec.Seed,
+            Priority = spec.Priority,
+            Output = spec.Output,
+            CheckpointEvery = spec.CheckpointEvery,
+            Exact = spec.Exact,
+            Prompt = spec.Prompt ?? "",
+            Wire = spec.Wire == WirePrecision.Float32 ? Proto.WirePrecision.Fp32 : Proto.WirePrecision.Fp16,
+            Conditioning = spec.Conditioning is { } given ? new Proto.Conditioning { Count = given.Count, Rgb = ByteString.Empty } : null,
+            NegativePrompt = spec.NegativePrompt ?? "",
+        };
+        if (spec.GuidanceLowNoise is double low)
         {
-            WindowBlend.Uniform => Proto.WindowBlend.Uniform,
-            WindowBlend.Pyramid => Proto.WindowBlend.Pyramid,
-            _ => Proto.WindowBlend.Linear,
-        },
-        Seed = spec.Seed,
-        Priority = spec.Priority,
-        Output = spec.Output,
-        CheckpointEvery = spec.CheckpointEvery,
-        Exact = spec.Exact,
-        Prompt = spec.Prompt ?? "",
-        Wire = spec.Wire == WirePrecision.Float32 ? Proto.WirePrecision.Fp32 : Proto.WirePrecision.Fp16,
-        Conditioning = spec.Conditioning is { } given ? new Proto.Conditioning { Count = given.Count, Rgb = ByteString.Empty } : null,
-    };
+            proto.GuidanceLowNoise = low;
+        }
+        return proto;
+    }
 
     /// <summary>Null for UNSPECIFIED (the default applies).</summary>
     private static WindowJoin? Join(Proto.WindowJoin join) => join switch

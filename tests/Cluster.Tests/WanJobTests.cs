@@ -1,0 +1,117 @@
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
+using Loom.Models.Wan.Folders;
+using Loom.Models.Wan.Pipeline;
+using Loom.Models.Wan.Text;
+using Loom.Models.Wan.Tiny;
+using Loom.Models.Weights;
+using static TorchSharp.torch;
+
+namespace Loom.Cluster.Tests;
+
+/// <summary>
+/// Wan jobs through real silo processes on a random-weight model from <c>loom models make-tiny</c>: prompt in, frames
+/// out, with the same bits as the in-process <see cref="WanPipeline"/> for the same seed and settings; the prompt's
+/// embedding encoded once per silo.
+/// </summary>
+public sealed class WanJobTests
+{
+    private const string Prompt = "a red ball rolls across a wooden table";
+
+    /// <summary>A short Wan job on the tiny model: 9 frames (3 latent) of 32x32, 4 steps, P&amp;P at steps 1-2, CFG 5.</summary>
+    private static JobSpec Short(string model, long seed, int frames = 9, int window = 9, string kind = WanKind.T2V)
+    {
+        WanDefaults defaults = WanDefaults.For(kind);
+        return new JobSpec(
+            Model: model, Frames: frames, Height: 32, Width: 32, Steps: 4, Shift: defaults.Shift, Guidance: defaults.Guidance[0], Plan: "1-2:1", Tau: 0.0,
+            WindowLength: window, WindowOverlap: 1, Seed: seed, Prompt: Prompt, NegativePrompt: defaults.NegativePrompt,
+            GuidanceLowNoise: defaults.Guidance.Count > 1 ? defaults.Guidance[1] : null, Family: JobSpec.WanFamily, Wire: WirePrecision.Float32);
+    }
+
+    private static async Task<WanRenderResult> InProcessAsync(string folder, JobSpec spec, byte[]? image = null)
+    {
+        using var cache = new TextEmbeddingCache(1 << 24);
+        using WanPipeline pipeline = WanPipeline.Load(folder, cache);
+        IReadOnlyList<double> guidance = spec.GuidanceLowNoise is double low ? [spec.Guidance, low] : [spec.Guidance];
+        return await pipeline.RenderAsync(new WanRenderRequest(
+            spec.Prompt, spec.Width, spec.Height, spec.Frames, spec.Seed, spec.NegativePrompt, image, spec.Steps, spec.Shift, guidance, spec.Plan, spec.Tau,
+            spec.WindowLength, spec.WindowOverlap));
+    }
+
+    private static string ModelsWith(string name, string kind)
+    {
+        string models = Directory.CreateTempSubdirectory("loom-wan-models-").FullName;
+        WanTinyModel.Write(Path.Combine(models, name), kind, seed: 1);
+        return models;
+    }
+
+    [Fact]
+    public async Task A_text_to_video_job_gives_the_in_process_bits_and_the_second_job_finds_its_prompts_in_the_cache()
+    {
+        string models = ModelsWith("wan-t2v", WanKind.T2V);
+        try
+        {
+            await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 1, shardsPerSilo: 2, new Dictionary<string, string> { ["ModelDirectory"] = models });
+            JobSpec spec = Short("wan-t2v", seed: 7);
+            await cluster.SubmitAsync("wan-a", spec);
+            JobStatus first = await cluster.WaitFinalAsync("wan-a", TimeSpan.FromMinutes(3));
+            Assert.True(first.Phase == JobPhase.Completed, $"{first.Phase}: {first.Error}\n{cluster.Silos[0].Log}");
+
+            WanRenderResult reference = await InProcessAsync(Path.Combine(models, "wan-t2v"), spec);
+            Assert.Equal(reference.LatentSha256, first.LatentSha256);
+            var (tensors, metadata) = SafeTensors.Load(first.OutputPath!);
+            using (Tensor video = tensors["video"])
+            using (Tensor latent = tensors["latent"])
+            {
+                Assert.Equal(new long[] { 9, 32, 32, 3 }, video.shape);
+                Assert.Equal(reference.Rgb, video.bytes.ToArray());
+                Assert.Equal(new long[] { 16, 3, 4, 4 }, latent.shape);
+            }
+            Assert.Contains("\"Prompt\":\"a red ball rolls across a wooden table\"", metadata["loom.spec"], StringComparison.Ordinal);
+            Assert.Equal(reference.Evaluations, first.Evaluations); // 6 predictions, each a CFG forward of 2
+            Assert.Contains("prompt from the text encoder", cluster.Silos[0].Log, StringComparison.Ordinal);
+
+            await cluster.SubmitAsync("wan-b", spec with { Seed = 8 });
+            JobStatus second = await cluster.WaitFinalAsync("wan-b", TimeSpan.FromMinutes(3));
+            Assert.Equal(JobPhase.Completed, second.Phase);
+            Assert.NotEqual(first.LatentSha256, second.LatentSha256);
+            Assert.Contains("job wan-b: prompt from the cache", cluster.Silos[0].Log, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task An_image_to_video_two_expert_job_over_two_windows_and_two_silos_gives_the_in_process_bits()
+    {
+        string models = ModelsWith("wan-i2v-a14b", WanKind.I2VA14B);
+        try
+        {
+            await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 2, shardsPerSilo: 1, new Dictionary<string, string> { ["ModelDirectory"] = models });
+            byte[] image = new byte[32 * 32 * 3];
+            new Random(5).NextBytes(image);
+            // 17 frames (5 latent) in windows of 9 (3 latent) sharing 1: two co-denoised windows. Shift 5 over 4 steps gives
+            // timesteps 999, 937, 833, 625: the high-noise expert (guidance 4) serves steps 0-1, the low-noise one (3) steps 2-3.
+            JobSpec spec = Short("wan-i2v-a14b", seed: 3, frames: 17, kind: WanKind.I2VA14B) with { Guidance = 4, GuidanceLowNoise = 3, Image = image };
+            await cluster.SubmitAsync("wan-i2v", spec);
+            JobStatus job = await cluster.WaitFinalAsync("wan-i2v", TimeSpan.FromMinutes(4));
+            Assert.True(job.Phase == JobPhase.Completed, $"{job.Phase}: {job.Error}\n{string.Join("\n", cluster.Silos.Select(s => s.Log))}");
+
+            WanRenderResult reference = await InProcessAsync(Path.Combine(models, "wan-i2v-a14b"), spec, image);
+            Assert.Equal(2, reference.Windows);
+            Assert.Equal(["high_noise", "high_noise", "low_noise", "low_noise"], reference.Experts);
+            Assert.Equal(reference.LatentSha256, job.LatentSha256);
+            var (tensors, _) = SafeTensors.Load(job.OutputPath!);
+            using Tensor video = tensors["video"];
+            tensors["latent"].Dispose();
+            Assert.Equal(reference.Rgb, video.bytes.ToArray());
+            Assert.Equal(2, job.Windows?.Count);
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+}
