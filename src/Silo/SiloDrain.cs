@@ -32,6 +32,12 @@ public sealed partial class SiloDrain(
     /// <summary>Routers read the directory at most a second old: after this long none places new work here.</summary>
     private static readonly TimeSpan RouterRefresh = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The least time readiness says NOT_SERVING before the silo leaves, so a probe or a client polling health sees the
+    /// drain even when the loops stop in a fraction of a second.
+    /// </summary>
+    private static readonly TimeSpan NotServingAtLeast = TimeSpan.FromSeconds(1);
+
     private volatile bool _started;
 
     /// <inheritdoc />
@@ -83,6 +89,11 @@ public sealed partial class SiloDrain(
         }
         shards.StopAccepting();
         bool idle = await shards.WaitIdleAsync(whole.Token).ConfigureAwait(false);
+        TimeSpan shown = NotServingAtLeast - Stopwatch.GetElapsedTime(began);
+        if (shown > TimeSpan.Zero)
+        {
+            await Task.Delay(shown, whole.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        }
         double total = Stopwatch.GetElapsedTime(began).TotalSeconds;
         if (idle && jobs.RunningLoops == 0)
         {
