@@ -1,4 +1,5 @@
 using Loom.Contracts.Jobs;
+using Loom.Grains.Shards;
 using Loom.Sampling.Fields;
 using Loom.Sampling.Sampler;
 using Loom.Sampling.Windows;
@@ -84,7 +85,7 @@ public sealed class JobRun : IDisposable
         {
             throw new ArgumentException($"the checkpoint's latent has {latent.LongLength} bytes; the job's has {recipe.LatentBytes}.", nameof(latent));
         }
-        return new JobRun(recipe, windowField, JobSampling.FromBytes(latent, recipe.SampleShape), stepsDone);
+        return new JobRun(recipe, windowField, WireCodec.FromBytes(latent, recipe.SampleShape), stepsDone);
     }
 
     /// <summary>Samples <paramref name="spec"/> start to finish in this process; returns the final latent (owned by the caller).</summary>
@@ -133,7 +134,7 @@ public sealed class JobRun : IDisposable
     }
 
     /// <summary>The current latent's float32 bytes, as checkpointed (and resumed with <see cref="Resume"/>).</summary>
-    public byte[] Checkpoint() => JobSampling.ToBytes(_latent ?? throw new InvalidOperationException("a whole run has no latent before it is done."));
+    public byte[] Checkpoint() => WireCodec.ToBytes(_latent ?? throw new InvalidOperationException("a whole run has no latent before it is done."));
 
     /// <summary>Hands the latent over to the caller (who disposes it); the run holds none after.</summary>
     public Tensor TakeLatent()

@@ -7,19 +7,13 @@ using static TorchSharp.torch;
 namespace Loom.Grains.Jobs;
 
 /// <summary>
-/// A job's latent as bytes and pixels: the float32 bytes checkpointed, hashed and sent as conditioning, and the RGB
+/// A job's latent as bytes and pixels: its hash (of the float32 bytes <see cref="WireCodec.ToBytes"/> gives, as checkpointed) and the RGB
 /// frames of the result. The sampling itself is <see cref="JobRun"/>'s.
 /// </summary>
 public static class JobSampling
 {
-    /// <summary>The latent's float32 bytes (little-endian), as checkpointed and hashed.</summary>
-    public static byte[] ToBytes(Tensor latent) => WireCodec.ToBytes(latent);
-
-    /// <summary>A latent of <paramref name="sampleShape"/> (batch 1) from <see cref="ToBytes"/>' bytes.</summary>
-    public static Tensor FromBytes(byte[] bytes, long[] sampleShape) => WireCodec.FromBytes(bytes, sampleShape);
-
     /// <summary>SHA-256 (hex) of the latent's float32 bytes.</summary>
-    public static string Hash(Tensor latent) => Convert.ToHexString(SHA256.HashData(ToBytes(latent))).ToLowerInvariant();
+    public static string Hash(Tensor latent) => Convert.ToHexString(SHA256.HashData(WireCodec.ToBytes(latent))).ToLowerInvariant();
 
     /// <summary>Video frames as RGB bytes <c>[F, H, W, 3]</c> from a pixel-space latent <c>[1, 3, F, H, W]</c> in [-1, 1].</summary>
     public static byte[] ToRgb(Tensor latent) => TensorBlock.Read(() =>
