@@ -24,6 +24,9 @@ public sealed class BenchCluster : IAsyncDisposable
         _data = data;
     }
 
+    /// <summary>The silo processes.</summary>
+    public IReadOnlyList<SiloProcess> Silos => _silos;
+
     /// <summary>The client's grain factory.</summary>
     public IClusterClient Grains => _client.Services.GetRequiredService<IClusterClient>();
 

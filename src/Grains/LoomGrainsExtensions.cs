@@ -31,6 +31,7 @@ public static class LoomGrainsExtensions
         services.AddSingleton<StorageHealth>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<WanJobModels>();
+        services.AddSingleton<WanShardDecode>();
         services.AddSingleton<ShardHost>();
         services.AddSingleton<ShardRouter>();
         services.AddPlacementDirector<ShardPlacement, ShardPlacementDirector>();

@@ -23,7 +23,17 @@ public sealed class LoomMetrics : IDisposable
 {
     private static readonly string[] JobStates = ["queued", "running", "completed", "failed", "cancelled"];
     private static readonly string[] NfeKinds = ["base", "refine", "skipped"];
+    private static readonly string[] WanStages = [WanText, WanImage, WanDecode];
     private static readonly string[] CorruptKinds = [CorruptCheckpoint, CorruptResult, CorruptJobState, CorruptIndexEntry];
+
+    /// <summary><c>loom_wan_stage_seconds{stage}</c> of encoding a Wan job's prompt and negative prompt (or finding them cached).</summary>
+    public const string WanText = "text";
+
+    /// <summary><c>loom_wan_stage_seconds{stage}</c> of encoding an image-to-video job's image into its condition.</summary>
+    public const string WanImage = "image";
+
+    /// <summary><c>loom_wan_stage_seconds{stage}</c> of decoding a Wan job's final latent into frames.</summary>
+    public const string WanDecode = "decode";
 
     /// <summary><c>loom_corrupt_data_total{kind}</c> of a checkpoint that failed its checks (the job restarted from step 0).</summary>
     public const string CorruptCheckpoint = "checkpoint";
@@ -88,6 +98,9 @@ public sealed class LoomMetrics : IDisposable
             new HistogramConfiguration { Buckets = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0] });
         BatchSize = metrics.CreateHistogram("loom_batch_size", "Window requests per forward pass on the shards of this silo.",
             new HistogramConfiguration { Buckets = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64] });
+        WanStage = metrics.CreateHistogram("loom_wan_stage_seconds",
+            "Seconds per Wan job stage run on this silo, around the sampling its shards do: text (both prompts encoded or found cached), image (an I2V image encoded), decode (the VAE).",
+            new HistogramConfiguration { LabelNames = ["stage"], Buckets = Histogram.ExponentialBuckets(0.001, 2, 20) });
 
         foreach (string state in JobStates)
         {
@@ -96,6 +109,10 @@ public sealed class LoomMetrics : IDisposable
         foreach (string kind in NfeKinds)
         {
             Nfe.WithLabels(kind);
+        }
+        foreach (string stage in WanStages)
+        {
+            WanStage.WithLabels(stage);
         }
         foreach (string kind in CorruptKinds)
         {
@@ -160,6 +177,9 @@ public sealed class LoomMetrics : IDisposable
 
     /// <summary><c>loom_batch_size</c>.</summary>
     public Histogram BatchSize { get; }
+
+    /// <summary><c>loom_wan_stage_seconds{stage="text|image|decode"}</c>.</summary>
+    public Histogram WanStage { get; }
 
     /// <summary><c>loom_watch_streams</c>.</summary>
     public Gauge WatchStreams { get; }

@@ -23,6 +23,14 @@ public sealed class LoomModelOptions
     /// </summary>
     public string TextEncoder { get; set; } = "cpu";
 
+    /// <summary>
+    /// Latent frames per chunk of the final decode (issue 11's decode plan): a video longer than this is decoded in chunks,
+    /// each after the VAE's exact warm-up (38 latent frames), on the shards that hold the model, in parallel, and joined
+    /// on the job's silo (the same bytes as that silo decoding the plan alone). Default 80 (a video of up to 321 frames is
+    /// decoded in one piece on the job's silo); 0: always in one piece there.
+    /// </summary>
+    public int DecodeChunkLatents { get; set; } = 80;
+
     /// <summary>The dtypes <see cref="ComputeType"/> accepts.</summary>
     public static IReadOnlyList<string> ComputeTypes { get; } = ["float32", "bfloat16"];
 
@@ -48,6 +56,10 @@ public sealed class LoomModelOptions
         if (!TextEncoderDevices.Contains(TextEncoder))
         {
             return $"{at}:TextEncoder '{TextEncoder}' is not one of {string.Join(", ", TextEncoderDevices)}.";
+        }
+        if (DecodeChunkLatents < 0)
+        {
+            return $"{at}:DecodeChunkLatents must be 0 (decode in one piece) or more, got {DecodeChunkLatents}.";
         }
         return null;
     }

@@ -84,12 +84,16 @@ public sealed class WanJobTests
     }
 
     [Fact]
-    public async Task An_image_to_video_two_expert_job_over_two_windows_and_two_silos_gives_the_in_process_bits()
+    public async Task An_image_to_video_two_expert_job_over_two_windows_and_two_silos_decoded_in_chunks_on_the_shards_gives_the_in_process_bits()
     {
         string models = ModelsWith("wan-i2v-a14b", WanKind.I2VA14B);
         try
         {
-            await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 2, shardsPerSilo: 1, new Dictionary<string, string> { ["ModelDirectory"] = models });
+            // Chunks of 2 latent frames: the 5-frame latent is decoded in 3 chunks on the two silos' shards (the decode plan of a long video).
+            await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 2, shardsPerSilo: 1, new Dictionary<string, string>
+            {
+                ["ModelDirectory"] = models, ["Models:wan-i2v-a14b:Folder"] = Path.Combine(models, "wan-i2v-a14b"), ["Models:wan-i2v-a14b:DecodeChunkLatents"] = "2",
+            });
             byte[] image = new byte[32 * 32 * 3];
             new Random(5).NextBytes(image);
             // 17 frames (5 latent) in windows of 9 (3 latent) sharing 1: two co-denoised windows. Shift 5 over 4 steps gives
@@ -108,6 +112,9 @@ public sealed class WanJobTests
             tensors["latent"].Dispose();
             Assert.Equal(reference.Rgb, video.bytes.ToArray());
             Assert.Equal(2, job.Windows?.Count);
+            string decoded = string.Join("\n", cluster.Silos.Select(s => s.Log)).Split('\n').Single(l => l.Contains("job wan-i2v: decoded", StringComparison.Ordinal));
+            Assert.Contains("decoded 17 frames in 3 chunks of 2 latent frames", decoded, StringComparison.Ordinal);
+            Assert.DoesNotContain(" here", decoded, StringComparison.Ordinal); // every chunk on a shard, none on the job's silo
         }
         finally
         {

@@ -7,6 +7,7 @@ using Loom.Models.Wan.Pipeline;
 using Loom.Models.Wan.Serving;
 using Loom.Models.Wan.Tiny;
 using Loom.Models.Wan.Transformer;
+using Loom.Models.Wan.Vae;
 using Loom.Sampling.Fields;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -150,6 +151,35 @@ public sealed class WanShardTests : IClassFixture<WanShardTests.TinyModels>, IDi
         using var field = new WanVelocityField(model, "transformer", prompt, negative, 5.0, y, new object());
         using Tensor expected = (await field.PredictAsync(z, new StepContext(0, 0.9, 0.8) { Timestep = 900 })).Velocity;
         Assert.Equal(expected.bytes.ToArray(), result.Velocity.Data);
+    }
+
+    [Fact]
+    public async Task A_decode_plan_decoded_chunk_by_chunk_on_shards_gives_the_bytes_of_the_plan_decoded_in_one_process()
+    {
+        // 42 latent frames in chunks of 20: the third chunk starts mid-stream, after the VAE's exact warm-up of 38 frames.
+        using Tensor latent = Random([1, 16, 42, 4, 4], 16);
+        using var second = new ShardWorker("test/1", new ShardDevice(ShardDeviceKind.Cpu, 1), _models.Catalog, maxBatch: 8, cacheEntries: 16, _metrics);
+        using WanVae vae = WanVaeWeights.Load(WanModelFolder.Inspect(_models.Folder(T2V)).Component("vae")!.Path);
+        WanVaeDecodePlan plan = vae.PlanDecode(42, 20);
+        Assert.Equal([(0, 0, 20), (0, 20, 40), (2, 40, 42)], plan.Chunks.Select(c => (c.WarmUpStart, c.LatentStart, c.LatentEnd)));
+
+        DecodeResult[] pieces = await Task.WhenAll(plan.Chunks.Select((c, i) =>
+        {
+            using Tensor input = c.InputOf(latent).contiguous();
+            var request = new DecodeRequest("job", T2V, c.WarmUpStart, c.LatentStart, input.shape, WireCodec.Encode(input, WirePrecision.Float32));
+            return (i % 2 == 0 ? _shard : second).DecodeAsync(request, CancellationToken.None);
+        }));
+
+        Assert.Equal(plan.Chunks.Select(c => c.Frames), pieces.Select(p => p.Frames));
+        Assert.Equal(["test/0", "test/1", "test/0"], pieces.Select(p => p.ShardId));
+        byte[] spread = pieces.SelectMany(p => p.Rgb).ToArray();
+        using Tensor planned = plan.Stitch(plan.Chunks.Select(c => vae.DecodeChunk(c.InputOf(latent), c)).ToList());
+        Assert.Equal(WanVae.ToUInt8(planned).bytes.ToArray(), spread);
+        // Against the one-piece decode the plan is exact in float64 (WanVaeParallelDecodeTests); in float32 its frames may
+        // round differently by one 8-bit step, where a value lies on a rounding boundary.
+        using Tensor whole = WanVae.ToUInt8(vae.Decode(latent));
+        using Tensor difference = (whole.to(ScalarType.Int32) - tensor(spread).reshape(whole.shape).to(ScalarType.Int32)).abs();
+        Assert.True(difference.max().item<int>() <= 1, $"the spread decode is {difference.max().item<int>()} steps off the one-piece decode");
     }
 
     [Fact]

@@ -15,7 +15,8 @@ public sealed partial class MetricsTests(SiloFixture silo)
     private static readonly string[] Counters = ["loom_nfe_total", "loom_eval_retries_total", "loom_wire_bytes_total", "loom_corrupt_data_total"];
 
     private static readonly string[] Histograms =
-        ["loom_queue_wait_seconds", "loom_job_duration_seconds", "loom_step_duration_seconds", "loom_window_eval_seconds", "loom_certain_fraction", "loom_batch_size"];
+        ["loom_queue_wait_seconds", "loom_job_duration_seconds", "loom_step_duration_seconds", "loom_window_eval_seconds", "loom_certain_fraction", "loom_batch_size",
+         "loom_wan_stage_seconds"];
 
     [Fact]
     public async Task A_finished_job_shows_in_every_loom_metric_beside_the_orleans_and_polly_meters()

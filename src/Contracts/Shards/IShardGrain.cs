@@ -8,6 +8,10 @@ public interface IShardGrain : IGrainWithStringKey
     [Alias("evaluate")]
     Task<WindowResult> EvaluateAsync(WindowRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>Decodes one chunk of a job's decode plan with the model's decoder (a Wan model's VAE), on the shard's device thread.</summary>
+    [Alias("decode")]
+    Task<DecodeResult> DecodeAsync(DecodeRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>The shard's load and health now.</summary>
     [Alias("info")]
     Task<ShardInfo> GetInfoAsync();

@@ -53,12 +53,13 @@ internal sealed class JobArtifacts(string jobId, ILatentStore latents, IResultSt
 
     /// <summary>
     /// Writes the result file of <paramref name="spec"/> to <paramref name="output"/> (off the caller's thread) and
-    /// stores a copy; returns the latent's SHA-256, the file's size and its SHA-256.
+    /// stores a copy (with the frames <paramref name="decode"/> gives, for a latent model); returns the latent's SHA-256, the file's size and its SHA-256.
     /// </summary>
     public async Task<(string LatentSha256, long Bytes, string FileSha256)> SaveResultAsync(
-        string outputDirectory, string output, Tensor latent, JobSpec spec, CancellationToken cancellationToken, Func<Tensor, byte[]>? decode = null)
+        string outputDirectory, string output, Tensor latent, JobSpec spec, CancellationToken cancellationToken, Func<Tensor, CancellationToken, Task<byte[]>>? decode = null)
     {
-        (string hash, byte[] file) = await Task.Run(() => JobResultFile.Write(outputDirectory, output, latent, spec, decode?.Invoke(latent)), cancellationToken);
+        (string hash, byte[] file) = await Task.Run(
+            async () => JobResultFile.Write(outputDirectory, output, latent, spec, decode is null ? null : await decode(latent, cancellationToken)), cancellationToken);
         await retry.ExecuteAsync(async t => await results.SaveAsync(jobId, file, t), cancellationToken);
         return (hash, file.Length, Convert.ToHexStringLower(SHA256.HashData(file)));
     }

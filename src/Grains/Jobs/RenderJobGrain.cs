@@ -288,7 +288,7 @@ public sealed class RenderJobGrain(
             }
             cancellationToken.ThrowIfCancellationRequested();
             string output = OutputNames.Resolve(options.Value.OutputDirectory, JobId, spec.Output ?? "");
-            var (latentHash, bytes, fileHash) = await Artifacts.SaveResultAsync(options.Value.OutputDirectory, output, run.Latent!, spec, cancellationToken, wan is null ? null : wan.Decode);
+            var (latentHash, bytes, fileHash) = await Artifacts.SaveResultAsync(options.Value.OutputDirectory, output, run.Latent!, spec, cancellationToken, wan is null ? null : wan.DecodeAsync);
             if (_cancelRequested)
             {
                 return;

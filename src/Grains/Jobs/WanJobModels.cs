@@ -12,7 +12,7 @@ namespace Loom.Grains.Jobs;
 /// for the silo's life, and the one prompt-embedding cache they share: a prompt (or the official negative prompt) a job
 /// of this silo encoded before is not encoded again. Settings per model come from <c>Loom:Models:NAME</c>.
 /// </summary>
-public sealed partial class WanJobModels(IOptions<LoomOptions> options, ILogger<WanJobModels> logger) : IDisposable
+public sealed partial class WanJobModels(IOptions<LoomOptions> options, LoomMetrics metrics, WanShardDecode decode, ILogger<WanJobModels> logger) : IDisposable
 {
     /// <summary>Embedding cache budget: ~180 full-length bfloat16 prompts at UMT5-XXL's width 4096.</summary>
     public const long CacheBytes = 1L << 30;
@@ -47,12 +47,19 @@ public sealed partial class WanJobModels(IOptions<LoomOptions> options, ILogger<
 
     /// <summary>
     /// The stages of job <paramref name="jobId"/> on this silo: its model's text encoder and VAE (loaded once), its prompts
-    /// encoded (or found in the cache: logged either way), its image encoded for image-to-video.
+    /// encoded (or found in the cache: logged either way), its image encoded for image-to-video. Each stage's seconds go to
+    /// <c>loom_wan_stage_seconds</c>, the decode's when it runs.
     /// </summary>
     public WanJobStages Prepare(string jobId, Contracts.Jobs.JobSpec spec, string directory)
     {
         WanJobModel model = Get(spec.Model, directory);
-        WanJobStages stages = WanJobStages.Prepare(spec, model);
+        WanJobStages stages = WanJobStages.Prepare(spec, model, metrics.WanStage.WithLabels(LoomMetrics.WanDecode).Observe)
+            .SpreadDecode(jobId, decode, (options.Value.Models.GetValueOrDefault(spec.Model) ?? new LoomModelOptions()).DecodeChunkLatents);
+        metrics.WanStage.WithLabels(LoomMetrics.WanText).Observe(stages.TextSeconds);
+        if (spec.Image is not null)
+        {
+            metrics.WanStage.WithLabels(LoomMetrics.WanImage).Observe(stages.ConditionSeconds);
+        }
         LogPrompts(logger, jobId, stages.Prompt.FromCache ? "the cache" : "the text encoder", stages.Negative.FromCache ? "the cache" : "the text encoder",
             stages.Prompt.Key.ContentHash[..12], stages.TextSeconds);
         if (stages.Prompt.Warning is { } warning)

@@ -17,19 +17,22 @@ namespace Loom.Grains.Jobs;
 /// and the negative prompt once (through the silo's embedding cache, keyed by content hash) and, for image-to-video,
 /// encode the image with the VAE into the condition <c>y</c> (<see cref="WanImageCondition"/>); during, each window's
 /// conditioning tensors (the embeddings, the window's slice of <c>y</c>) and the guidance of the expert a step runs;
-/// after, decode the final latent with the VAE into 8-bit frames. The decode runs here, on the job's silo, in one piece
-/// (a decode plan spread over shards is a later step).
+/// after, decode the final latent with the VAE into 8-bit frames: here, on the job's silo, in one piece, or for a video
+/// longer than the model's <see cref="LoomModelOptions.DecodeChunkLatents"/> in chunks on the shards (<see cref="WanShardDecode"/>).
 /// </summary>
 public sealed class WanJobStages : IDisposable
 {
     private readonly JobSpec _spec;
     private readonly WanJobModel _model;
     private readonly Tensor? _condition;
+    private readonly Action<double>? _decoded;
+    private (string JobId, WanShardDecode Decode, int ChunkLatents)? _spread;
 
-    private WanJobStages(JobSpec spec, WanJobModel model, EncodedPrompt prompt, EncodedPrompt negative, Tensor? condition, double textSeconds, double conditionSeconds)
+    private WanJobStages(JobSpec spec, WanJobModel model, EncodedPrompt prompt, EncodedPrompt negative, Tensor? condition, double textSeconds, double conditionSeconds, Action<double>? decoded)
     {
         _spec = spec;
         _model = model;
+        _decoded = decoded;
         Prompt = prompt;
         Negative = negative;
         _condition = condition;
@@ -53,8 +56,8 @@ public sealed class WanJobStages : IDisposable
     /// <summary>Image-to-video: seconds to encode the image into the condition; 0 otherwise.</summary>
     public double ConditionSeconds { get; }
 
-    /// <summary>Encodes the prompts (and the image) of <paramref name="spec"/> with <paramref name="model"/>.</summary>
-    public static WanJobStages Prepare(JobSpec spec, WanJobModel model)
+    /// <summary>Encodes the prompts (and the image) of <paramref name="spec"/> with <paramref name="model"/>; <paramref name="decoded"/> hears the decode's seconds.</summary>
+    public static WanJobStages Prepare(JobSpec spec, WanJobModel model, Action<double>? decoded = null)
     {
         lock (model.Gate)
         {
@@ -69,7 +72,7 @@ public sealed class WanJobStages : IDisposable
                 {
                     condition = WanImageCondition.Build(model.Vae, image, spec.Height, spec.Width, spec.Frames);
                 }
-                return new WanJobStages(spec, model, encoded[0], encoded[1], condition, text, spec.Image is null ? 0 : clock.Elapsed.TotalSeconds);
+                return new WanJobStages(spec, model, encoded[0], encoded[1], condition, text, spec.Image is null ? 0 : clock.Elapsed.TotalSeconds, decoded);
             }
             catch
             {
@@ -116,17 +119,35 @@ public sealed class WanJobStages : IDisposable
         return new ConditioningTensor(name, values.shape, WireCodec.Encode(values, WirePrecision.Float32));
     }
 
-    /// <summary>The final latent <c>[1, 16, T, h, w]</c> decoded to 8-bit frames, RGB bytes <c>[F, H, W, 3]</c>.</summary>
-    public byte[] Decode(Tensor latent)
+    /// <summary>Decodes a latent longer than <paramref name="chunkLatents"/> frames in chunks on the shards (0: never).</summary>
+    public WanJobStages SpreadDecode(string jobId, WanShardDecode decode, int chunkLatents)
     {
-        lock (_model.Gate)
+        _spread = chunkLatents > 0 ? (jobId, decode, chunkLatents) : null;
+        return this;
+    }
+
+    /// <summary>The final latent <c>[1, 16, T, h, w]</c> decoded to 8-bit frames, RGB bytes <c>[F, H, W, 3]</c>.</summary>
+    public async Task<byte[]> DecodeAsync(Tensor latent, CancellationToken cancellationToken = default)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        byte[] rgb;
+        if (_spread is { } spread && latent.shape[2] > spread.ChunkLatents)
         {
-            using (no_grad())
-            using (NewDisposeScope())
+            rgb = await spread.Decode.DecodeAsync(spread.JobId, _spec.Model, _model, latent, spread.ChunkLatents, cancellationToken);
+        }
+        else
+        {
+            lock (_model.Gate)
             {
-                return WanVae.ToUInt8(_model.Vae.Decode(latent.to(ScalarType.Float32).contiguous())).bytes.ToArray();
+                using (no_grad())
+                using (NewDisposeScope())
+                {
+                    rgb = WanVae.ToUInt8(_model.Vae.Decode(latent.to(ScalarType.Float32).contiguous())).bytes.ToArray();
+                }
             }
         }
+        _decoded?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return rgb;
     }
 
     /// <inheritdoc />

@@ -15,6 +15,10 @@ public sealed class ShardGrain(ShardHost host) : Grain, IShardGrain
         => host.Worker(this.GetPrimaryKeyString()).EvaluateAsync(request, cancellationToken);
 
     /// <inheritdoc />
+    public Task<DecodeResult> DecodeAsync(DecodeRequest request, CancellationToken cancellationToken = default)
+        => host.Worker(this.GetPrimaryKeyString()).DecodeAsync(request, cancellationToken);
+
+    /// <inheritdoc />
     public Task<ShardInfo> GetInfoAsync()
         => Task.FromResult(host.Worker(this.GetPrimaryKeyString()).Info(host.Silo.ToParsableString()));
 }

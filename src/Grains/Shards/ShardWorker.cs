@@ -24,6 +24,7 @@ public sealed class ShardWorker : IDisposable
     private readonly int _maxBatch;
     private readonly int _cacheEntries;
     private readonly List<Pending> _queue = [];
+    private readonly List<PendingDecode> _decodes = [];
     private readonly Dictionary<string, WindowConditioning> _conditioning = new(StringComparer.Ordinal);
     private readonly Queue<string> _conditioningOrder = new();
     private readonly Dictionary<string, IShardModel> _models = new(StringComparer.Ordinal);
@@ -98,7 +99,7 @@ public sealed class ShardWorker : IDisposable
         {
             lock (_queue)
             {
-                return _queue.Count(p => !p.Completion.Task.IsCompleted) + _running;
+                return _queue.Count(p => !p.Completion.Task.IsCompleted) + _decodes.Count + _running;
             }
         }
     }
@@ -152,6 +153,32 @@ public sealed class ShardWorker : IDisposable
         return pending.Completion.Task;
     }
 
+    /// <summary>
+    /// Queues a chunk of a decode plan; the device thread takes it before the next window batch (a decode finishes a job)
+    /// and decodes it with the model's decoder, loading the model first if this shard does not hold it yet.
+    /// </summary>
+    public Task<DecodeResult> DecodeAsync(DecodeRequest request, CancellationToken cancellationToken)
+    {
+        long values = request.Shape is { Length: 5 } shape ? shape.Aggregate(1L, (a, b) => a * b) : -1;
+        if (values < 1 || request.Latent.Precision != WirePrecision.Float32 || request.Latent.Data.Length != values * sizeof(float))
+        {
+            throw new ArgumentException($"latent must be [1, C, n, h, w] of Float32; got shape [{string.Join(", ", request.Shape ?? [])}] with {request.Latent.Data.Length} bytes of {request.Latent.Precision}.", nameof(request));
+        }
+        var pending = new PendingDecode(request, new TaskCompletionSource<DecodeResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        lock (_queue)
+        {
+            if (_stopping)
+            {
+                throw new ShardUnavailableException($"shard {ShardId} is stopping.");
+            }
+            _decodes.Add(pending);
+            Monitor.Pulse(_queue);
+        }
+        CancellationTokenRegistration registration = cancellationToken.Register(() => pending.Completion.TrySetCanceled(cancellationToken));
+        pending.Completion.Task.ContinueWith(_ => registration.Dispose(), TaskScheduler.Default);
+        return pending.Completion.Task;
+    }
+
     private void Remember(string key, WindowConditioning given)
     {
         if (_conditioning.TryAdd(key, given))
@@ -189,16 +216,24 @@ public sealed class ShardWorker : IDisposable
                 }
             }
         }
-        while (Take() is { } batch)
+        while (Take() is { } work)
         {
             try
             {
-                Evaluate(batch);
+                if (work.Decode is { } decode)
+                {
+                    Decode(decode);
+                }
+                else
+                {
+                    Evaluate(work.Batch!);
+                }
             }
             catch (Exception e)
             {
-                // Evaluate fails its own batch; this only guarantees the device thread never dies.
-                batch.ForEach(p => p.Completion.TrySetException(e));
+                // Evaluate and Decode fail their own work; this only guarantees the device thread never dies.
+                work.Batch?.ForEach(p => p.Completion.TrySetException(e));
+                work.Decode?.Completion.TrySetException(e);
             }
             finally
             {
@@ -211,16 +246,18 @@ public sealed class ShardWorker : IDisposable
         }
     }
 
-    /// <summary>Waits for work and takes the next batch, highest priority first; null when the worker is stopping.</summary>
-    private List<Pending>? Take()
+    /// <summary>Waits for work and takes the next decode, else the next batch, highest priority first; null when the worker is stopping.</summary>
+    private (List<Pending>? Batch, PendingDecode? Decode)? Take()
     {
         lock (_queue)
         {
             _queue.RemoveAll(p => p.Completion.Task.IsCompleted);
-            while (_queue.Count == 0 && !_stopping)
+            _decodes.RemoveAll(d => d.Completion.Task.IsCompleted);
+            while (_queue.Count == 0 && _decodes.Count == 0 && !_stopping)
             {
                 Monitor.Wait(_queue);
                 _queue.RemoveAll(p => p.Completion.Task.IsCompleted);
+                _decodes.RemoveAll(d => d.Completion.Task.IsCompleted);
             }
             if (_stopping)
             {
@@ -228,8 +265,21 @@ public sealed class ShardWorker : IDisposable
                 {
                     p.Completion.TrySetException(new ShardUnavailableException($"shard {ShardId} stopped."));
                 }
+                foreach (PendingDecode d in _decodes)
+                {
+                    d.Completion.TrySetException(new ShardUnavailableException($"shard {ShardId} stopped."));
+                }
                 _queue.Clear();
+                _decodes.Clear();
                 return null;
+            }
+            _batchStarted = Stopwatch.GetTimestamp();
+            if (_decodes.Count > 0)
+            {
+                PendingDecode decode = _decodes[0];
+                _decodes.RemoveAt(0);
+                _running = 1;
+                return (null, decode);
             }
             Pending first = _queue.MinBy(p => (-p.Request.Priority, p.Sequence))!;
             List<Pending> batch = first.Request.BatchKey.Length == 0
@@ -238,9 +288,37 @@ public sealed class ShardWorker : IDisposable
                     .OrderBy(p => (-p.Request.Priority, p.Sequence)).Take(_maxBatch).ToList();
             batch.ForEach(p => _queue.Remove(p));
             _running = batch.Count;
-            _batchStarted = Stopwatch.GetTimestamp();
-            return batch;
+            return (batch, null);
         }
+    }
+
+    private void Decode(PendingDecode pending)
+    {
+        DecodeRequest request = pending.Request;
+        long started = Stopwatch.GetTimestamp();
+        IShardModel model = Loaded(request.Model);
+        if (model is not IShardDecoder decoder)
+        {
+            throw new ArgumentException($"model {request.Model} has no decoder a shard can run.", nameof(pending));
+        }
+        // No dispose scope around the call: the decoder may load its weights now, and they must outlive this request.
+        using Tensor latents = OnDevice(request.Latent.ToTensor(request.Shape));
+        using Tensor decoded = decoder.DecodeChunk(latents, request.WarmUpStart, request.LatentStart);
+        pending.Completion.TrySetResult(new DecodeResult(decoded.bytes.ToArray(), (int)decoded.shape[0], ShardId, Stopwatch.GetElapsedTime(started).TotalSeconds));
+    }
+
+    /// <summary>The model <paramref name="name"/> as this shard holds it, loaded now if it was not.</summary>
+    private IShardModel Loaded(string name)
+    {
+        if (!_models.TryGetValue(name, out IShardModel? model))
+        {
+            model = Load(name);
+            lock (_queue)
+            {
+                _models[name] = model;
+            }
+        }
+        return model;
     }
 
     private void Evaluate(List<Pending> batch)
@@ -249,15 +327,12 @@ public sealed class ShardWorker : IDisposable
         try
         {
             string modelName = batch[0].Request.Model;
-            if (!_models.TryGetValue(modelName, out IShardModel? model))
+            if (!_models.ContainsKey(modelName))
             {
-                model = Load(modelName);
-                lock (_queue)
-                {
-                    _models[modelName] = model;
-                }
+                _ = Loaded(modelName);
                 started = Stopwatch.GetTimestamp(); // loading is not forward latency
             }
+            IShardModel model = _models[modelName];
             // The first pass after a load warms libtorch up (a simulated shard has nothing to warm).
             bool warmUp = _simulatedForward <= TimeSpan.Zero && _warm.Add(modelName);
             WireTensor[] velocities;
@@ -379,6 +454,8 @@ public sealed class ShardWorker : IDisposable
         }
         _probe.Dispose();
     }
+
+    private sealed record PendingDecode(DecodeRequest Request, TaskCompletionSource<DecodeResult> Completion);
 
     private sealed record Pending(WindowRequest Request, TaskCompletionSource<WindowResult> Completion, CancellationToken Cancellation, long QueuedAt, long Sequence = 0);
 }

@@ -2,6 +2,7 @@ using Loom.Models.Serving;
 using Loom.Models.Wan.Folders;
 using Loom.Models.Wan.Pipeline;
 using Loom.Models.Wan.Transformer;
+using Loom.Models.Wan.Vae;
 using Loom.Sampling.Schedules;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -14,12 +15,15 @@ namespace Loom.Models.Wan.Serving;
 /// CFG runs both branches in one forward pass (<see cref="WanBatch"/>, as the in-process <see cref="WanVelocityField"/>
 /// does). Wan2.2 A14B holds both experts and picks one per window from its integer timestep, as
 /// <see cref="Sampling.Fields.TwoExpertField"/> does: windows of one batch on different sides of the boundary run as two passes.
+/// The VAE is loaded on the first chunk of a decode plan the shard is given (<see cref="IShardDecoder"/>), not before.
 /// </summary>
-public sealed class WanShardModel : IShardModel
+public sealed class WanShardModel : IShardModel, IShardDecoder
 {
     private readonly WanModelFolder _folder;
     private readonly ScalarType _computeType;
     private WanTransformer[]? _experts;
+    private WanVae? _vae;
+    private Device _device = CPU;
 
     /// <summary>An unloaded model for <paramref name="folder"/>, computed in <paramref name="computeType"/>.</summary>
     public WanShardModel(ShardModelInfo info, WanModelFolder folder, ScalarType computeType)
@@ -69,6 +73,7 @@ public sealed class WanShardModel : IShardModel
             throw;
         }
         _experts = [.. loaded];
+        _device = device;
     }
 
     /// <summary>The expert that evaluates at <paramref name="timestep"/>: 0 (the only one, or high noise) or 1 (low noise).</summary>
@@ -93,6 +98,32 @@ public sealed class WanShardModel : IShardModel
             }
         }
         return results;
+    }
+
+    /// <inheritdoc />
+    public Tensor DecodeChunk(Tensor latents, int warmUpStart, int latentStart)
+    {
+        int n = latents.dim() == 5 ? (int)latents.shape[2] : 0;
+        if (n < 1 || latents.shape[0] != 1 || warmUpStart < 0 || latentStart < warmUpStart || latentStart >= warmUpStart + n)
+        {
+            throw new ArgumentException($"latents [{string.Join(", ", latents.shape)}] from latent frame {warmUpStart} must be [1, C, n, h, w] and hold latent frame {latentStart} for {Info.Name}.", nameof(latents));
+        }
+        _vae ??= LoadVae();
+        // The frame range only names the chunk; the decode reads warm-up start, kept start and length.
+        var chunk = new WanVaeDecodeChunk(0, warmUpStart, latentStart, warmUpStart + n, 0, 0);
+        using var scope = NewDisposeScope();
+        using Tensor frames = _vae.DecodeChunk(latents, chunk);
+        return WanVae.ToUInt8(frames)[0].cpu().MoveToOuterDisposeScope();
+    }
+
+    private WanVae LoadVae()
+    {
+        WanVae vae = WanVaeWeights.Load(_folder.Component("vae")!.Path, _computeType);
+        if (_device.type != DeviceType.CPU)
+        {
+            vae.to(_device);
+        }
+        return vae;
     }
 
     private WanWindowInput Input(WanTransformerConfig config, ModelWindow window)
@@ -125,5 +156,7 @@ public sealed class WanShardModel : IShardModel
             model.Dispose();
         }
         _experts = null;
+        _vae?.Dispose();
+        _vae = null;
     }
 }

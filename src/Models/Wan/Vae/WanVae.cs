@@ -139,7 +139,7 @@ public sealed class WanVae : nn.Module
         Tensor moments = _conv1.Whole(cat(outputs, 2)).to(ScalarType.Float32);
         trace?.Invoke("conv1_out", moments);
         Tensor mu = moments.narrow(1, 0, Config.ZDim);
-        return ((mu - Stat(_mean)) * Stat(_inverseStd)).MoveToOuterDisposeScope();
+        return ((mu - Stat(_mean, mu.device)) * Stat(_inverseStd, mu.device)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -151,14 +151,14 @@ public sealed class WanVae : nn.Module
         CheckLatent(latent);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        Tensor z = latent.to(ScalarType.Float32) / Stat(_inverseStd) + Stat(_mean);
+        Tensor z = latent.to(ScalarType.Float32) / Stat(_inverseStd, latent.device) + Stat(_mean, latent.device);
         Tensor x = _conv2.Whole(z.to(DType));
         trace?.Invoke("decoder_in", x);
         int latents = (int)x.shape[2], scale = Config.SpatialStride, stride = Config.TemporalStride;
         int frames = (startsStream && drop == 0 ? 1 : stride) + stride * (latents - drop - 1);
         long b = x.shape[0], h = x.shape[3] * scale, w = x.shape[4] * scale;
         ScalarType outputType = DType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
-        Tensor output = zeros([b, 3, frames, h, w], outputType);
+        Tensor output = zeros([b, 3, frames, h, w], outputType, x.device);
         if (tiling is null)
         {
             DecodeTile(x, startsStream, drop, output);
@@ -202,7 +202,7 @@ public sealed class WanVae : nn.Module
         }
     }
 
-    private Tensor Stat(float[] values) => tensor(values).reshape(1, values.Length, 1, 1, 1);
+    private static Tensor Stat(float[] values, Device device) => tensor(values, device: device).reshape(1, values.Length, 1, 1, 1);
 
     private void CheckVideo(Tensor video)
     {
