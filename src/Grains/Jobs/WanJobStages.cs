@@ -91,8 +91,12 @@ public sealed class WanJobStages : IDisposable
     /// while the timestep is at least the boundary times 1000 (as <see cref="Sampling.Fields.TwoExpertField"/> and the shard
     /// choose), the low-noise expert's after; the one guidance of a one-transformer model.
     /// </summary>
-    public double GuidanceAt(double timestep)
-        => Boundary is double boundary && timestep < boundary * FlowSchedule.TrainTimesteps ? _spec.GuidanceLowNoise ?? _spec.Guidance : _spec.Guidance;
+    public double GuidanceAt(double timestep) => IsLowNoise(timestep) ? _spec.GuidanceLowNoise ?? _spec.Guidance : _spec.Guidance;
+
+    /// <summary>Two-expert models: the expert that runs at <paramref name="timestep"/> (<c>high_noise</c> or <c>low_noise</c>), the name shards hold it under.</summary>
+    public string ExpertAt(double timestep) => Loom.Models.Wan.Serving.WanModelFamily.Roles(_model.Folder)[IsLowNoise(timestep) ? 1 : 0];
+
+    private bool IsLowNoise(double timestep) => Boundary is double boundary && timestep < boundary * FlowSchedule.TrainTimesteps;
 
     /// <summary>
     /// What <paramref name="window"/> sends its shards: the prompts' embeddings and, for image-to-video, the window's slice
@@ -106,7 +110,7 @@ public sealed class WanJobStages : IDisposable
             using var scope = NewDisposeScope();
             tensors.Add(Wire(ConditioningNames.Image, _condition.narrow(2, window.Start, window.Length)));
         }
-        return new WindowInputs(tensors, GuidanceAt);
+        return new WindowInputs(tensors, GuidanceAt, Boundary is null ? null : ExpertAt);
     }
 
     private static ConditioningTensor Wire(string name, Tensor tensor)
