@@ -1,6 +1,7 @@
 using Loom.Contracts.Jobs;
 using Loom.Contracts.Shards;
 using Loom.Grains;
+using Loom.Grains.Jobs;
 using Loom.Grains.Shards;
 using Loom.Models.Wan.Folders;
 using Loom.Models.Wan.Pipeline;
@@ -39,7 +40,7 @@ public sealed class WanJobTests
         IReadOnlyList<double> guidance = spec.GuidanceLowNoise is double low ? [spec.Guidance, low] : [spec.Guidance];
         return await pipeline.RenderAsync(new WanRenderRequest(
             spec.Prompt, spec.Width, spec.Height, spec.Frames, spec.Seed, spec.NegativePrompt, image, spec.Steps, spec.Shift, guidance, spec.Plan, spec.Tau,
-            spec.WindowLength, spec.WindowOverlap));
+            spec.WindowLength, spec.WindowOverlap, spec.Join.ToSampler()));
     }
 
     internal static string ModelsWith(string name, string kind)
@@ -150,6 +151,41 @@ public sealed class WanJobTests
             Assert.Equal((loads, evictions), (second.Sum(s => s.Loads), second.Sum(s => s.Evictions)));
             Assert.Equal(first.Select(s => s.Experts![0]), second.Select(s => s.Experts![0]));
             Assert.All(second, s => Assert.True(s.Completed > first.Single(f => f.ShardId == s.ShardId).Completed, $"{s.ShardId} served no window of the second job"));
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_chained_image_to_video_job_continues_each_window_from_the_last_frames_of_the_one_before_with_the_in_process_bits_each_time()
+    {
+        string models = ModelsWith("wan-i2v", WanKind.I2V);
+        try
+        {
+            await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 1, shardsPerSilo: 2, new Dictionary<string, string> { ["ModelDirectory"] = models });
+            byte[] image = new byte[32 * 32 * 3];
+            new Random(9).NextBytes(image);
+            // 21 frames (6 latent) in windows of 13 (4 latent) sharing 2: window [2, 6) continues [0, 4) from its last 5 frames.
+            JobSpec spec = Short("wan-i2v", seed: 4, frames: 21, window: 13, kind: WanKind.I2V) with { Image = image, WindowOverlap = 2, Join = WindowJoin.Chained };
+            WanRenderResult reference = await InProcessAsync(Path.Combine(models, "wan-i2v"), spec, image);
+            Assert.Equal(2, reference.Windows);
+            foreach (string id in new[] { "chain-a", "chain-b" })
+            {
+                await cluster.SubmitAsync(id, spec);
+                JobStatus job = await cluster.WaitFinalAsync(id, TimeSpan.FromMinutes(4));
+                Assert.True(job.Phase == JobPhase.Completed, $"{job.Phase}: {job.Error}\n{cluster.Silos[0].Log}");
+                Assert.Equal(reference.LatentSha256, job.LatentSha256);
+                Assert.Equal(reference.Evaluations, job.Evaluations);
+                var (tensors, _) = SafeTensors.Load(job.OutputPath!);
+                using Tensor video = tensors["video"];
+                tensors["latent"].Dispose();
+                Assert.Equal(new long[] { 21, 32, 32, 3 }, video.shape);
+                Assert.Equal(reference.Rgb, video.bytes.ToArray());
+            }
+            WanRenderResult coDenoised = await InProcessAsync(Path.Combine(models, "wan-i2v"), spec with { Join = WindowJoin.CoDenoise }, image);
+            Assert.NotEqual(coDenoised.LatentSha256, reference.LatentSha256);
         }
         finally
         {

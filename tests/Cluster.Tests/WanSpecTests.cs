@@ -62,6 +62,7 @@ public sealed class WanSpecTests
         Assert.Equal("guidance_low_noise", Refused(Wan(T2V) with { GuidanceLowNoise = 3 }));
         Assert.Equal("guidance_low_noise", Refused(Wan(I2VA14B) with { Image = new byte[32 * 32 * 3], GuidanceLowNoise = -1 }));
         Assert.Equal("join", Refused(Wan(T2V) with { Join = WindowJoin.Chained }));
+        Assert.Equal("join", Refused(Wan(I2VA14B) with { Join = WindowJoin.Independent }));
         Assert.Equal("conditioning", Refused(Wan(T2V) with { Conditioning = new GivenFrames(1, new byte[32 * 32 * 3]) }));
         Assert.Equal("model", Refused(Wan(T2V) with { Family = "" }));
         Assert.Equal("negative_prompt", Refused(new JobSpec() with { NegativePrompt = "blurry" }));

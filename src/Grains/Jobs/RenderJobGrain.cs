@@ -340,7 +340,7 @@ public sealed class RenderJobGrain(
         Func<TemporalWindow, FrameConditioning?, IVelocityField> field = (w, c) => new ShardWindowField(JobId, spec, w, c, router, counters, wan?.Inputs(w));
         if (!recipe.IsStepwise)
         {
-            return JobRun.Start(recipe, field);
+            return JobRun.Start(recipe, field, wan?.Continuation);
         }
         var (checkpoint, corrupt) = await Artifacts.LoadCheckpointAsync(recipe, Job.Epoch, cancellationToken);
         if (corrupt)

@@ -15,6 +15,7 @@ namespace Loom.Sampling.Windows;
 public sealed class WindowedSampler
 {
     private readonly Func<TemporalWindow, FrameConditioning?, IVelocityField> _windowField;
+    private readonly WindowContinuation? _continuation;
 
     /// <summary>Creates the sampler.</summary>
     /// <param name="plan">The windows.</param>
@@ -27,6 +28,10 @@ public sealed class WindowedSampler
     /// <param name="refinement">P&amp;P settings (global for co-denoise, per window otherwise).</param>
     /// <param name="blend">Fusion weights.</param>
     /// <param name="skipCertainWindows">Co-denoise: skip fully certain windows during refinement.</param>
+    /// <param name="continuation">
+    /// Chained: the model conditions each next window on the previous one itself (see <see cref="WindowContinuation"/>);
+    /// the frames windows share are then not held exact in the next window (only the caller's given frames are).
+    /// </param>
     public WindowedSampler(
         WindowPlan plan,
         WindowJoin join,
@@ -34,7 +39,8 @@ public sealed class WindowedSampler
         FlowSchedule schedule,
         RefinementOptions? refinement = null,
         WindowBlend blend = WindowBlend.Linear,
-        bool skipCertainWindows = true)
+        bool skipCertainWindows = true,
+        WindowContinuation? continuation = null)
     {
         Plan = plan;
         Join = join;
@@ -44,6 +50,7 @@ public sealed class WindowedSampler
         Blend = blend;
         SkipCertainWindows = skipCertainWindows;
         _windowField = windowField;
+        _continuation = continuation;
     }
 
     /// <summary>The windows.</summary>
@@ -183,15 +190,32 @@ public sealed class WindowedSampler
             : conditioning.Clean.expand(videoShape).contiguous().clone());
         bool[] known = conditioning?.Given.ToArray() ?? new bool[Plan.Frames];
         var steps = new List<StepReport>();
+        Tensor? beforeLatent = null;
         try
         {
+            TemporalWindow? before = null;
             foreach (TemporalWindow window in Plan.Windows)
             {
-                // Window k+1 is conditioned on everything already known inside it: the frames it shares with window k.
-                var local = new FrameConditioning(produced, known);
-                FrameConditioning? windowConditioning = Slice(local, window);
+                FrameConditioning? windowConditioning;
+                if (_continuation is not null)
+                {
+                    // The model conditions window k+1 on window k itself; only the caller's frames are held.
+                    if (before is not null)
+                    {
+                        _continuation(before.Value, beforeLatent!, window);
+                    }
+                    windowConditioning = Slice(conditioning, window);
+                }
+                else
+                {
+                    // Window k+1 is conditioned on everything already known inside it: the frames it shares with window k.
+                    windowConditioning = Slice(new FrameConditioning(produced, known), window);
+                }
                 using SampleResult result = await SampleWindowAsync(window, seeds, sampleShape, windowConditioning, onStep, cancellationToken).ConfigureAwait(false);
                 steps.AddRange(result.Steps);
+                beforeLatent?.Dispose();
+                beforeLatent = _continuation is null ? null : TensorBlock.Run(() => result.Latent.clone());
+                before = window;
                 Tensor previous = produced;
                 produced = TensorBlock.Run(() =>
                 {
@@ -217,6 +241,10 @@ public sealed class WindowedSampler
         {
             produced.Dispose();
             throw;
+        }
+        finally
+        {
+            beforeLatent?.Dispose();
         }
     }
 
