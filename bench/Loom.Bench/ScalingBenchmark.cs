@@ -20,6 +20,10 @@ public static class ScalingBenchmark
     /// <summary>Runs it: <c>--shards --real (counts or none) --silos --windows --window --overlap --steps --plan --jobs --checkpoint-every --forward-ms --models</c>.</summary>
     public static async Task<BenchTable> RunAsync(BenchArguments args)
     {
+        if (args.Text("workload", "physics") == "wan480")
+        {
+            return await WanPayloadScaling.RunAsync(args);
+        }
         string models = Path.GetFullPath(args.Text("models", "models"));
         string weights = Path.Combine(models, "physics-world-model.safetensors");
         if (!File.Exists(weights))

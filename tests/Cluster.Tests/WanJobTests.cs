@@ -24,7 +24,7 @@ public sealed class WanJobTests
     private const string Prompt = "a red ball rolls across a wooden table";
 
     /// <summary>A short Wan job on the tiny model: 9 frames (3 latent) of 32x32, 4 steps, P&amp;P at steps 1-2, CFG 5.</summary>
-    private static JobSpec Short(string model, long seed, int frames = 9, int window = 9, string kind = WanKind.T2V)
+    internal static JobSpec Short(string model, long seed, int frames = 9, int window = 9, string kind = WanKind.T2V)
     {
         WanDefaults defaults = WanDefaults.For(kind);
         return new JobSpec(
@@ -33,7 +33,7 @@ public sealed class WanJobTests
             GuidanceLowNoise: defaults.Guidance.Count > 1 ? defaults.Guidance[1] : null, Family: JobSpec.WanFamily, Wire: WirePrecision.Float32);
     }
 
-    private static async Task<WanRenderResult> InProcessAsync(string folder, JobSpec spec, byte[]? image = null)
+    internal static async Task<WanRenderResult> InProcessAsync(string folder, JobSpec spec, byte[]? image = null)
     {
         using var cache = new TextEmbeddingCache(1 << 24);
         using WanPipeline pipeline = WanPipeline.Load(folder, cache);
@@ -43,7 +43,7 @@ public sealed class WanJobTests
             spec.WindowLength, spec.WindowOverlap, spec.Join.ToSampler()));
     }
 
-    private static string ModelsWith(string name, string kind)
+    internal static string ModelsWith(string name, string kind)
     {
         string models = Directory.CreateTempSubdirectory("loom-wan-models-").FullName;
         WanTinyModel.Write(Path.Combine(models, name), kind, seed: 1);

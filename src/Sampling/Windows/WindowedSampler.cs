@@ -109,22 +109,45 @@ public sealed class WindowedSampler
     public CoDenoiseRun StartCoDenoise(FrameConditioning? conditioning)
     {
         var slices = new List<FrameConditioning>();
-        var evaluator = new FieldWindowEvaluator(window =>
-        {
-            FrameConditioning? local = Slice(conditioning, window);
-            if (local is not null)
-            {
-                lock (slices)
-                {
-                    slices.Add(local);
-                }
-            }
-            return _windowField(window, local);
-        });
-        IVelocityField field = new CoDenoiseField(Plan, evaluator, Blend, SkipCertainWindows);
+        IVelocityField field = new CoDenoiseField(Plan, WindowEvaluator(conditioning, slices), Blend, SkipCertainWindows);
         ConditionedFrames? conditioned = conditioning is { Any: true } ? new ConditionedFrames(field, conditioning.Clean, conditioning.Given) : null;
         return new CoDenoiseRun(new SelfRefiningSampler(conditioned ?? field, Schedule, Refinement), conditioned, slices);
     }
+
+    /// <summary>
+    /// Sets up co-denoising with each window's latent and P&amp;P state kept by the window and only shared frames'
+    /// velocities exchanged (<see cref="ResidentCoDenoise"/>); it gives the same bits as <see cref="StartCoDenoise"/>.
+    /// </summary>
+    /// <param name="seeds">One seed per video.</param>
+    /// <param name="latent">
+    /// The whole latent to start from (<c>[B, C, F, ...]</c>, borrowed: each window copies its slice), e.g. a checkpoint
+    /// saved after step <c>firstStep - 1</c>, or <see cref="SelfRefiningSampler.InitialLatent"/> for step 0.
+    /// </param>
+    /// <param name="conditioning">Clean frames given for the whole video, or null; borrowed for the run's lifetime.</param>
+    /// <param name="evaluator">Evaluates the windows; null: in this process, with the sampler's window fields.</param>
+    public ResidentCoDenoise StartResident(IReadOnlyList<long> seeds, Tensor latent, FrameConditioning? conditioning = null, IWindowEvaluator? evaluator = null)
+    {
+        if (latent.dim() < 3 || latent.shape[0] != seeds.Count || latent.shape[WindowFusion.FrameAxis] != Plan.Frames)
+        {
+            throw new ArgumentException($"latent must be [B, C, F, ...] with B = {seeds.Count} and F = {Plan.Frames}; got [{string.Join(", ", latent.shape)}].", nameof(latent));
+        }
+        var slices = new List<FrameConditioning>();
+        return new ResidentCoDenoise(Plan, evaluator ?? WindowEvaluator(conditioning, slices), Schedule, Refinement, Blend, SkipCertainWindows, seeds, latent, conditioning, slices);
+    }
+
+    /// <summary>Evaluates each window in this process with its field, conditioned on its slice of the given frames (kept in <paramref name="slices"/> to dispose).</summary>
+    private FieldWindowEvaluator WindowEvaluator(FrameConditioning? conditioning, List<FrameConditioning> slices) => new(window =>
+    {
+        FrameConditioning? local = Slice(conditioning, window);
+        if (local is not null)
+        {
+            lock (slices)
+            {
+                slices.Add(local);
+            }
+        }
+        return _windowField(window, local);
+    });
 
     private async Task<WindowedResult> CoDenoiseAsync(
         IReadOnlyList<long> seeds, long[] sampleShape, FrameConditioning? conditioning, Action<StepReport>? onStep, CancellationToken cancellationToken)
