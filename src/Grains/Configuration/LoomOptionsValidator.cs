@@ -23,6 +23,7 @@ public sealed class LoomOptionsValidator : IValidateOptions<LoomOptions>
             .Between("Loom:Shards", options.Shards, 1, 256)
             .Between("Loom:SimulatedForward", options.SimulatedForward, TimeSpan.Zero, TimeSpan.FromMinutes(10))
             .Between("Loom:MaxBatch", options.MaxBatch, 1, 1024)
+            .Between("Loom:ShardModelBytes", options.ShardModelBytes, 0, long.MaxValue)
             .Between("Loom:ThreadsPerShard", options.ThreadsPerShard, 0, 1024)
             .Between("Loom:ConditioningCacheEntries", options.ConditioningCacheEntries, 0, 1_000_000)
             .Between("Loom:EvaluationTimeout", options.EvaluationTimeout, TimeSpan.FromSeconds(1), Day)
