@@ -47,7 +47,7 @@ public sealed class ShardWorker : IDisposable
 
     /// <summary>Starts the worker thread for device <paramref name="device"/>.</summary>
     /// <param name="preload">Load every catalog model on the worker thread before taking work.</param>
-    /// <param name="simulatedForward">Greater than zero: a simulated shard (see <see cref="LoomOptions.SimulatedForward"/>).</param>
+    /// <param name="simulatedForward">Greater than zero: a simulated shard (see <see cref="LoomShardOptions.SimulatedForward"/>).</param>
     /// <param name="threads">Torch intra-op threads of the worker thread (0: libtorch's default).</param>
     public ShardWorker(string shardId, ShardDevice device, ModelCatalog catalog, int maxBatch, int cacheEntries, LoomMetrics metrics, bool preload = false, TimeSpan simulatedForward = default, int threads = 0)
     {
