@@ -29,6 +29,12 @@ public sealed class LoomShardOptions
     /// </summary>
     public TimeSpan SimulatedForward { get; set; }
 
+    /// <summary>Bytes of model weights each shard may hold (0: a GPU's memory; unbounded on the CPU); Wan2.2's experts count one by one.</summary>
+    public long ShardModelBytes { get; set; }
+
+    /// <summary>A shard frees its least recently used model or expert when another does not fit (off: it refuses, and the window goes elsewhere).</summary>
+    public bool EvictModels { get; set; } = true;
+
     /// <summary>Most requests one forward pass takes (non-exact jobs only).</summary>
     public int MaxBatch { get; set; } = 8;
 

@@ -18,6 +18,7 @@ public sealed class LoomShardOptionsValidator : IValidateOptions<LoomShardOption
             .Between("Loom:Shards", options.Shards, 1, 256)
             .Between("Loom:SimulatedForward", options.SimulatedForward, TimeSpan.Zero, TimeSpan.FromMinutes(10))
             .Between("Loom:MaxBatch", options.MaxBatch, 1, 1024)
+            .Between("Loom:ShardModelBytes", options.ShardModelBytes, 0, long.MaxValue)
             .Between("Loom:ThreadsPerShard", options.ThreadsPerShard, 0, 1024)
             .Between("Loom:ConditioningCacheEntries", options.ConditioningCacheEntries, 0, 1_000_000)
             .Between("Loom:HeartbeatInterval", options.HeartbeatInterval, TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(1))

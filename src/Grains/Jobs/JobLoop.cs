@@ -50,8 +50,9 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
             // Wan: the prompts (and an I2V image) are encoded here once, before sampling; the frames decoded here after it.
             wan = await fields.PrepareAsync(host.JobId, spec, cancellationToken);
             WanJobStages? stages = wan;
-            run = await OpenAsync(recipe, (w, c) => fields.Field(host.JobId, spec, w, c, counters, stages), cancellationToken);
-            JobLoopEnd end = await RunAsync(run, counters, epoch, cancellationToken);
+            run = await OpenAsync(recipe, (w, c) => fields.Field(host.JobId, spec, w, c, counters, stages), wan, cancellationToken);
+            var checkpoints = new CheckpointBehind();
+            JobLoopEnd end = await RunAsync(run, counters, epoch, checkpoints, cancellationToken);
             if (end == JobLoopEnd.Drained)
             {
                 // The silo drains: stopped here, checkpointed; the queue's heartbeat resumes the job elsewhere.
@@ -61,7 +62,7 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
             else if (end == JobLoopEnd.Done)
             {
                 string output = OutputNames.Resolve(host.OutputDirectory, host.JobId, spec.Output ?? "");
-                if (await SaveResultAsync(run, host.OutputDirectory, output, wan is null ? null : wan.Decode, cancellationToken))
+                if (await SaveResultAsync(run, host.OutputDirectory, output, wan is null ? null : wan.Decode, checkpoints, cancellationToken))
                 {
                     await host.FinishAsync(JobPhase.Completed, null);
                     LogCompleted(logger, host.JobId, Job.Evaluations, Job.Shards.Count, output);
@@ -84,15 +85,11 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
     /// The job's run: resumed from the checkpoint when a co-denoising job has a sound one, else started fresh (a corrupt
     /// checkpoint's counts are dropped; whole independent or chained runs restart).
     /// </summary>
-    /// <param name="recipe">The job.</param>
-    /// <param name="field">The field of one window.</param>
-    /// <param name="cancellationToken">Stops the checkpoint's load.</param>
-    public async Task<JobRun> OpenAsync(JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> field, CancellationToken cancellationToken)
+    private async Task<JobRun> OpenAsync(JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> field, WanJobStages? wan, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(recipe);
         if (!recipe.IsStepwise)
         {
-            return JobRun.Start(recipe, field);
+            return JobRun.Start(recipe, field, wan?.Continuation);
         }
         var (checkpoint, corrupt) = await artifacts.LoadCheckpointAsync(recipe, Job.Epoch, cancellationToken);
         if (corrupt)
@@ -105,15 +102,12 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
         return checkpoint is null ? JobRun.Start(recipe, field) : JobRun.Resume(recipe, field, checkpoint.StepsDone, checkpoint.Latent);
     }
 
-    /// <summary>Runs the steps left, checkpointing under <paramref name="epoch"/> (the store refuses it once a newer loop wrote).</summary>
-    /// <param name="run">The run from <see cref="OpenAsync"/>.</param>
-    /// <param name="counters">The shards' counts for the run.</param>
-    /// <param name="epoch">This loop's epoch.</param>
-    /// <param name="cancellationToken">Stops the loop (user cancel or deactivation).</param>
-    public async Task<JobLoopEnd> RunAsync(JobRun run, JobCounters counters, long epoch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the steps left, checkpointing under <paramref name="epoch"/> (the store refuses it once a newer loop wrote),
+    /// each checkpoint written behind the next step (<see cref="CheckpointBehind"/>).
+    /// </summary>
+    private async Task<JobLoopEnd> RunAsync(JobRun run, JobCounters counters, long epoch, CheckpointBehind checkpoints, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(run);
-        ArgumentNullException.ThrowIfNull(counters);
         var fractions = new List<double>();
         while (!run.IsDone)
         {
@@ -133,18 +127,17 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
             bool draining = host.Draining;
             if (StepPolicy.CheckpointNow(run, draining))
             {
-                await artifacts.SaveCheckpointAsync(run.StepsDone, run.Checkpoint(), epoch, cancellationToken);
-                Job.StepsDone = run.StepsDone;
-                Job.CertainFractions.AddRange(fractions);
+                // Written behind the next step: its bytes are taken now, the write waited for at the next hand-over.
+                (int stepsDone, byte[] latent, double[] done) = (run.StepsDone, run.Checkpoint(), [.. fractions]);
                 fractions.Clear();
+                await checkpoints.HandOverAsync(stepsDone, () => CheckpointAsync(stepsDone, latent, done, epoch, cancellationToken));
                 if (host.CancelRequested)
                 {
                     return JobLoopEnd.Cancelled;
                 }
-                await host.SaveAsync();
-                host.Checkpointed();
                 if (StepPolicy.StopsToDrain(run, draining))
                 {
+                    await checkpoints.WaitAsync();
                     return JobLoopEnd.Drained;
                 }
             }
@@ -153,19 +146,30 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
         return JobLoopEnd.Done;
     }
 
-    /// <summary>
-    /// Writes the finished run's result file to <paramref name="output"/>, stores a copy and records both in the state;
-    /// false (nothing recorded) when the job was cancelled meanwhile.
-    /// </summary>
-    /// <param name="run">The finished run.</param>
-    /// <param name="outputDirectory">Where results go.</param>
-    /// <param name="output">The result file's path.</param>
-    /// <param name="decode">Decodes the latent into frames (a Wan job), or null.</param>
-    /// <param name="cancellationToken">Stops the write.</param>
-    public async Task<bool> SaveResultAsync(JobRun run, string outputDirectory, string output, Func<Tensor, byte[]>? decode, CancellationToken cancellationToken)
+    /// <summary>A checkpoint's write: the latent to the store, then the job's state (steps done and their certain shares).</summary>
+    private async Task CheckpointAsync(int stepsDone, byte[] latent, double[] fractions, long epoch, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(run);
+        await artifacts.SaveCheckpointAsync(stepsDone, latent, epoch, cancellationToken);
+        Job.StepsDone = stepsDone;
+        Job.CertainFractions.AddRange(fractions);
+        if (host.CancelRequested)
+        {
+            return;
+        }
+        long saving = Stopwatch.GetTimestamp();
+        await host.SaveAsync();
+        metrics.Phase(StepPhase.StateWrite, saving);
+        host.Checkpointed();
+    }
+
+    /// <summary>
+    /// Writes the finished run's result file to <paramref name="output"/>, stores a copy and records both in the state
+    /// (the last checkpoint is written beside it); false (nothing recorded) when the job was cancelled meanwhile.
+    /// </summary>
+    private async Task<bool> SaveResultAsync(JobRun run, string outputDirectory, string output, Func<Tensor, byte[]>? decode, CheckpointBehind checkpoints, CancellationToken cancellationToken)
+    {
         var (latentHash, bytes, fileHash) = await artifacts.SaveResultAsync(outputDirectory, output, run.Latent!, run.Recipe.Spec, cancellationToken, decode);
+        await checkpoints.WaitAsync(); // the last checkpoint was written beside the result; the finish deletes it
         if (host.CancelRequested)
         {
             return false;
@@ -209,6 +213,7 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
             return;
         }
         metrics.StepDuration.Observe(took.TotalSeconds);
+        metrics.Phase(StepPhase.Step, took.TotalSeconds);
         if (step.Refined)
         {
             metrics.CertainFraction.Observe(step.CertainFraction!.Value);

@@ -12,7 +12,8 @@ using Polly.Timeout;
 namespace Loom.Grains.Routing;
 
 /// <summary>
-/// Sends window evaluations to shards (one per silo, shared by the jobs it hosts). Placement: model affinity, then the
+/// Sends window evaluations to shards (one per silo, shared by the jobs it hosts). Placement: model affinity (down to
+/// Wan2.2's expert, and only where the weights fit: <see cref="ShardHoldings"/>), then the
 /// least expected finish time <c>(other routers' queue at the shard + this router's in-flight + 1) x measured latency</c>
 /// (see <see cref="ShardLedger"/>), near-ties broken at random; a silo whose shard just timed out is passed over for 10 s. Resilience (Polly v8): retries on another shard (built once), and per shard a circuit breaker around a
 /// timeout per attempt, derived from the shard's measured latency (<see cref="ShardLatencies"/>). An evaluation is idempotent, so a retry anywhere gives the same bits.
@@ -25,13 +26,13 @@ public sealed partial class ShardRouter
     /// <summary>How long a silo whose shard timed out is passed over (while any other silo's shard can take the window).</summary>
     private static readonly TimeSpan HungFor = TimeSpan.FromSeconds(10);
     private readonly IGrainFactory _grains;
-    private readonly ModelCatalog _catalog;
     private readonly ResiliencePipelineProvider<LoomPipelineKey> _pipelines;
     private readonly ILogger<ShardRouter> _logger;
     private readonly ResiliencePipeline _attempts;
     private readonly LoomMetrics _metrics;
     private readonly ShardBreakers _breakers;
     private readonly ShardLedger _ledger = new();
+    private readonly ShardHoldings _holdings;
     private readonly ShardLatencies _latencies;
     private readonly ConcurrentDictionary<(string Shard, string Key), bool> _conditioningSent = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _hungUntil = new(StringComparer.Ordinal);
@@ -44,7 +45,7 @@ public sealed partial class ShardRouter
     public ShardRouter(IGrainFactory grains, ModelCatalog catalog, ResiliencePipelineProvider<LoomPipelineKey> pipelines, ShardLatencies latencies, ShardBreakers breakers, ILogger<ShardRouter> logger, LoomMetrics metrics)
     {
         _grains = grains;
-        _catalog = catalog;
+        _holdings = new ShardHoldings(catalog);
         _pipelines = pipelines;
         _logger = logger;
         _metrics = metrics;
@@ -52,6 +53,9 @@ public sealed partial class ShardRouter
         _breakers = breakers;
         _attempts = pipelines.GetPipeline(LoomPipelines.Evaluation);
     }
+
+    /// <summary>The silo's metrics (the job's fields add their step phases there).</summary>
+    public LoomMetrics Metrics => _metrics;
 
     /// <summary>Evaluates <paramref name="request"/> somewhere, counting retries and traffic in <paramref name="counters"/>.</summary>
     /// <param name="request">The request, without conditioning bytes.</param>
@@ -81,7 +85,9 @@ public sealed partial class ShardRouter
 
     private async ValueTask<WindowResult> AttemptAsync(WindowRequest request, WindowConditioning? conditioning, HashSet<string> tried, JobCounters? counters, CancellationToken cancellationToken)
     {
-        var (shard, sent) = await PickAsync(request.Model, tried, cancellationToken).ConfigureAwait(false);
+        long picking = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (shard, sent, held) = await PickAsync(request.Model, request.Expert, tried, cancellationToken).ConfigureAwait(false);
+        _metrics.Phase(StepPhase.Route, picking);
         tried.Add(shard.ShardId);
         var breaker = Breaker(shard.ShardId);
         try
@@ -89,7 +95,7 @@ public sealed partial class ShardRouter
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
             ResilienceContext context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: false, cancellationToken);
             // A shard without the model loaded gets the ceiling: its first call includes the load.
-            context.Properties.Set(LoomPipelines.AttemptTimeout, _latencies.TimeoutFor(shard.ShardId, shard.Models.Contains(request.Model)));
+            context.Properties.Set(LoomPipelines.AttemptTimeout, _latencies.TimeoutFor(shard.ShardId, held));
             try
             {
                 WindowResult result = await breaker.Pipeline.ExecuteAsync(
@@ -155,7 +161,11 @@ public sealed partial class ShardRouter
         try
         {
             // WaitAsync: a hung silo may never answer the call's cancellation; the timeout must still let go of it.
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             result = await grain.EvaluateAsync(request, cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
+            _metrics.Phase(StepPhase.Call, started);
+            _metrics.Phase(StepPhase.ShardQueue, result.QueueSeconds);
+            _metrics.Phase(StepPhase.ShardForward, result.ComputeSeconds);
         }
         catch
         {
@@ -167,13 +177,33 @@ public sealed partial class ShardRouter
         return result;
     }
 
-    /// <summary>The live shards, at most a second old.</summary>
-    public async Task<ShardInfo[]> ShardsAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The live shards, about a second old: a snapshot past <see cref="SnapshotAge"/> is used once more while a fresh one
+    /// is fetched in the background (a directory call on a step's critical path delayed every few rounds' windows by a
+    /// grain round trip); the caller waits for the directory only when there is no snapshot yet or a failed attempt
+    /// asked for a fresh one.
+    /// </summary>
+    public Task<ShardInfo[]> ShardsAsync(CancellationToken cancellationToken = default)
     {
-        if (DateTimeOffset.UtcNow - _shardsAt < SnapshotAge)
+        DateTimeOffset at = _shardsAt;
+        if (DateTimeOffset.UtcNow - at < SnapshotAge)
         {
-            return _shards;
+            return Task.FromResult(_shards);
         }
+        if (_shards.Length > 0 && at != DateTimeOffset.MinValue)
+        {
+            if (_refresh.CurrentCount > 0)
+            {
+                _ = RefreshAsync(CancellationToken.None); // its failures are handled (and logged) inside
+            }
+            return Task.FromResult(_shards);
+        }
+        return RefreshAsync(cancellationToken);
+    }
+
+    /// <summary>Asks the directory for the live shards unless another caller just did.</summary>
+    private async Task<ShardInfo[]> RefreshAsync(CancellationToken cancellationToken)
+    {
         await _refresh.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -204,8 +234,11 @@ public sealed partial class ShardRouter
         }
     }
 
-    /// <summary>Picks a shard for one evaluation and records it as sent there (the caller ends the returned entry).</summary>
-    private async Task<(ShardInfo Shard, object Sent)> PickAsync(string model, HashSet<string> tried, CancellationToken cancellationToken)
+    /// <summary>
+    /// Picks a shard for one evaluation of <paramref name="model"/> (<paramref name="expert"/> of it, when named) and
+    /// records it as sent there (the caller ends the returned entry); Held: whether it held the weights.
+    /// </summary>
+    private async Task<(ShardInfo Shard, object Sent, bool Held)> PickAsync(string model, string? expert, HashSet<string> tried, CancellationToken cancellationToken)
     {
         ShardInfo[] live = await ShardsAsync(cancellationToken).ConfigureAwait(false);
         // Shards of a draining silo only when nothing else is live (a lone silo finishes its own jobs' current step).
@@ -228,13 +261,12 @@ public sealed partial class ShardRouter
         }
         double[] known = candidates.Where(s => s.LatencySeconds > 0).Select(s => s.LatencySeconds).Order().ToArray();
         double typical = known.Length > 0 ? known[known.Length / 2] : 0.05; // a shard not measured yet: assume the median
-        double Cost(ShardInfo s)
+        double Cost(ShardInfo s, double loading)
         {
             double latency = s.LatencySeconds > 0 ? s.LatencySeconds : typical;
             // Other routers' requests as of the report (this router's own, then out, taken off), plus this router's now.
             int others = Math.Max(0, s.QueueDepth - _ledger.OutAt(s.ShardId, s.ReportedAt));
-            double load = (others + _ledger.InFlight(s.ShardId) + 1) * latency;
-            return s.Models.Contains(model) ? load : load + _catalog.LoadSeconds(model); // affinity
+            return (others + _ledger.InFlight(s.ShardId) + 1) * latency + loading; // affinity: a load costs its seconds
         }
         // Choosing and counting the choice in flight is one atomic act: a step's windows are placed concurrently, and
         // without it they all see the same idle shard and pile onto it.
@@ -243,11 +275,13 @@ public sealed partial class ShardRouter
         // others idled (16 windows on 16 shards: 24% of evaluations queued behind another).
         lock (_pickGate)
         {
-            double[] costs = candidates.Select(Cost).ToArray();
+            var usable = _holdings.Usable(model, expert, candidates);
+            double[] costs = usable.Select(u => Cost(u.Shard, u.LoadSeconds)).ToArray();
             double least = costs.Min();
             int[] cheapest = Enumerable.Range(0, costs.Length).Where(i => costs[i] <= least * 1.1).ToArray();
-            ShardInfo chosen = candidates[cheapest[Random.Shared.Next(cheapest.Length)]];
-            return (chosen, _ledger.Begin(chosen.ShardId));
+            var (chosen, loading) = usable[cheapest[Random.Shared.Next(cheapest.Length)]];
+            _holdings.Sent(chosen, model, expert);
+            return (chosen, _ledger.Begin(chosen.ShardId), loading == 0);
         }
     }
 

@@ -25,7 +25,7 @@ public sealed class ShardHost : IDisposable
         Silo = silo.SiloAddress;
         Devices = ShardDevices.Select(o);
         _workers = Devices
-            .Select((device, i) => new ShardWorker(ShardKey.For(Silo, i), device, catalog, o.MaxBatch, o.ConditioningCacheEntries, metrics, o.PreloadModels, o.SimulatedForward, o.ThreadsPerShard))
+            .Select((device, i) => new ShardWorker(ShardKey.For(Silo, i), device, catalog, o.MaxBatch, o.ConditioningCacheEntries, metrics, o.PreloadModels, o.SimulatedForward, o.ThreadsPerShard, o.ShardModelBytes, o.EvictModels))
             .ToDictionary(w => w.ShardId, StringComparer.Ordinal);
     }
 
