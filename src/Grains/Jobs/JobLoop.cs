@@ -50,7 +50,7 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
             // Wan: the prompts (and an I2V image) are encoded here once, before sampling; the frames decoded here after it.
             wan = await fields.PrepareAsync(host.JobId, spec, cancellationToken);
             WanJobStages? stages = wan;
-            run = await OpenAsync(recipe, (w, c) => fields.Field(host.JobId, spec, w, c, counters, stages), wan, cancellationToken);
+            run = await OpenAsync(recipe, (w, c) => fields.Field(host.JobId, spec, w, c, counters, stages), cancellationToken, stages?.Continuation);
             var checkpoints = new CheckpointBehind();
             JobLoopEnd end = await RunAsync(run, counters, epoch, checkpoints, cancellationToken);
             if (end == JobLoopEnd.Drained)
@@ -62,7 +62,9 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
             else if (end == JobLoopEnd.Done)
             {
                 string output = OutputNames.Resolve(host.OutputDirectory, host.JobId, spec.Output ?? "");
-                if (await SaveResultAsync(run, host.OutputDirectory, output, wan is null ? null : wan.Decode, checkpoints, cancellationToken))
+                bool saved = await SaveResultAsync(run, host.OutputDirectory, output, wan is null ? null : wan.Decode, cancellationToken);
+                await checkpoints.WaitAsync(); // the last checkpoint was written beside the result; the finish deletes it
+                if (saved && !host.CancelRequested)
                 {
                     await host.FinishAsync(JobPhase.Completed, null);
                     LogCompleted(logger, host.JobId, Job.Evaluations, Job.Shards.Count, output);
@@ -85,11 +87,17 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
     /// The job's run: resumed from the checkpoint when a co-denoising job has a sound one, else started fresh (a corrupt
     /// checkpoint's counts are dropped; whole independent or chained runs restart).
     /// </summary>
-    private async Task<JobRun> OpenAsync(JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> field, WanJobStages? wan, CancellationToken cancellationToken)
+    /// <param name="recipe">The job.</param>
+    /// <param name="field">The field of one window.</param>
+    /// <param name="cancellationToken">Stops the checkpoint's load.</param>
+    /// <param name="continuation">How a chained window continues the one before (chained image-to-video), or null.</param>
+    public async Task<JobRun> OpenAsync(
+        JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> field, CancellationToken cancellationToken, WindowContinuation? continuation = null)
     {
+        ArgumentNullException.ThrowIfNull(recipe);
         if (!recipe.IsStepwise)
         {
-            return JobRun.Start(recipe, field, wan?.Continuation);
+            return JobRun.Start(recipe, field, continuation);
         }
         var (checkpoint, corrupt) = await artifacts.LoadCheckpointAsync(recipe, Job.Epoch, cancellationToken);
         if (corrupt)
@@ -102,12 +110,17 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
         return checkpoint is null ? JobRun.Start(recipe, field) : JobRun.Resume(recipe, field, checkpoint.StepsDone, checkpoint.Latent);
     }
 
-    /// <summary>
-    /// Runs the steps left, checkpointing under <paramref name="epoch"/> (the store refuses it once a newer loop wrote),
-    /// each checkpoint written behind the next step (<see cref="CheckpointBehind"/>).
-    /// </summary>
-    private async Task<JobLoopEnd> RunAsync(JobRun run, JobCounters counters, long epoch, CheckpointBehind checkpoints, CancellationToken cancellationToken)
+    /// <summary>Runs the steps left, checkpointing under <paramref name="epoch"/> (the store refuses it once a newer loop wrote).</summary>
+    /// <param name="run">The run from <see cref="OpenAsync"/>.</param>
+    /// <param name="counters">The shards' counts for the run.</param>
+    /// <param name="epoch">This loop's epoch.</param>
+    /// <param name="checkpoints">Where the checkpoints' writes run behind the next step; the caller waits for the last one before its result.</param>
+    /// <param name="cancellationToken">Stops the loop (user cancel or deactivation).</param>
+    internal async Task<JobLoopEnd> RunAsync(JobRun run, JobCounters counters, long epoch, CheckpointBehind checkpoints, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(counters);
+        ArgumentNullException.ThrowIfNull(checkpoints);
         var fractions = new List<double>();
         while (!run.IsDone)
         {
@@ -127,7 +140,7 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
             bool draining = host.Draining;
             if (StepPolicy.CheckpointNow(run, draining))
             {
-                // Written behind the next step: its bytes are taken now, the write waited for at the next hand-over.
+                // Written behind the next step (CheckpointBehind): its bytes are taken now, the write waited for at the next hand-over.
                 (int stepsDone, byte[] latent, double[] done) = (run.StepsDone, run.Checkpoint(), [.. fractions]);
                 fractions.Clear();
                 await checkpoints.HandOverAsync(stepsDone, () => CheckpointAsync(stepsDone, latent, done, epoch, cancellationToken));
@@ -163,13 +176,18 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
     }
 
     /// <summary>
-    /// Writes the finished run's result file to <paramref name="output"/>, stores a copy and records both in the state
-    /// (the last checkpoint is written beside it); false (nothing recorded) when the job was cancelled meanwhile.
+    /// Writes the finished run's result file to <paramref name="output"/>, stores a copy and records both in the state;
+    /// false (nothing recorded) when the job was cancelled meanwhile.
     /// </summary>
-    private async Task<bool> SaveResultAsync(JobRun run, string outputDirectory, string output, Func<Tensor, byte[]>? decode, CheckpointBehind checkpoints, CancellationToken cancellationToken)
+    /// <param name="run">The finished run.</param>
+    /// <param name="outputDirectory">Where results go.</param>
+    /// <param name="output">The result file's path.</param>
+    /// <param name="decode">Decodes the latent into frames (a Wan job), or null.</param>
+    /// <param name="cancellationToken">Stops the write.</param>
+    public async Task<bool> SaveResultAsync(JobRun run, string outputDirectory, string output, Func<Tensor, byte[]>? decode, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(run);
         var (latentHash, bytes, fileHash) = await artifacts.SaveResultAsync(outputDirectory, output, run.Latent!, run.Recipe.Spec, cancellationToken, decode);
-        await checkpoints.WaitAsync(); // the last checkpoint was written beside the result; the finish deletes it
         if (host.CancelRequested)
         {
             return false;
