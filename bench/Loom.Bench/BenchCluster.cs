@@ -58,7 +58,7 @@ public sealed class BenchCluster : IAsyncDisposable
         {
             await StartWithRetry(client);
             var deadline = DateTime.UtcNow.AddMinutes(2);
-            while ((await cluster.Grains.GetGrain<IShardDirectoryGrain>(0).GetShardsAsync()).Length < silos * shardsPerSilo)
+            while (await ListedAsync(cluster) < silos * shardsPerSilo)
             {
                 if (DateTime.UtcNow > deadline)
                 {
@@ -96,9 +96,44 @@ public sealed class BenchCluster : IAsyncDisposable
         return done.Select(s => s!).ToArray();
     }
 
+    /// <summary>
+    /// <c>loom_step_phase_seconds_total</c> by phase, summed over the silos (each scraped on its <c>/metrics</c>): take
+    /// one before and one after a workload and subtract (<see cref="PhaseSeconds.Minus"/>).
+    /// </summary>
+    public async Task<PhaseSeconds> PhasesAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var sums = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (SiloProcess silo in _silos)
+        {
+            string text = await http.GetStringAsync($"http://127.0.0.1:{silo.MetricsPort}/metrics");
+            foreach (var (phase, seconds) in PhaseSeconds.Parse(text))
+            {
+                sums[phase] = sums.GetValueOrDefault(phase) + seconds;
+            }
+        }
+        return new PhaseSeconds(sums);
+    }
+
+    /// <summary>CPU seconds the silo processes have used so far, all together (less sensitive to a busy machine than wall time).</summary>
+    public double SiloCpuSeconds => _silos.Sum(s => s.ProcessorTime.TotalSeconds);
+
     /// <summary>Seconds from the first submission to the last completion of <paramref name="done"/> (the silos' clocks).</summary>
     public static double Span(IReadOnlyCollection<JobStatus> done)
         => (done.Max(s => s.FinishedAt!.Value) - done.Min(s => s.SubmittedAt)).TotalSeconds;
+
+    /// <summary>Shards the directory lists; 0 while a gateway it goes through is still coming up (a busy machine starts silos slowly).</summary>
+    private static async Task<int> ListedAsync(BenchCluster cluster)
+    {
+        try
+        {
+            return (await cluster.Grains.GetGrain<IShardDirectoryGrain>(0).GetShardsAsync()).Length;
+        }
+        catch (Orleans.Runtime.Messaging.ConnectionFailedException)
+        {
+            return 0;
+        }
+    }
 
     /// <summary>Starts an Orleans client, retrying while the gateways come up.</summary>
     private static async Task StartWithRetry(IHost client)

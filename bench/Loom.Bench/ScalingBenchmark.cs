@@ -17,7 +17,10 @@ namespace Loom.Bench;
 /// </summary>
 public static class ScalingBenchmark
 {
-    /// <summary>Runs it: <c>--shards --real (counts or none) --silos --windows --window --overlap --steps --plan --jobs --checkpoint-every --forward-ms --models</c>.</summary>
+    /// <summary>
+    /// Runs it: <c>--shards --real (counts or none) --silos --windows --window --overlap --steps --plan --jobs --checkpoint-every --forward-ms --models</c>,
+    /// <c>--workloads</c> (long,batch by default), <c>--fp32 no</c> (leaves out the wire fp32 row) and <c>--phases yes</c> (adds the per-step phase columns from the silos' <c>/metrics</c>).
+    /// </summary>
     public static async Task<BenchTable> RunAsync(BenchArguments args)
     {
         if (args.Text("workload", "physics") == "wan480")
@@ -35,6 +38,8 @@ public static class ScalingBenchmark
         int maxSilos = args.Int("silos", 4), windows = args.Int("windows", 16), window = args.Int("window", 16), overlap = args.Int("overlap", 4);
         int steps = args.Int("steps", 12), jobCount = args.Int("jobs", 64), checkpointEvery = args.Int("checkpoint-every", 1);
         string plan = args.Text("plan", "1-4:2");
+        string[] workloads = args.Text("workloads", "long,batch").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        bool phases = args.Text("phases", "no") == "yes";
         int rounds = RefinementPlan.Parse(plan).Nfe(steps, guided: false);
         if (overlap >= window)
         {
@@ -55,9 +60,10 @@ public static class ScalingBenchmark
             ["forward"] = $"{forward * 1000:F1} ms per window ({(args.Double("forward-ms", 0) > 0 ? "--forward-ms" : "measured on the physics model, 1 thread")})",
             ["silos"] = $"up to {maxSilos} processes, shards split evenly",
             ["checkpoint every"] = $"{checkpointEvery} steps",
-        }, ["workload", "shards", "kind", "wall s", "speedup", "ideal s", "efficiency", "msgs/step", "KB sent/step", "KB recv/step", "overhead ms/step"]);
+        }, ["workload", "shards", "kind", "wall s", "speedup", "ideal s", "efficiency", "msgs/step", "KB sent/step", "KB recv/step", "overhead ms/step", "silo cpu ms/step",
+            .. phases ? PhaseColumns : []]);
 
-        var rows = new List<(string Workload, string Kind, int Shards, double Wall, double Ideal, JobStatus[] Done)>();
+        var rows = new List<(string Workload, string Kind, int Shards, double Wall, double Ideal, JobStatus[] Done, double Cpu, PhaseSeconds? Phases)>();
         async Task Measure(string kind, int shards, double simulatedSeconds)
         {
             int silos = Math.Min(shards, maxSilos);
@@ -71,23 +77,41 @@ public static class ScalingBenchmark
                 ["SimulatedForward"] = TimeSpan.FromSeconds(simulatedSeconds).ToString("c", CultureInfo.InvariantCulture),
             };
             await using BenchCluster cluster = await BenchCluster.StartAsync(models, silos, shards / silos, settings);
-            // Warm-up, untimed: JIT on every silo, shard grains activated, given frames cached on the shards.
+            // Warm-up, untimed: JIT on every silo, shard grains activated, given frames cached on the shards. --warm-steps
+            // (default 2, plan none, as before): refined steps JIT the P&P path too (e.g. 5 with --warm-plan 1-4:2), and
+            // the runtime's tier-up of hot methods, which the profile showed still compiling in a 12-step measured run.
             string warm = Guid.NewGuid().ToString("N")[..8];
+            int warmSteps = args.Int("warm-steps", 2);
+            string warmPlan = args.Text("warm-plan", "none");
             await cluster.RunAsync([
-                ($"warm-long-{warm}", longVideo with { Steps = 2, Plan = "none" }),
-                .. Enumerable.Range(0, Math.Min(shards, jobCount)).Select(i => ($"warm-{warm}-{i}", small with { Steps = 2, Plan = "none", Seed = i })),
+                ($"warm-long-{warm}", longVideo with { Steps = warmSteps, Plan = warmPlan }),
+                .. Enumerable.Range(0, Math.Min(shards, jobCount)).Select(i => ($"warm-{warm}-{i}", small with { Steps = warmSteps, Plan = warmPlan, Seed = i })),
             ]);
             string run = Guid.NewGuid().ToString("N")[..8];
-
-            JobStatus[] one = await cluster.RunAsync([($"long-{run}", longVideo)]);
-            rows.Add(("long video", kind, shards, BenchCluster.Span(one), rounds * Math.Ceiling(windows / (double)shards) * forward, one));
-            if (kind == "simulated" && shards == shardCounts.Where(s => s >= windows).DefaultIfEmpty(shardCounts.Max()).Min())
+            async Task<(JobStatus[] Done, double Cpu, PhaseSeconds? Phases)> Timed(IReadOnlyList<(string Id, JobSpec Spec)> jobs)
             {
-                JobStatus[] full = await cluster.RunAsync([($"long32-{run}", longVideo with { Wire = WirePrecision.Float32 })]);
-                rows.Add(("long video, wire fp32", kind, shards, BenchCluster.Span(full), rounds * Math.Ceiling(windows / (double)shards) * forward, full));
+                PhaseSeconds? before = phases ? await cluster.PhasesAsync() : null;
+                double cpu = cluster.SiloCpuSeconds;
+                JobStatus[] done = await cluster.RunAsync(jobs);
+                cpu = cluster.SiloCpuSeconds - cpu;
+                return (done, cpu, before is null ? null : (await cluster.PhasesAsync()).Minus(before));
             }
-            JobStatus[] batch = await cluster.RunAsync(Enumerable.Range(0, jobCount).Select(i => ($"batch-{run}-{i}", small with { Seed = i })).ToArray());
-            rows.Add(("batch", kind, shards, BenchCluster.Span(batch), rounds * Math.Ceiling(jobCount / (double)shards) * forward, batch));
+
+            if (workloads.Contains("long"))
+            {
+                var one = await Timed([($"long-{run}", longVideo)]);
+                rows.Add(("long video", kind, shards, BenchCluster.Span(one.Done), rounds * Math.Ceiling(windows / (double)shards) * forward, one.Done, one.Cpu, one.Phases));
+            }
+            if (workloads.Contains("long") && kind == "simulated" && shards == shardCounts.Where(s => s >= windows).DefaultIfEmpty(shardCounts.Max()).Min() && args.Text("fp32", "yes") == "yes")
+            {
+                var full = await Timed([($"long32-{run}", longVideo with { Wire = WirePrecision.Float32 })]);
+                rows.Add(("long video, wire fp32", kind, shards, BenchCluster.Span(full.Done), rounds * Math.Ceiling(windows / (double)shards) * forward, full.Done, full.Cpu, full.Phases));
+            }
+            if (workloads.Contains("batch"))
+            {
+                var batch = await Timed(Enumerable.Range(0, jobCount).Select(i => ($"batch-{run}-{i}", small with { Seed = i })).ToArray());
+                rows.Add(("batch", kind, shards, BenchCluster.Span(batch.Done), rounds * Math.Ceiling(jobCount / (double)shards) * forward, batch.Done, batch.Cpu, batch.Phases));
+            }
         }
 
         foreach (int shards in realCounts)
@@ -104,19 +128,39 @@ public static class ScalingBenchmark
             string workload = row.Workload.Split(',')[0]; // the fp32 row is compared with the same video's first row
             double baseline = rows.Where(r => r.Workload == workload && r.Kind == row.Kind).MinBy(r => r.Shards).Wall;
             int jobSteps = row.Done.Length * steps;
-            table.Add(row.Workload, row.Shards, row.Kind, row.Wall, baseline / row.Wall, row.Ideal, row.Ideal / row.Wall,
-                row.Done.Sum(s => s.Messages) / (double)jobSteps, row.Done.Sum(s => s.BytesSent) / 1024.0 / jobSteps,
-                row.Done.Sum(s => s.BytesReceived) / 1024.0 / jobSteps, (row.Wall - row.Ideal) * 1000 / steps);
+            long calls = row.Done.Sum(s => s.Messages);
+            table.Add([row.Workload, row.Shards, row.Kind, row.Wall, baseline / row.Wall, row.Ideal, row.Ideal / row.Wall,
+                calls / (double)jobSteps, row.Done.Sum(s => s.BytesSent) / 1024.0 / jobSteps,
+                row.Done.Sum(s => s.BytesReceived) / 1024.0 / jobSteps, (row.Wall - row.Ideal) * 1000 / steps, row.Cpu * 1000 / jobSteps,
+                .. row.Phases is { } p ? PhaseValues(p, jobSteps, calls) : []]);
         }
         table.Notes.Add("wall s: first submission to the last completion (silo clocks). speedup: against the fewest shards of the same kind and workload.");
         table.Notes.Add("ideal s: rounds x ceil(windows / shards) x forward (the batch: ceil(jobs / shards)); overlap is counted, since overlapping frames are");
         table.Notes.Add("evaluated by both windows. efficiency: ideal / wall. overhead ms/step: (wall - ideal) / steps: routing, messages, fusion, P&P");
         table.Notes.Add("arithmetic, checkpoints and the result file. msgs/step, KB/step: per job step (evaluation calls and their payloads).");
+        table.Notes.Add("silo cpu ms/step: CPU time of all silo processes (user + system) per job step, polling included: the coordination's cost in CPU, which a busy machine inflates less than wall time.");
         table.Notes.Add("simulated: the shards wait the forward time and answer without a model; everything else is the real cluster on this 2-core machine.");
         table.Notes.Add("real: the physics model on CPU, 1 thread per shard, beside the job loops on the same 2 cores.");
+        if (phases)
+        {
+            table.Notes.Add("--phases (loom_step_phase_seconds_total of every silo, ms): per job step: step (the loop's wait for it), rounds (first window sent to last");
+            table.Notes.Add("answer, summed over the step's rounds), arith (step - rounds: slicing, fusion, P&P, noise), ckpt (checkpoint write), state (grain state");
+            table.Notes.Add("write); per window call: encode, route, msg (call - shard queue - shard forward: serialization and messaging), queue (at the shard), decode.");
+        }
         return table;
     }
 
+
+    private static readonly string[] PhaseColumns =
+        ["step ms", "rounds ms", "arith ms", "ckpt ms", "state ms", "encode ms/call", "route ms/call", "msg ms/call", "queue ms/call", "decode ms/call"];
+
+    private static object[] PhaseValues(PhaseSeconds p, int jobSteps, long calls)
+    {
+        double PerStep(string phase) => p[phase] * 1000 / jobSteps;
+        double PerCall(string phase) => calls == 0 ? 0 : p[phase] * 1000 / calls;
+        return [PerStep("step"), PerStep("rounds"), PerStep("step") - PerStep("rounds"), PerStep("checkpoint_write"), PerStep("state_write"),
+            PerCall("encode"), PerCall("route"), PerCall("call") - PerCall("shard_queue") - PerCall("shard_forward"), PerCall("shard_queue"), PerCall("decode")];
+    }
 
     /// <summary>Median seconds of one window's forward pass on the real model with one thread.</summary>
     private static double Calibrate(string weights, int window)

@@ -42,6 +42,7 @@ public sealed class LoomMetrics : IDisposable
     private readonly HashSet<string> _breakerLabels = new(StringComparer.Ordinal);
     private (ShardHost Shards, ShardRouter Router, LocalJobs Jobs)? _sources;
     private volatile bool _disposed;
+    private readonly Counter.Child[] _phases = new Counter.Child[Enum.GetValues<StepPhase>().Length];
 
     /// <summary>Creates the metrics in <paramref name="registry"/> (<see cref="Metrics.DefaultRegistry"/> in a silo).</summary>
     public LoomMetrics(CollectorRegistry registry)
@@ -74,6 +75,13 @@ public sealed class LoomMetrics : IDisposable
             "Redis used_memory over its maxmemory as this silo last read it (0 to 1; 0 when Redis has no maxmemory): alert well below 1, where a noeviction Redis starts refusing writes.");
         WatchStreams = metrics.CreateGauge("loom_watch_streams",
             "WatchJob streams open on this silo now (a batch polls GetJobs instead and holds none).");
+        StepPhases = metrics.CreateCounter("loom_step_phase_seconds_total",
+            "Seconds the jobs on this silo spent per phase of their steps: step, rounds (first window sent to last answer), and per window call encode, route, call, shard_queue, shard_forward, decode; per checkpoint checkpoint_write, state_write.",
+            ["phase"]);
+        foreach (StepPhase phase in Enum.GetValues<StepPhase>())
+        {
+            _phases[(int)phase] = StepPhases.WithLabels(PhaseLabel(phase));
+        }
         WireBytes.WithLabels("sent"); // both series exist from the start, at 0, so rates work from the first scrape
         WireBytes.WithLabels("received");
         QueueWait = metrics.CreateHistogram("loom_queue_wait_seconds", "Seconds from submission to admission, per job admitted on this silo.",
@@ -106,6 +114,19 @@ public sealed class LoomMetrics : IDisposable
 
     /// <summary><c>loom_corrupt_data_total{kind}</c>.</summary>
     public Counter CorruptData { get; }
+
+    /// <summary><c>loom_step_phase_seconds_total{phase}</c>.</summary>
+    public Counter StepPhases { get; }
+
+    /// <summary>Adds the time since <paramref name="started"/> (a <see cref="Stopwatch.GetTimestamp"/>) to <paramref name="phase"/>.</summary>
+    public void Phase(StepPhase phase, long started) => _phases[(int)phase].Inc(Stopwatch.GetElapsedTime(started).TotalSeconds);
+
+    /// <summary>Adds <paramref name="seconds"/> to <paramref name="phase"/>.</summary>
+    public void Phase(StepPhase phase, double seconds) => _phases[(int)phase].Inc(Math.Max(0, seconds));
+
+    /// <summary>The label of <paramref name="phase"/>: its name in snake case.</summary>
+    public static string PhaseLabel(StepPhase phase)
+        => string.Concat(phase.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     /// <summary><c>loom_storage_full</c>.</summary>
     public Gauge StorageFull { get; }

@@ -55,6 +55,25 @@ public sealed class CheckpointFenceTests : IDisposable
         Assert.Equal(2, (await store.LoadAsync("job"))!.Epoch);
     }
 
+    [Fact]
+    public async Task A_corrupt_checkpoint_is_replaced_whatever_epoch_its_header_claims()
+    {
+        var store = new FileLatentStore(_directory);
+        string path = FileLatentStore.PathIn(_directory, "job");
+        await store.SaveAsync("job", new LatentCheckpoint(4, [1, 2, 3, 4], Epoch: 7));
+        byte[] bytes = await File.ReadAllBytesAsync(path);
+        bytes[^1] ^= 1; // the latent no longer matches its checksum; the header still claims epoch 7
+        await File.WriteAllBytesAsync(path, bytes);
+
+        await store.SaveAsync("job", new LatentCheckpoint(5, [5, 6, 7, 8], Epoch: 3)); // verified, found corrupt: replaced
+
+        LatentCheckpoint written = Assert.IsType<LatentCheckpoint>(await store.LoadAsync("job"));
+        Assert.Equal((5, 3L), (written.StepsDone, written.Epoch));
+        // A sound newer checkpoint still refuses it: the header's claim is checked against the whole checkpoint.
+        await store.SaveAsync("job", new LatentCheckpoint(6, [1, 1, 1, 1], Epoch: 9));
+        await Assert.ThrowsAsync<StaleCheckpointException>(() => store.SaveAsync("job", new LatentCheckpoint(7, [2, 2, 2, 2], Epoch: 8)));
+    }
+
     /// <inheritdoc />
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }

@@ -37,6 +37,16 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>Port of <c>/metrics</c> (HTTP/1.1).</summary>
     public int MetricsPort { get; }
 
+    /// <summary>CPU time the process has used so far (user and system, all its threads).</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>True while the process runs.</summary>
     public bool IsRunning => !_process.HasExited;
 

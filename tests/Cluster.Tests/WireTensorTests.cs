@@ -34,8 +34,29 @@ public sealed class WireTensorTests
         Assert.InRange(relative.item<float>(), 1e-6f, 1f / 2048 + 1e-7f);
     }
 
+    [Fact]
+    public void Host_conversion_gives_torchs_half_bits_both_ways_at_the_edges_too()
+    {
+        // Ties to even at several exponents, half's subnormals and their ties, the largest half and the largest float
+        // that still rounds to it, then a wide random spread below overflow.
+        float[] edges = [0f, -0f, 1f + 1f / 2048, 1f + 3f / 2048, -(1f + 1f / 2048), 2.9802322e-8f, 5.9604645e-8f, 8.940697e-8f, 1e-10f,
+            6.097555e-5f, 6.1035156e-5f, 65504f, 65519.996f, -65519.996f, -3.3333333f, 1234.5678f];
+        manual_seed(5);
+        using Tensor spread = (randn(8192) * pow(10, rand(8192) * 12 - 8)).clamp(-65000, 65000);
+        using Tensor values = cat([tensor(edges), spread]);
+        WireTensor wire = WireCodec.Encode(values, WirePrecision.Float16);
+        Assert.Equal(WirePrecision.Float16, wire.Precision);
+        using Tensor half = values.to(ScalarType.Float16);
+        Assert.Equal(half.bytes.ToArray(), wire.Data);
+
+        using Tensor back = wire.ToTensor(values.shape);
+        using Tensor torchBack = half.to(ScalarType.Float32);
+        Assert.Equal(torchBack.bytes.ToArray(), back.bytes.ToArray());
+    }
+
     [Theory]
     [InlineData(70000f)]
+    [InlineData(65520f)]
     [InlineData(float.NaN)]
     [InlineData(float.PositiveInfinity)]
     public void A_value_half_cannot_hold_sends_the_whole_message_as_float32(float odd)

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Loom.Contracts.Jobs;
+using Loom.Grains.Routing;
 using Loom.Grains.Storage;
 using Microsoft.Extensions.Logging;
 using Polly;
@@ -44,8 +46,12 @@ internal sealed class JobArtifacts(string jobId, ILatentStore latents, IResultSt
     }
 
     /// <summary>Saves the latent after <paramref name="stepsDone"/> steps; the store refuses it once a newer epoch wrote.</summary>
-    public Task SaveCheckpointAsync(int stepsDone, byte[] latent, long epoch, CancellationToken cancellationToken)
-        => retry.ExecuteAsync(async t => await latents.SaveAsync(jobId, new LatentCheckpoint(stepsDone, latent, epoch), t), cancellationToken).AsTask();
+    public async Task SaveCheckpointAsync(int stepsDone, byte[] latent, long epoch, CancellationToken cancellationToken)
+    {
+        long started = Stopwatch.GetTimestamp();
+        await retry.ExecuteAsync(async t => await latents.SaveAsync(jobId, new LatentCheckpoint(stepsDone, latent, epoch), t), cancellationToken);
+        metrics.Phase(StepPhase.CheckpointWrite, started);
+    }
 
     /// <summary>Deletes the checkpoint, leaving a tombstone at <paramref name="epoch"/> that older loops cannot write past.</summary>
     public Task DeleteCheckpointAsync(long epoch, CancellationToken cancellationToken = default)

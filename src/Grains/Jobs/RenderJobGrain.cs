@@ -249,6 +249,7 @@ public sealed class RenderJobGrain(
             wan = spec.IsWan ? await Task.Run(() => wanModels.Prepare(JobId, spec, catalog.Info(spec.Model).Path), cancellationToken) : null;
             run = await OpenRunAsync(_recipe ??= JobRecipe.Resolve(spec), counters, wan, cancellationToken);
             var fractions = new List<double>();
+            var checkpoints = new CheckpointBehind();
             while (!run.IsDone)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -267,18 +268,17 @@ public sealed class RenderJobGrain(
                 bool draining = jobs.Draining && !run.IsDone;
                 if (run.CheckpointDue || draining)
                 {
-                    await Artifacts.SaveCheckpointAsync(run.StepsDone, run.Checkpoint(), epoch, cancellationToken);
-                    Job.StepsDone = run.StepsDone;
-                    Job.CertainFractions.AddRange(fractions);
+                    // Written behind the next step (CheckpointBehind): its bytes are taken now, the write waited for at the next hand-over.
+                    (int stepsDone, byte[] latent, double[] done) = (run.StepsDone, run.Checkpoint(), [.. fractions]);
                     fractions.Clear();
+                    await checkpoints.HandOverAsync(stepsDone, () => CheckpointAsync(stepsDone, latent, done, epoch, cancellationToken));
                     if (_cancelRequested)
                     {
                         return;
                     }
-                    await SaveAsync();
-                    jobs.Checkpointed(JobId);
                     if (draining)
                     {
+                        await checkpoints.WaitAsync();
                         // The silo drains: stop here, checkpointed; the queue's heartbeat resumes the job elsewhere.
                         LogDrained(logger, JobId, Job.StepsDone);
                         DeactivateOnIdle();
@@ -289,6 +289,7 @@ public sealed class RenderJobGrain(
             cancellationToken.ThrowIfCancellationRequested();
             string output = OutputNames.Resolve(options.Value.OutputDirectory, JobId, spec.Output ?? "");
             var (latentHash, bytes, fileHash) = await Artifacts.SaveResultAsync(options.Value.OutputDirectory, output, run.Latent!, spec, cancellationToken, wan is null ? null : wan.Decode);
+            await checkpoints.WaitAsync(); // the last checkpoint was written beside the result; the finish deletes it
             if (_cancelRequested)
             {
                 return;
@@ -330,6 +331,22 @@ public sealed class RenderJobGrain(
         }
     }
 
+    /// <summary>A checkpoint's write: the latent to the store, then the job's state (steps done and their certain shares).</summary>
+    private async Task CheckpointAsync(int stepsDone, byte[] latent, double[] fractions, long epoch, CancellationToken cancellationToken)
+    {
+        await Artifacts.SaveCheckpointAsync(stepsDone, latent, epoch, cancellationToken);
+        Job.StepsDone = stepsDone;
+        Job.CertainFractions.AddRange(fractions);
+        if (_cancelRequested)
+        {
+            return;
+        }
+        long saving = Stopwatch.GetTimestamp();
+        await SaveAsync();
+        metrics.Phase(StepPhase.StateWrite, saving);
+        jobs.Checkpointed(JobId);
+    }
+
     /// <summary>
     /// The job's run, its windows evaluated on shards: resumed from the checkpoint when a co-denoising job has a sound
     /// one, else started fresh (a corrupt checkpoint's counts are dropped; whole independent or chained runs restart).
@@ -365,6 +382,7 @@ public sealed class RenderJobGrain(
             return;
         }
         metrics.StepDuration.Observe(took.TotalSeconds);
+        metrics.Phase(StepPhase.Step, took.TotalSeconds);
         if (step.Refined)
         {
             metrics.CertainFraction.Observe(step.CertainFraction!.Value);

@@ -9,6 +9,8 @@ public sealed class JobCounters
     private long _messages;
     private long _bytesSent;
     private long _bytesReceived;
+    private int _inFlight;
+    private long _roundStarted;
 
     /// <summary>Shards that evaluated at least one window.</summary>
     public ConcurrentDictionary<string, int> Shards { get; } = new(StringComparer.Ordinal);
@@ -36,6 +38,23 @@ public sealed class JobCounters
         Interlocked.Add(ref _bytesSent, sent);
         Interlocked.Add(ref _bytesReceived, received);
     }
+
+    /// <summary>
+    /// A window prediction starts; returns when the current round began (the first of the predictions in flight
+    /// together, a <see cref="System.Diagnostics.Stopwatch"/> timestamp), for <see cref="StepPhase.Rounds"/>.
+    /// </summary>
+    public long RoundBegin()
+    {
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (Interlocked.Increment(ref _inFlight) == 1)
+        {
+            Interlocked.Exchange(ref _roundStarted, now);
+        }
+        return Interlocked.Read(ref _roundStarted);
+    }
+
+    /// <summary>A window prediction ended; true when it was the last in flight (its round ended).</summary>
+    public bool RoundEnd() => Interlocked.Decrement(ref _inFlight) == 0;
 
     /// <summary>Counts one prediction of window <paramref name="index"/> that cost <paramref name="evaluations"/> forward passes.</summary>
     public void Evaluated(int index, int evaluations)

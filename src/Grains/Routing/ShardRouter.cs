@@ -54,6 +54,9 @@ public sealed partial class ShardRouter
         _attempts = pipelines.GetPipeline(LoomPipelines.Evaluation);
     }
 
+    /// <summary>The silo's metrics (the job's fields add their step phases there).</summary>
+    public LoomMetrics Metrics => _metrics;
+
     /// <summary>Evaluates <paramref name="request"/> somewhere, counting retries and traffic in <paramref name="counters"/>.</summary>
     /// <param name="request">The request, without conditioning bytes.</param>
     /// <param name="conditioning">The window's given frames (sent to a shard only when it lacks them), or null.</param>
@@ -82,7 +85,9 @@ public sealed partial class ShardRouter
 
     private async ValueTask<WindowResult> AttemptAsync(WindowRequest request, WindowConditioning? conditioning, HashSet<string> tried, JobCounters? counters, CancellationToken cancellationToken)
     {
+        long picking = System.Diagnostics.Stopwatch.GetTimestamp();
         var (shard, sent, held) = await PickAsync(request.Model, request.Expert, tried, cancellationToken).ConfigureAwait(false);
+        _metrics.Phase(StepPhase.Route, picking);
         tried.Add(shard.ShardId);
         var breaker = Breaker(shard.ShardId);
         try
@@ -156,7 +161,11 @@ public sealed partial class ShardRouter
         try
         {
             // WaitAsync: a hung silo may never answer the call's cancellation; the timeout must still let go of it.
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             result = await grain.EvaluateAsync(request, cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
+            _metrics.Phase(StepPhase.Call, started);
+            _metrics.Phase(StepPhase.ShardQueue, result.QueueSeconds);
+            _metrics.Phase(StepPhase.ShardForward, result.ComputeSeconds);
         }
         catch
         {
@@ -168,13 +177,33 @@ public sealed partial class ShardRouter
         return result;
     }
 
-    /// <summary>The live shards, at most a second old.</summary>
-    public async Task<ShardInfo[]> ShardsAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The live shards, about a second old: a snapshot past <see cref="SnapshotAge"/> is used once more while a fresh one
+    /// is fetched in the background (a directory call on a step's critical path delayed every few rounds' windows by a
+    /// grain round trip); the caller waits for the directory only when there is no snapshot yet or a failed attempt
+    /// asked for a fresh one.
+    /// </summary>
+    public Task<ShardInfo[]> ShardsAsync(CancellationToken cancellationToken = default)
     {
-        if (DateTimeOffset.UtcNow - _shardsAt < SnapshotAge)
+        DateTimeOffset at = _shardsAt;
+        if (DateTimeOffset.UtcNow - at < SnapshotAge)
         {
-            return _shards;
+            return Task.FromResult(_shards);
         }
+        if (_shards.Length > 0 && at != DateTimeOffset.MinValue)
+        {
+            if (_refresh.CurrentCount > 0)
+            {
+                _ = RefreshAsync(CancellationToken.None); // its failures are handled (and logged) inside
+            }
+            return Task.FromResult(_shards);
+        }
+        return RefreshAsync(cancellationToken);
+    }
+
+    /// <summary>Asks the directory for the live shards unless another caller just did.</summary>
+    private async Task<ShardInfo[]> RefreshAsync(CancellationToken cancellationToken)
+    {
         await _refresh.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Loom.Contracts.Jobs;
 using Loom.Contracts.Shards;
 using Loom.Grains.Shards;
@@ -61,13 +62,29 @@ public sealed class ShardWindowField : IVelocityField
 
     private async Task<Prediction> PredictHereAsync(torch.Tensor z, StepContext context, CancellationToken cancellationToken)
     {
-        var request = new WindowRequest(
-            _jobId, _spec.Model, _spec.Priority, _spec.Exact, context.Step, context.Iteration, context.Sigma, _guidanceAt?.Invoke(context.Timestep) ?? _spec.Guidance,
-            z.shape, WireCodec.Encode(z, _spec.Wire), _conditioningKey, null, context.Timestep, Window.Start, _expertAt?.Invoke(context.Timestep));
-        WindowResult result = await _router.EvaluateAsync(request, _conditioning, _counters, cancellationToken).ConfigureAwait(false);
-        _counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);
-        _counters.Evaluated(Window.Index, result.Evaluations);
-        torch.Tensor velocity = TensorBlock.Run(() => result.Velocity.ToTensor(z.shape).to(z.dtype));
-        return new Prediction(velocity, result.Evaluations);
+        LoomMetrics metrics = _router.Metrics;
+        long roundStarted = _counters.RoundBegin();
+        try
+        {
+            long started = Stopwatch.GetTimestamp();
+            var request = new WindowRequest(
+                _jobId, _spec.Model, _spec.Priority, _spec.Exact, context.Step, context.Iteration, context.Sigma, _guidanceAt?.Invoke(context.Timestep) ?? _spec.Guidance,
+                z.shape, WireCodec.Encode(z, _spec.Wire), _conditioningKey, null, context.Timestep, Window.Start, _expertAt?.Invoke(context.Timestep));
+            metrics.Phase(StepPhase.Encode, started);
+            WindowResult result = await _router.EvaluateAsync(request, _conditioning, _counters, cancellationToken).ConfigureAwait(false);
+            _counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);
+            _counters.Evaluated(Window.Index, result.Evaluations);
+            started = Stopwatch.GetTimestamp();
+            torch.Tensor velocity = TensorBlock.Run(() => result.Velocity.ToTensor(z.shape).to(z.dtype));
+            metrics.Phase(StepPhase.Decode, started);
+            return new Prediction(velocity, result.Evaluations);
+        }
+        finally
+        {
+            if (_counters.RoundEnd() is true)
+            {
+                metrics.Phase(StepPhase.Rounds, roundStarted);
+            }
+        }
     }
 }

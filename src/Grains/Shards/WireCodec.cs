@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Loom.Contracts.Shards;
 using Loom.Sampling.Fields;
 using TorchSharp;
@@ -13,7 +14,44 @@ public static class WireCodec
     /// IEEE round to nearest even) on the tensor's own device; a GPU tensor is then copied to host memory once, in the
     /// precision that travels (half the bytes for float16).
     /// </summary>
-    public static WireTensor Encode(torch.Tensor tensor, WirePrecision precision) => TensorBlock.Read(() =>
+    /// <remarks>
+    /// A contiguous float32 tensor in host memory (every job-side latent and every CPU shard's velocity) is converted
+    /// here instead, straight from its memory into the wire's bytes: the same IEEE conversion (<see cref="Half"/>'s
+    /// explicit cast rounds to nearest even) without the intermediate half tensor, its finiteness check as three more
+    /// libtorch calls, and the copy out of it.
+    /// </remarks>
+    public static WireTensor Encode(torch.Tensor tensor, WirePrecision precision)
+        => tensor.device_type == DeviceType.CPU && tensor.dtype == torch.ScalarType.Float32 && tensor.is_contiguous()
+            ? Encode(MemoryMarshal.Cast<byte, float>(tensor.bytes), precision)
+            : EncodeByTorch(tensor, precision);
+
+    /// <summary><paramref name="values"/> in <paramref name="precision"/>; float32 when one is outside half's range or not finite.</summary>
+    public static WireTensor Encode(ReadOnlySpan<float> values, WirePrecision precision)
+    {
+        if (precision == WirePrecision.Float16)
+        {
+            byte[] bytes = GC.AllocateUninitializedArray<byte>(values.Length * sizeof(short));
+            Span<Half> halves = MemoryMarshal.Cast<byte, Half>(bytes.AsSpan());
+            bool finite = true;
+            for (int i = 0; i < values.Length; i++)
+            {
+                Half half = (Half)values[i];
+                if (!Half.IsFinite(half))
+                {
+                    finite = false;
+                    break;
+                }
+                halves[i] = half;
+            }
+            if (finite)
+            {
+                return new WireTensor(bytes, WirePrecision.Float16);
+            }
+        }
+        return new WireTensor(MemoryMarshal.AsBytes(values).ToArray(), WirePrecision.Float32);
+    }
+
+    private static WireTensor EncodeByTorch(torch.Tensor tensor, WirePrecision precision) => TensorBlock.Read(() =>
     {
         torch.Tensor values = tensor.to(torch.ScalarType.Float32).contiguous();
         if (precision == WirePrecision.Float16)
@@ -30,11 +68,7 @@ public static class WireCodec
     private static torch.Tensor Host(torch.Tensor tensor) => tensor.device_type == DeviceType.CPU ? tensor : tensor.cpu();
 
     /// <summary><paramref name="values"/> in <paramref name="precision"/> (see <see cref="Encode(torch.Tensor, WirePrecision)"/>).</summary>
-    public static WireTensor Encode(float[] values, WirePrecision precision)
-    {
-        using torch.Tensor tensor = torch.tensor(values);
-        return Encode(tensor, precision);
-    }
+    public static WireTensor Encode(float[] values, WirePrecision precision) => Encode(values.AsSpan(), precision);
 
     /// <summary>The values of <paramref name="wire"/> as float32.</summary>
     public static float[] ToFloats(this WireTensor wire)
@@ -54,9 +88,20 @@ public static class WireCodec
         }
         return TensorBlock.Run(() =>
         {
-            torch.Tensor stored = torch.empty(shape, wire.Precision == WirePrecision.Float16 ? torch.ScalarType.Float16 : torch.ScalarType.Float32);
-            stored.bytes = wire.Data;
-            return stored.to(torch.ScalarType.Float32);
+            torch.Tensor values = torch.empty(shape, torch.ScalarType.Float32);
+            if (wire.Precision == WirePrecision.Float32)
+            {
+                values.bytes = wire.Data;
+                return values;
+            }
+            // Half to float is exact: converted here, straight into the tensor's memory (no half tensor in between).
+            ReadOnlySpan<Half> halves = MemoryMarshal.Cast<byte, Half>(wire.Data.AsSpan());
+            Span<float> floats = MemoryMarshal.Cast<byte, float>(values.bytes);
+            for (int i = 0; i < halves.Length; i++)
+            {
+                floats[i] = (float)halves[i];
+            }
+            return values;
         });
     }
 

@@ -39,6 +39,24 @@ public sealed record LatentCheckpoint(int StepsDone, byte[] Latent, long Epoch =
         return bytes;
     }
 
+    /// <summary>Bytes at the start of a checkpoint that <see cref="ClaimedEpoch"/> reads.</summary>
+    public const int EpochHeaderBytes = 28;
+
+    /// <summary>
+    /// The epoch <paramref name="header"/> (a checkpoint's first <see cref="EpochHeaderBytes"/>) claims, not verified
+    /// against the checksum; null unless it starts with <see cref="Magic"/> and its latent length fits
+    /// <paramref name="totalBytes"/>.
+    /// </summary>
+    public static long? ClaimedEpoch(ReadOnlySpan<byte> header, long totalBytes)
+    {
+        if (header.Length < EpochHeaderBytes || !header[..8].SequenceEqual(Magic)
+            || BinaryPrimitives.ReadInt64LittleEndian(header.Slice(20, 8)) != totalBytes - HeaderBytes)
+        {
+            return null;
+        }
+        return BinaryPrimitives.ReadInt64LittleEndian(header.Slice(12, 8));
+    }
+
     /// <summary>Reads <see cref="ToBytes"/>' form, verifying its checksum.</summary>
     /// <exception cref="InvalidDataException">Not a checkpoint, truncated, or its bytes do not match their checksum.</exception>
     public static LatentCheckpoint FromBytes(byte[] bytes)

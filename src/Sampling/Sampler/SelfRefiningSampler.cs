@@ -130,6 +130,10 @@ public sealed class SelfRefiningSampler
         Tensor? x0 = null;
         Tensor? next = null;
         Tensor? certain = null;
+        long[] sampleShape = z.shape[1..];
+        // The perturbation noise of iteration k depends only on (seed, step, k): it is drawn on the pool while prediction
+        // k - 1 is out (on shards, for a cluster job), not after it, on the step's critical path.
+        Task<Tensor>? nextNoise = planned > 0 ? DrawAsync(seeds, step, 1, sampleShape, z.dtype, z.device) : null;
         try
         {
             // Prediction 0: x0 = z - s v, next = z + (s_next - s) v.
@@ -142,7 +146,6 @@ public sealed class SelfRefiningSampler
             }
 
             int batch = seeds.Count;
-            long[] sampleShape = z.shape[1..];
             var settled = new bool[batch];
             int iteration = 1;
             if (planned > 0)
@@ -156,10 +159,13 @@ public sealed class SelfRefiningSampler
                 cancellationToken.ThrowIfCancellationRequested();
                 // Perturb: back to the same noise level s with fresh noise, around the (mask-blended) x0.
                 Tensor perturbed;
-                using (Tensor eps = DeterministicNoise.Batch(seeds, step, iteration, sampleShape, z.dtype, z.device, NoiseSlice))
+                Task<Tensor> drawn = nextNoise!;
+                nextNoise = null;
+                using (Tensor eps = await drawn.ConfigureAwait(false))
                 {
                     perturbed = PredictAndPerturb.Perturb(x0, eps, s);
                 }
+                nextNoise = iteration < planned ? DrawAsync(seeds, step, iteration + 1, sampleShape, z.dtype, z.device) : null;
                 using (perturbed)
                 using (Prediction refined = await _field.PredictAsync(
                     perturbed, context with { Iteration = iteration, CertainCells = certain }, cancellationToken).ConfigureAwait(false))
@@ -191,8 +197,14 @@ public sealed class SelfRefiningSampler
             x0?.Dispose();
             next?.Dispose();
             certain?.Dispose();
+            // Drawn for an iteration that did not run (the step settled early or failed): freed once it is done.
+            nextNoise?.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
     }
+
+    /// <summary><see cref="DeterministicNoise.Batch"/> of iteration <paramref name="iteration"/>, drawn on the thread pool.</summary>
+    private Task<Tensor> DrawAsync(IReadOnlyList<long> seeds, int step, int iteration, long[] sampleShape, ScalarType dtype, Device device)
+        => Task.Run(() => DeterministicNoise.Batch(seeds, step, iteration, sampleShape, dtype, device, NoiseSlice));
 
     /// <summary>
     /// Early exit, per sample: once a sample's certain share passes the threshold the rest of its iterations are
