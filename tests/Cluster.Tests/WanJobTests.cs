@@ -127,7 +127,7 @@ public sealed class WanJobTests
         string models = ModelsWith(name, WanKind.T2VA14B);
         try
         {
-            long expert = new ModelCatalog(Options.Create(new LoomOptions { ModelDirectory = models }), NullLogger<ModelCatalog>.Instance).Models[name].Memory.Parts[0].Bytes;
+            long expert = new ModelCatalog(Options.Create(new LoomCatalogOptions { ModelDirectory = models }), NullLogger<ModelCatalog>.Instance).Models[name].Memory.Parts[0].Bytes;
             await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 1, shardsPerSilo: 2, new Dictionary<string, string>
             {
                 ["ModelDirectory"] = models,

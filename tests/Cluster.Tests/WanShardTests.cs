@@ -241,7 +241,7 @@ public sealed class WanShardTests : IClassFixture<WanShardTests.TinyModels>, IDi
             WanTinyModel.Write(Folder(T2V), WanKind.T2V, seed: 1);
             WanTinyModel.Write(Folder(A14B), WanKind.T2VA14B, seed: 2);
             WanTinyModel.Write(Folder(I2V), WanKind.I2V, seed: 3);
-            Catalog = new ModelCatalog(Options.Create(new LoomOptions { ModelDirectory = Root }), NullLogger<ModelCatalog>.Instance);
+            Catalog = new ModelCatalog(Options.Create(new LoomCatalogOptions { ModelDirectory = Root }), NullLogger<ModelCatalog>.Instance);
         }
 
         public string Root { get; }

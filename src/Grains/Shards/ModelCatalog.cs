@@ -17,8 +17,8 @@ public sealed class ModelCatalog
 {
     private readonly Dictionary<string, ShardModelInfo> _models = new(StringComparer.Ordinal);
 
-    /// <summary>Scans <see cref="LoomOptions.ModelDirectory"/>, logging what it serves and what it skips.</summary>
-    public ModelCatalog(IOptions<LoomOptions> options, ILogger<ModelCatalog> logger)
+    /// <summary>Scans <see cref="LoomCatalogOptions.ModelDirectory"/>, logging what it serves and what it skips.</summary>
+    public ModelCatalog(IOptions<LoomCatalogOptions> options, ILogger<ModelCatalog> logger)
     {
         string directory = options.Value.ModelDirectory;
         IEnumerable<ModelFound> scanned = [];

@@ -48,7 +48,7 @@ public sealed class ShardWorker : IDisposable
 
     /// <summary>Starts the worker thread for device <paramref name="device"/>.</summary>
     /// <param name="preload">Load every catalog model on the worker thread before taking work.</param>
-    /// <param name="simulatedForward">Greater than zero: a simulated shard (see <see cref="LoomOptions.SimulatedForward"/>).</param>
+    /// <param name="simulatedForward">Greater than zero: a simulated shard (see <see cref="LoomShardOptions.SimulatedForward"/>).</param>
     /// <param name="threads">Torch intra-op threads of the worker thread (0: libtorch's default).</param>
     /// <param name="modelBytes">Bytes of weights the shard may hold (0: a GPU's memory, unbounded on the CPU).</param>
     /// <param name="evict">Free the least recently used model or expert when another does not fit.</param>

@@ -1,16 +1,11 @@
-using Loom.Grains.Jobs;
-
 namespace Loom.Grains;
 
-/// <summary>How a silo does its work (configuration section <c>Loom</c>; every value has a working default).</summary>
-public sealed class LoomOptions
+/// <summary>
+/// Which shards a silo runs and how they work and report (configuration section <c>Loom</c>, validated at start by
+/// <see cref="Configuration.LoomShardOptionsValidator"/>; every value has a working default).
+/// </summary>
+public sealed class LoomShardOptions
 {
-    /// <summary>Folder of model weights (<c>*.safetensors</c>); the bundled physics model lives in <c>models/</c>.</summary>
-    public string ModelDirectory { get; set; } = "models";
-
-    /// <summary>Where results go when a job names no output path.</summary>
-    public string OutputDirectory { get; set; } = Path.Combine("out", "jobs");
-
     /// <summary>
     /// Which devices the silo's shards run on: <c>auto</c> (default) one shard per CUDA device the process sees, or
     /// <see cref="Shards"/> CPU shards when it sees none; <c>cuda</c> the same, but a silo that sees no CUDA device fails
@@ -52,41 +47,9 @@ public sealed class LoomOptions
     /// <summary>Conditioning entries each shard caches by content hash.</summary>
     public int ConditioningCacheEntries { get; set; } = 256;
 
-    /// <summary>
-    /// Longest one window evaluation may take before it is retried elsewhere: the timeout of a shard not measured yet
-    /// (one loading its model), and the ceiling of the timeout derived from a shard's measured latency (see
-    /// <see cref="EvaluationTimeoutMultiple"/>). With the multiple 0, the one fixed timeout.
-    /// </summary>
-    public TimeSpan EvaluationTimeout { get; set; } = TimeSpan.FromSeconds(120);
-
-    /// <summary>
-    /// A measured shard's evaluation timeout is this many times the 99th percentile of its last call times (at least
-    /// <see cref="EvaluationTimeoutFloor"/>, at most <see cref="EvaluationTimeout"/>), so a hung shard is abandoned in
-    /// seconds, not minutes. 0: always <see cref="EvaluationTimeout"/>.
-    /// </summary>
-    public double EvaluationTimeoutMultiple { get; set; } = 10;
-
-    /// <summary>Shortest evaluation timeout derived from measured latency.</summary>
-    public TimeSpan EvaluationTimeoutFloor { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>
-    /// Attempts per window evaluation, on different shards where there are several. With exponential backoff capped at
-    /// 4 s, the default 8 spans about 20 s: long enough for membership to declare a dead silo and its shards gone.
-    /// </summary>
-    public int EvaluationAttempts { get; set; } = 8;
-
-    /// <summary>Jobs sampling at once; the rest wait in the queue by priority.</summary>
-    public int MaxRunningJobs { get; set; } = 16;
-
     /// <summary>How often a silo reports its shards and checks that admitted jobs are running.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>A shard not reported for this long is left out of placement.</summary>
     public TimeSpan ShardStaleAfter { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>Bounds on submitted specs.</summary>
-    public JobLimits Limits { get; set; } = new();
-
-    /// <summary>Models named in configuration (<c>Loom:Models:NAME</c>): folder, compute dtype, where the text encoder runs.</summary>
-    public Dictionary<string, LoomModelOptions> Models { get; set; } = new(StringComparer.Ordinal);
 }
