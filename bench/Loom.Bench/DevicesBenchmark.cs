@@ -16,7 +16,7 @@ public static class DevicesBenchmark
     /// <summary>Runs it: <c>--devices auto|cpu|cuda --size N</c> (square matmul side for the rate).</summary>
     public static Task<BenchTable> RunAsync(BenchArguments args)
     {
-        var options = new LoomOptions { Devices = args.Text("devices", "auto"), Shards = 1 };
+        var options = new LoomShardOptions { Devices = args.Text("devices", "auto"), Shards = 1 };
         int size = args.Int("size", 8192);
         IReadOnlyList<ShardDevice> devices;
         try

@@ -23,6 +23,10 @@ public static class ScalingBenchmark
     /// </summary>
     public static async Task<BenchTable> RunAsync(BenchArguments args)
     {
+        if (args.Text("workload", "physics") == "wan480")
+        {
+            return await WanPayloadScaling.RunAsync(args);
+        }
         string models = Path.GetFullPath(args.Text("models", "models"));
         string weights = Path.Combine(models, "physics-world-model.safetensors");
         if (!File.Exists(weights))

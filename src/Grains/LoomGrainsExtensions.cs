@@ -17,15 +17,22 @@ public static class LoomGrainsExtensions
 {
     /// <summary>
     /// Adds the shards, the router, the resilience pipelines, the placement directors and the validation of
-    /// <see cref="LoomOptions"/> (bound by the host). Storage (grain state, latents, results, the job index) is the host's
+    /// the silo's options (<see cref="LoomJobOptions"/>, <see cref="LoomEvaluationOptions"/>, <see cref="LoomShardOptions"/>,
+    /// <see cref="LoomCatalogOptions"/>: bound by the host). Storage (grain state, latents, results, the job index) is the host's
     /// choice. <see cref="LoomMetrics"/> goes to the default Prometheus registry unless the host registered its own.
     /// </summary>
     public static IServiceCollection AddLoomGrains(this IServiceCollection services)
     {
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LoomOptions>, LoomOptionsValidator>());
-        services.AddOptions<LoomOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LoomJobOptions>, LoomJobOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LoomEvaluationOptions>, LoomEvaluationOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LoomShardOptions>, LoomShardOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LoomCatalogOptions>, LoomCatalogOptionsValidator>());
+        services.AddOptions<LoomJobOptions>().ValidateOnStart();
+        services.AddOptions<LoomEvaluationOptions>().ValidateOnStart();
+        services.AddOptions<LoomShardOptions>().ValidateOnStart();
+        services.AddOptions<LoomCatalogOptions>().ValidateOnStart();
         services.AddLoomResilience();
-        services.AddSingleton(sp => new ShardLatencies(sp.GetRequiredService<IOptions<LoomOptions>>().Value));
+        services.AddSingleton(sp => new ShardLatencies(sp.GetRequiredService<IOptions<LoomEvaluationOptions>>().Value));
         services.TryAddSingleton(_ => new LoomMetrics(Metrics.DefaultRegistry));
         services.AddSingleton<LocalJobs>();
         services.AddSingleton<StorageHealth>();
@@ -33,6 +40,7 @@ public static class LoomGrainsExtensions
         services.AddSingleton<WanJobModels>();
         services.AddSingleton<ShardHost>();
         services.AddSingleton<ShardRouter>();
+        services.AddSingleton<IJobFields, ShardJobFields>();
         services.AddPlacementDirector<ShardPlacement, ShardPlacementDirector>();
         services.AddPlacementDirector<JobPlacement, JobPlacementDirector>();
         return services;

@@ -3,7 +3,7 @@ namespace Loom.Grains;
 /// <summary>
 /// One model named in configuration (section <c>Loom:Models:NAME</c>): a folder anywhere on the silo's disk (a Wan folder
 /// in the official or Diffusers layout, as <c>loom models pull</c> writes it), the dtype its weights are computed in,
-/// and where its text encoder runs. Models in <see cref="LoomOptions.ModelDirectory"/> are served without an entry,
+/// and where its text encoder runs. Models in <see cref="LoomCatalogOptions.ModelDirectory"/> are served without an entry,
 /// under their folder's name, with these defaults.
 /// </summary>
 public sealed class LoomModelOptions

@@ -2,7 +2,7 @@ namespace Loom.Silo;
 
 /// <summary>
 /// How the silo joins its cluster and where it keeps its state (configuration section <c>Loom</c>; validated at start by
-/// <see cref="LoomHostOptionsValidator"/>). The API's settings are <see cref="LoomApiOptions"/>, the work's <see cref="Grains.LoomOptions"/>.
+/// <see cref="LoomHostOptionsValidator"/>). The API's settings are <see cref="LoomApiOptions"/>, the work's <see cref="Grains.LoomJobOptions"/>, <see cref="Grains.LoomEvaluationOptions"/>, <see cref="Grains.LoomShardOptions"/> and <see cref="Grains.LoomCatalogOptions"/>.
 /// </summary>
 public sealed class LoomHostOptions
 {

@@ -35,7 +35,7 @@ public static class LoomSiloExtensions
                 o.ClusterId = host.Value.ClusterId;
                 o.ServiceId = host.Value.ServiceId;
             });
-            silo.Services.AddOptions<SiloMessagingOptions>().Configure<IOptions<LoomOptions>>((o, loom) =>
+            silo.Services.AddOptions<SiloMessagingOptions>().Configure<IOptions<LoomEvaluationOptions>>((o, loom) =>
             {
                 TimeSpan callTimeout = loom.Value.EvaluationTimeout + TimeSpan.FromSeconds(30);
                 o.ResponseTimeout = callTimeout > o.ResponseTimeout ? callTimeout : o.ResponseTimeout;
@@ -105,9 +105,10 @@ public static class LoomSiloExtensions
     }
 
     /// <summary>
-    /// Binds each options type of the silo once (<see cref="LoomOptions"/>, <see cref="LoomHostOptions"/> and
+    /// Binds each options type of the silo once (<see cref="LoomJobOptions"/>, <see cref="LoomEvaluationOptions"/>,
+    /// <see cref="LoomShardOptions"/>, <see cref="LoomCatalogOptions"/>, <see cref="LoomHostOptions"/> and
     /// <see cref="LoomApiOptions"/> from <c>Loom</c>, <see cref="LoomTlsOptions"/> from <c>Loom:Tls</c>) and validates it
-    /// at start (<see cref="LoomOptions"/>' validator comes with <see cref="LoomGrainsExtensions.AddLoomGrains"/>): a bad
+    /// at start (the grains' options' validators come with <see cref="LoomGrainsExtensions.AddLoomGrains"/>): a bad
     /// setting stops the silo with the setting's name and its allowed range.
     /// </summary>
     public static IServiceCollection AddLoomOptions(this IServiceCollection services)
@@ -116,7 +117,10 @@ public static class LoomSiloExtensions
         {
             return services;
         }
-        services.AddOptions<LoomOptions>().BindConfiguration("Loom");
+        services.AddOptions<LoomJobOptions>().BindConfiguration("Loom");
+        services.AddOptions<LoomEvaluationOptions>().BindConfiguration("Loom");
+        services.AddOptions<LoomShardOptions>().BindConfiguration("Loom");
+        services.AddOptions<LoomCatalogOptions>().BindConfiguration("Loom");
         services.AddOptions<LoomHostOptions>().BindConfiguration("Loom").ValidateOnStart();
         services.AddOptions<LoomApiOptions>().BindConfiguration("Loom").ValidateOnStart();
         services.AddOptions<LoomTlsOptions>().BindConfiguration("Loom:Tls").ValidateOnStart();

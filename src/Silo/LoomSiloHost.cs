@@ -19,7 +19,7 @@ namespace Loom.Silo;
 /// </code>
 /// Settings are configuration keys (appsettings.json in the program's folder, wherever it is started from, <c>LOOM__*</c> environment variables,
 /// <c>--Loom:Key=value</c> arguments): <c>Loom:GrpcPort</c> (default 7070; 0 picks a free port), <c>Loom:ApiKeys:0</c>,
-/// <c>Loom:ApiKeys:1</c>, ... and everything <see cref="LoomHostOptions"/>, <see cref="LoomApiOptions"/>, <see cref="LoomTlsOptions"/> and <see cref="Grains.LoomOptions"/> list
+/// <c>Loom:ApiKeys:1</c>, ... and everything <see cref="LoomHostOptions"/>, <see cref="LoomApiOptions"/>, <see cref="LoomTlsOptions"/>, <see cref="Grains.LoomJobOptions"/>, <see cref="Grains.LoomEvaluationOptions"/>, <see cref="Grains.LoomShardOptions"/> and <see cref="Grains.LoomCatalogOptions"/> list
 /// (each bound once and validated at start: a bad value throws <see cref="OptionsValidationException"/> naming the setting).
 /// </summary>
 public static partial class LoomSiloHost
@@ -60,7 +60,7 @@ public static partial class LoomSiloHost
                 Contracts.Shards.ShardInfo info = shard.Info("");
                 LogShard(app.Logger, shard.Device, shard.DeviceName, info.MemoryFreeBytes / 1073741824.0, info.MemoryTotalBytes / 1073741824.0);
             }
-            if (app.Services.GetRequiredService<IOptions<Grains.LoomOptions>>().Value.SimulatedForward is { } simulated && simulated > TimeSpan.Zero)
+            if (app.Services.GetRequiredService<IOptions<Grains.LoomShardOptions>>().Value.SimulatedForward is { } simulated && simulated > TimeSpan.Zero)
             {
                 LogSimulated(app.Logger, simulated.TotalMilliseconds);
             }

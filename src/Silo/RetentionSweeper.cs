@@ -15,7 +15,7 @@ namespace Loom.Silo;
 /// silos sweeping at once delete each job once.
 /// </summary>
 public sealed partial class RetentionSweeper(
-    IGrainFactory grains, IOptions<LoomResultsOptions> results, IOptions<LoomOptions> loom, TimeProvider clock, ILogger<RetentionSweeper> logger)
+    IGrainFactory grains, IOptions<LoomResultsOptions> results, IOptions<LoomShardOptions> loom, TimeProvider clock, ILogger<RetentionSweeper> logger)
     : BackgroundService
 {
     /// <summary>Most jobs deleted by one sweep (the next sweep takes the rest).</summary>

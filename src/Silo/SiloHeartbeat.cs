@@ -14,7 +14,7 @@ namespace Loom.Silo;
 /// admitted job whose loop is not running, e.g. after its silo died) and read its length for <c>loom_queue_waiting</c>.
 /// </summary>
 public sealed partial class SiloHeartbeat(
-    IGrainFactory grains, ShardHost shards, SiloReadiness readiness, LoomMetrics metrics, IOptions<LoomOptions> options, ILogger<SiloHeartbeat> logger)
+    IGrainFactory grains, ShardHost shards, SiloReadiness readiness, LoomMetrics metrics, IOptions<LoomShardOptions> options, ILogger<SiloHeartbeat> logger)
     : BackgroundService
 {
     /// <inheritdoc />

@@ -15,7 +15,7 @@ namespace Loom.Silo;
 /// that cannot be reached is not "refusing": the heartbeat and Orleans report that.
 /// </summary>
 public sealed partial class StateStoreProbe(
-    StorageHealth health, LoomMetrics metrics, IOptions<LoomOptions> options, IOptions<LoomHostOptions> host, ILogger<StateStoreProbe> logger)
+    StorageHealth health, LoomMetrics metrics, IOptions<LoomShardOptions> options, IOptions<LoomHostOptions> host, ILogger<StateStoreProbe> logger)
     : BackgroundService
 {
     /// <inheritdoc />

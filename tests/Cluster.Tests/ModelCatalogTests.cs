@@ -25,7 +25,7 @@ public sealed class ModelCatalogTests : IDisposable
         File.WriteAllText(Path.Combine(_models, "notes.txt"), "x");
         var log = new ListLogger();
 
-        var catalog = new ModelCatalog(Options.Create(new LoomOptions { ModelDirectory = _models }), log);
+        var catalog = new ModelCatalog(Options.Create(new LoomCatalogOptions { ModelDirectory = _models }), log);
 
         Assert.Equal(["Wan2.1-T2V-1.3B", "physics"], catalog.Shapes.Keys.Order(StringComparer.Ordinal)); // Wan: any size
         Assert.Equal((0, 16, "wan", "t2v"), (catalog.Shapes["Wan2.1-T2V-1.3B"].Width, catalog.Shapes["Wan2.1-T2V-1.3B"].Patch, catalog.Shapes["Wan2.1-T2V-1.3B"].Family, catalog.Shapes["Wan2.1-T2V-1.3B"].Kind));

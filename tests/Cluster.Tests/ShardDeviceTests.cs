@@ -14,7 +14,7 @@ public sealed class ShardDeviceTests
     [Fact]
     public void Auto_gives_one_shard_per_cuda_device_and_cpu_shards_without_one()
     {
-        var options = new LoomOptions { Devices = "auto", Shards = 3 };
+        var options = new LoomShardOptions { Devices = "auto", Shards = 3 };
         Assert.Equal(["cuda:0", "cuda:1"], ShardDevices.Select(options, () => 2).Select(d => d.Id));
         Assert.Equal(["cpu:0", "cpu:1", "cpu:2"], ShardDevices.Select(options, () => 0).Select(d => d.Id));
         Assert.Equal(DeviceType.CUDA, ShardDevices.Select(options, () => 2)[1].Torch.type);
@@ -24,19 +24,19 @@ public sealed class ShardDeviceTests
     [Fact]
     public void Cpu_ignores_gpus_and_cuda_fails_without_one_naming_the_setting()
     {
-        Assert.Equal(["cpu:0", "cpu:1"], ShardDevices.Select(new LoomOptions { Devices = "CPU", Shards = 2 }, () => 4).Select(d => d.Id));
-        Assert.Equal(["cuda:0"], ShardDevices.Select(new LoomOptions { Devices = "cuda" }, () => 1).Select(d => d.Id));
+        Assert.Equal(["cpu:0", "cpu:1"], ShardDevices.Select(new LoomShardOptions { Devices = "CPU", Shards = 2 }, () => 4).Select(d => d.Id));
+        Assert.Equal(["cuda:0"], ShardDevices.Select(new LoomShardOptions { Devices = "cuda" }, () => 1).Select(d => d.Id));
 
-        var none = Assert.Throws<InvalidOperationException>(() => ShardDevices.Select(new LoomOptions { Devices = "cuda" }, () => 0));
+        var none = Assert.Throws<InvalidOperationException>(() => ShardDevices.Select(new LoomShardOptions { Devices = "cuda" }, () => 0));
         Assert.Contains("Loom:Devices is 'cuda'", none.Message, StringComparison.Ordinal);
-        var unknown = Assert.Throws<InvalidOperationException>(() => ShardDevices.Select(new LoomOptions { Devices = "gpu" }, () => 1));
+        var unknown = Assert.Throws<InvalidOperationException>(() => ShardDevices.Select(new LoomShardOptions { Devices = "gpu" }, () => 1));
         Assert.Contains("Loom:Devices must be one of auto, cpu, cuda; got 'gpu'", unknown.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Simulated_shards_take_the_cpu_shard_count_and_never_ask_for_cuda()
     {
-        var options = new LoomOptions { Devices = "cuda", Shards = 2, SimulatedForward = TimeSpan.FromMilliseconds(5) };
+        var options = new LoomShardOptions { Devices = "cuda", Shards = 2, SimulatedForward = TimeSpan.FromMilliseconds(5) };
         Assert.Equal(["simulated:0", "simulated:1"], ShardDevices.Select(options, () => throw new InvalidOperationException("asked")).Select(d => d.Id));
     }
 
@@ -44,7 +44,7 @@ public sealed class ShardDeviceTests
     public void This_machine_is_discovered_as_torch_sees_it()
     {
         int cuda = ShardDevices.CudaDeviceCount();
-        IReadOnlyList<ShardDevice> devices = ShardDevices.Select(new LoomOptions { Shards = 2 });
+        IReadOnlyList<ShardDevice> devices = ShardDevices.Select(new LoomShardOptions { Shards = 2 });
         Assert.Equal(cuda > 0 ? Enumerable.Range(0, cuda).Select(i => $"cuda:{i}") : ["cpu:0", "cpu:1"], devices.Select(d => d.Id));
     }
 

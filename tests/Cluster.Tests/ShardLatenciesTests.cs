@@ -8,7 +8,7 @@ public sealed class ShardLatenciesTests
 {
     private static ShardLatencies Measured(double seconds, int count = 100, double multiple = 10)
     {
-        var latencies = new ShardLatencies(new LoomOptions { EvaluationTimeoutMultiple = multiple });
+        var latencies = new ShardLatencies(new LoomEvaluationOptions { EvaluationTimeoutMultiple = multiple });
         for (int i = 0; i < count; i++)
         {
             latencies.Observe("s", seconds);
@@ -19,7 +19,7 @@ public sealed class ShardLatenciesTests
     [Fact]
     public void A_shard_not_measured_yet_gets_the_configured_timeout()
     {
-        Assert.Equal(TimeSpan.FromSeconds(120), new ShardLatencies(new LoomOptions()).TimeoutFor("s"));
+        Assert.Equal(TimeSpan.FromSeconds(120), new ShardLatencies(new LoomEvaluationOptions()).TimeoutFor("s"));
         Assert.Equal(TimeSpan.FromSeconds(120), Measured(0.05, count: ShardLatencies.MinSamples - 1).TimeoutFor("s"));
     }
 

@@ -102,6 +102,48 @@ public sealed class WanShardTests : IClassFixture<WanShardTests.TinyModels>, IDi
     }
 
     [Fact]
+    public async Task A_shard_with_room_for_one_expert_holds_the_one_its_windows_need_and_frees_the_least_recently_used_for_the_other()
+    {
+        using Tensor prompt = Random([4, 32], 16), negative = Random([2, 32], 17), z = Random(Shape, 18);
+        WindowConditioning text = Text(prompt, negative);
+        long expert = _models.Catalog.Models[A14B].Memory.Parts[0].Bytes;
+        using var shard = new ShardWorker("test/1", new ShardDevice(ShardDeviceKind.Cpu, 1), _models.Catalog, maxBatch: 8, cacheEntries: 16, _metrics, modelBytes: expert * 3 / 2);
+        Assert.Equal((0, expert * 3 / 2, 0L), (shard.Info("silo").ModelBytes, shard.Info("silo").ModelBudgetBytes, shard.Info("silo").Loads));
+
+        WindowResult high = await shard.EvaluateAsync(Request(A14B, z, 0.9, 900, 4.0, text, send: true) with { Expert = "high_noise" }, CancellationToken.None);
+        WindowResult again = await shard.EvaluateAsync(Request(A14B, z, 0.88, 880, 4.0, text, send: false) with { Expert = "high_noise" }, CancellationToken.None);
+        ShardInfo afterHigh = shard.Info("silo");
+        Assert.Equal(["wan-t2v-a14b/high_noise"], afterHigh.Experts);
+        Assert.Equal((expert, 1L, 0L), (afterHigh.ModelBytes, afterHigh.Loads, afterHigh.Evictions)); // the second window reused it
+
+        var wrong = await Assert.ThrowsAsync<ArgumentException>(() => shard.EvaluateAsync(Request(A14B, z, 0.5, 500, 4.0, text, send: false) with { Expert = "high_noise" }, CancellationToken.None));
+        Assert.Contains("expert: the request names high_noise, but timestep 500 is low_noise's", wrong.Message, StringComparison.Ordinal);
+        WindowResult low = await shard.EvaluateAsync(Request(A14B, z, 0.5, 500, 4.0, text, send: false) with { Expert = "low_noise" }, CancellationToken.None);
+        ShardInfo afterLow = shard.Info("silo");
+        Assert.Equal(["wan-t2v-a14b/low_noise"], afterLow.Experts);
+        Assert.Equal((expert, 2L, 1L), (afterLow.ModelBytes, afterLow.Loads, afterLow.Evictions));
+        Assert.True(afterLow.Holds(A14B, "low_noise") && !afterLow.Holds(A14B, "high_noise") && !afterLow.Holds(A14B, null));
+
+        WanExpertPair pair = WanExpertPair.Open(_models.Folder(A14B));
+        using WanTransformer highModel = pair.HighNoise.Load(), lowModel = pair.LowNoise.Load();
+        using var highField = new WanVelocityField(highModel, "high_noise", prompt, negative, 4.0, null, new object());
+        using var lowField = new WanVelocityField(lowModel, "low_noise", prompt, negative, 4.0, null, new object());
+        using Tensor expectedHigh = (await highField.PredictAsync(z, new StepContext(0, 0.9, 0.8) { Timestep = 900 })).Velocity;
+        using Tensor expectedLow = (await lowField.PredictAsync(z, new StepContext(2, 0.5, 0.4) { Timestep = 500 })).Velocity;
+        Assert.Equal(expectedHigh.bytes.ToArray(), high.Velocity.Data);
+        Assert.NotEqual(high.Velocity.Data, again.Velocity.Data);
+        Assert.Equal(expectedLow.bytes.ToArray(), low.Velocity.Data);
+
+        // A shard told not to free anything refuses the expert that does not fit (the router then places it elsewhere).
+        using var keeping = new ShardWorker("test/2", new ShardDevice(ShardDeviceKind.Cpu, 2), _models.Catalog, maxBatch: 8, cacheEntries: 16, _metrics, modelBytes: expert * 3 / 2, evict: false);
+        await keeping.EvaluateAsync(Request(A14B, z, 0.9, 900, 4.0, text, send: true) with { Expert = "high_noise" }, CancellationToken.None);
+        var refused = await Assert.ThrowsAsync<ShardUnavailableException>(() => keeping.EvaluateAsync(Request(A14B, z, 0.5, 500, 4.0, text, send: false) with { Expert = "low_noise" }, CancellationToken.None));
+        Assert.Contains("expert low_noise of model wan-t2v-a14b", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Loom:EvictModels is off", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(["wan-t2v-a14b/high_noise"], keeping.Info("silo").Experts);
+    }
+
+    [Fact]
     public async Task Conditioning_the_shard_lacks_is_asked_for_and_never_guessed()
     {
         using Tensor prompt = Random([5, 32], 9), negative = Random([3, 32], 10);
@@ -199,7 +241,7 @@ public sealed class WanShardTests : IClassFixture<WanShardTests.TinyModels>, IDi
             WanTinyModel.Write(Folder(T2V), WanKind.T2V, seed: 1);
             WanTinyModel.Write(Folder(A14B), WanKind.T2VA14B, seed: 2);
             WanTinyModel.Write(Folder(I2V), WanKind.I2V, seed: 3);
-            Catalog = new ModelCatalog(Options.Create(new LoomOptions { ModelDirectory = Root }), NullLogger<ModelCatalog>.Instance);
+            Catalog = new ModelCatalog(Options.Create(new LoomCatalogOptions { ModelDirectory = Root }), NullLogger<ModelCatalog>.Instance);
         }
 
         public string Root { get; }

@@ -62,6 +62,7 @@ public sealed class WanSpecTests
         Assert.Equal("guidance_low_noise", Refused(Wan(T2V) with { GuidanceLowNoise = 3 }));
         Assert.Equal("guidance_low_noise", Refused(Wan(I2VA14B) with { Image = new byte[32 * 32 * 3], GuidanceLowNoise = -1 }));
         Assert.Equal("join", Refused(Wan(T2V) with { Join = WindowJoin.Chained }));
+        Assert.Equal("join", Refused(Wan(I2VA14B) with { Join = WindowJoin.Independent }));
         Assert.Equal("conditioning", Refused(Wan(T2V) with { Conditioning = new GivenFrames(1, new byte[32 * 32 * 3]) }));
         Assert.Equal("model", Refused(Wan(T2V) with { Family = "" }));
         Assert.Equal("negative_prompt", Refused(new JobSpec() with { NegativePrompt = "blurry" }));
@@ -69,17 +70,25 @@ public sealed class WanSpecTests
     }
 
     [Fact]
-    public void A_model_larger_than_every_devices_memory_is_refused_naming_it_and_a_device_that_fits_or_is_unknown_is_enough()
+    public void A_model_whose_largest_expert_fits_no_shard_is_refused_naming_it_and_a_shard_with_room_for_one_expert_is_enough()
     {
         var model = new ShardModelInfo("wan-14b", "wan", "/models/wan-14b", "", "", 0, new LatentLayout(16, [1, 2, 2], [4, 8, 8], null, null, null), [],
             new ModelMemory(ScalarType.BFloat16, [new ModelPart("high_noise", 28L << 30), new ModelPart("low_noise", 28L << 30)]));
-        ShardInfo Shard(long total) => new("s", "silo", "cuda:0", [], 0, 0, 0, 0, 0, DateTimeOffset.UtcNow, DeviceName: "GPU", MemoryFreeBytes: total, MemoryTotalBytes: total);
+        ShardInfo Shard(long total, long budget = -1) => new("s", "silo", "cuda:0", [], 0, 0, 0, 0, 0, DateTimeOffset.UtcNow, DeviceName: "GPU",
+            MemoryFreeBytes: total, MemoryTotalBytes: total, ModelBudgetBytes: budget);
 
-        string? problem = ModelHosting.Problem(model, [Shard(24L << 30), Shard(48L << 30)]);
+        string? problem = ModelHosting.Problem(model, [Shard(24L << 30), Shard(24L << 30)]);
         Assert.NotNull(problem);
-        Assert.Contains("model 'wan-14b'", problem, StringComparison.Ordinal);
-        Assert.Null(ModelHosting.Problem(model, [Shard(24L << 30), Shard(141L << 30)]));
+        Assert.Contains("model 'wan-14b': its largest expert (high_noise) takes 30064771072 bytes", problem, StringComparison.Ordinal);
+        // The experts load one by one: a 48 GB device holds one of the two 28 GB experts, and a pool of such serves both.
+        Assert.Equal(28L << 30, ModelHosting.BytesPerShard(model));
+        Assert.Null(ModelHosting.Problem(model, [Shard(24L << 30), Shard(48L << 30)]));
+        // A shard's configured budget for weights counts, not its device's memory.
+        Assert.NotNull(ModelHosting.Problem(model, [Shard(141L << 30, budget: 20L << 30)]));
         Assert.Null(ModelHosting.Problem(model, [Shard(-1)]));
         Assert.Null(ModelHosting.Problem(model, []));
+        var whole = model with { Memory = new ModelMemory(ScalarType.BFloat16, [new ModelPart("transformer", 28L << 30)]) };
+        Assert.Null(ModelHosting.Problem(whole, [Shard(48L << 30)]));
+        Assert.NotNull(ModelHosting.Problem(whole, [Shard(24L << 30)]));
     }
 }

@@ -129,7 +129,7 @@ public sealed class SiloPodTests
             // .NET configuration silently ignores an unknown key, so a misspelt setting would never take effect.
             string option = name["LOOM__".Length..].Split("__")[0];
             Assert.True(SiloSettings.OptionNames.Contains(option) || SiloSettings.Pending.Contains(option, StringComparer.OrdinalIgnoreCase),
-                $"{name}: the silo has no option '{option}' (LoomHostOptions, LoomApiOptions, LoomTlsOptions, LoomOptions)");
+                $"{name}: the silo has no option '{option}' (LoomHostOptions, LoomApiOptions, LoomTlsOptions, LoomJobOptions, LoomEvaluationOptions, LoomShardOptions, LoomCatalogOptions)");
         }
     }
 

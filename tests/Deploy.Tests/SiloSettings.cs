@@ -23,7 +23,7 @@ internal static partial class SiloSettings
         ?? long.Parse(GrpcPortDefault().Match(Repository.Read("src/Silo/LoomApiOptions.cs")).Groups[1].Value, CultureInfo.InvariantCulture);
 
     /// <summary>Property names of the classes bound to the <c>Loom</c> section, and the subsections bound to their own classes (<c>Tls</c>, <c>Results</c>).</summary>
-    public static IReadOnlySet<string> OptionNames { get; } = new[] { "src/Silo/LoomHostOptions.cs", "src/Silo/LoomApiOptions.cs", "src/Grains/LoomOptions.cs" }
+    public static IReadOnlySet<string> OptionNames { get; } = new[] { "src/Silo/LoomHostOptions.cs", "src/Silo/LoomApiOptions.cs", "src/Grains/LoomJobOptions.cs", "src/Grains/LoomEvaluationOptions.cs", "src/Grains/LoomShardOptions.cs", "src/Grains/LoomCatalogOptions.cs" }
         .SelectMany(f => Property().Matches(Repository.Read(f)).Select(m => m.Groups[1].Value))
         .Append("Tls")
         .Append(ResultsSection().Match(Repository.Read(ResultsOptionsFile)).Groups[1].Value)

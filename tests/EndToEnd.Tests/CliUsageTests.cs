@@ -82,6 +82,7 @@ public sealed class CliUsageTests : IDisposable
     [Theory]
     [InlineData("--Loom:EvaluationTimeout=-00:00:01", "Loom:EvaluationTimeout is -00:00:01; allowed: 00:00:01 to 1.00:00:00.")]
     [InlineData("--Loom:MaxBatch=0", "Loom:MaxBatch is 0; allowed: 1 to 1024.")]
+    [InlineData("--Loom:MaxRunningJobs=0", "Loom:MaxRunningJobs is 0; allowed: 1 to 100000.")]
     [InlineData("--Loom:GrpcPort=70000", "Loom:GrpcPort is 70000; allowed: 0 to 65535.")]
     [InlineData("--Loom:DrainTimeout=02:00:00", "Loom:DrainTimeout is 02:00:00; allowed: 00:00:00 to 01:00:00.")]
     public async Task A_setting_out_of_range_stops_the_silo_naming_the_setting_and_its_range(string setting, string expected)

@@ -37,13 +37,16 @@ public sealed class GrainCluster : IAsyncLifetime
         builder.ConfigureSilo((options, silo) =>
         {
             silo.AddMemoryGrainStorage("jobs");
-            silo.Services.Configure<LoomOptions>(o =>
+            silo.Services.Configure<LoomCatalogOptions>(o => o.ModelDirectory = models);
+            silo.Services.Configure<LoomJobOptions>(o =>
             {
-                o.ModelDirectory = models;
                 o.OutputDirectory = Path.Combine(root, "out");
+                o.MaxRunningJobs = 1;
+            });
+            silo.Services.Configure<LoomShardOptions>(o =>
+            {
                 o.Shards = 1;
                 o.SimulatedForward = TimeSpan.FromMilliseconds(1);
-                o.MaxRunningJobs = 1;
                 o.ShardStaleAfter = TimeSpan.FromHours(1);
             });
             silo.Services.AddSingleton(new LoomMetrics(Metrics.NewCustomRegistry()));
@@ -92,7 +95,7 @@ public sealed class GrainCluster : IAsyncLifetime
         Directory.Delete(_root, recursive: true);
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {

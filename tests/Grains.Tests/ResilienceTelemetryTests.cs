@@ -58,7 +58,7 @@ public sealed class ResilienceTelemetryTests
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddSingleton(Options.Create(new LoomOptions()));
+        services.AddSingleton(Options.Create(new LoomEvaluationOptions()));
         services.AddSingleton(new LoomMetrics(Metrics.NewCustomRegistry()));
         services.AddLoomResilience();
         return services.BuildServiceProvider();

@@ -35,7 +35,7 @@ internal sealed class ClusterCommand : Command
             {
                 shards.AddRow(
                     Markup.Escape(shard.ShardId), Markup.Escape(shard.Silo), Markup.Escape(shard.Device), Markup.Escape(shard.DeviceName), Memory(shard.MemoryFreeBytes, shard.MemoryTotalBytes),
-                    Markup.Escape(string.Join(",", shard.Models)),
+                    Markup.Escape(Models(shard)),
                     shard.QueueDepth.ToString(CultureInfo.InvariantCulture), (shard.LatencySeconds * 1000).ToString("0.0", CultureInfo.InvariantCulture),
                     shard.Completed.ToString(CultureInfo.InvariantCulture), shard.BusySeconds.ToString("0.0", CultureInfo.InvariantCulture));
             }
@@ -52,6 +52,13 @@ internal sealed class ClusterCommand : Command
             return ExitCodes.Ok;
         });
     }
+
+    /// <summary>The models a shard holds, those held by expert with their experts: <c>wan-a14b[low_noise]</c>.</summary>
+    private static string Models(ShardStatus shard) => string.Join(",", shard.Models.Select(m =>
+    {
+        string[] experts = shard.Experts.Where(e => e.StartsWith(m + "/", StringComparison.Ordinal)).Select(e => e[(m.Length + 1)..]).ToArray();
+        return experts.Length == 0 ? m : $"{m}[{string.Join("+", experts)}]";
+    }));
 
     /// <summary>"12.3 of 139.8 GiB"; "?" where the silo did not know (or predates the report: proto's 0).</summary>
     private static string Memory(long free, long total) => free < 0 || total <= 0

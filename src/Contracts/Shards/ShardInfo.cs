@@ -15,6 +15,11 @@ namespace Loom.Contracts.Shards;
 /// <param name="DeviceName">What the device is: the GPU's name (<c>NVIDIA H200</c>) or the CPU model.</param>
 /// <param name="MemoryFreeBytes">Memory free on the device when reported (GPU memory; host memory for CPU shards); -1 unknown.</param>
 /// <param name="MemoryTotalBytes">The device's memory in all (for CPU shards, the host's or the container's limit); -1 unknown.</param>
+/// <param name="Experts">The experts held of models held by expert (<c>MODEL/high_noise</c>); null or empty when none.</param>
+/// <param name="ModelBytes">Bytes the weights it holds take.</param>
+/// <param name="ModelBudgetBytes">Bytes of weights it may hold in all (configured, or a GPU's memory); -1 unbounded.</param>
+/// <param name="Loads">Models or experts loaded since start.</param>
+/// <param name="Evictions">Models or experts freed since start to make room for another.</param>
 [GenerateSerializer, Alias("loom.shard-info"), Immutable]
 public sealed record ShardInfo(
     string ShardId,
@@ -30,4 +35,31 @@ public sealed record ShardInfo(
     bool Draining = false,
     string DeviceName = "",
     long MemoryFreeBytes = -1,
-    long MemoryTotalBytes = -1);
+    long MemoryTotalBytes = -1,
+    IReadOnlyList<string>? Experts = null,
+    long ModelBytes = 0,
+    long ModelBudgetBytes = -1,
+    long Loads = 0,
+    long Evictions = 0)
+{
+    /// <summary>The key of expert <paramref name="expert"/> of <paramref name="model"/> in <see cref="Experts"/>.</summary>
+    public static string ExpertKey(string model, string expert) => $"{model}/{expert}";
+
+    /// <summary>
+    /// True when it holds <paramref name="model"/> whole, or (<paramref name="expert"/> given) at least that expert of it.
+    /// A model held by expert is not held whole.
+    /// </summary>
+    public bool Holds(string model, string? expert)
+    {
+        if (!Models.Contains(model))
+        {
+            return false;
+        }
+        string prefix = model + "/";
+        bool byExpert = Experts is not null && Experts.Any(e => e.StartsWith(prefix, StringComparison.Ordinal));
+        return !byExpert || (expert is not null && Experts!.Contains(ExpertKey(model, expert)));
+    }
+
+    /// <summary>Bytes of weights it can still take without freeing any; <see cref="long.MaxValue"/> when unbounded.</summary>
+    public long RoomBytes => ModelBudgetBytes < 0 ? long.MaxValue : Math.Max(0, ModelBudgetBytes - ModelBytes);
+}

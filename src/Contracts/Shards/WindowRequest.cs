@@ -18,6 +18,10 @@ namespace Loom.Contracts.Shards;
 /// <param name="Conditioning">The given frames, sent when the shard may not have them cached; else null.</param>
 /// <param name="Timestep">The timestep the model sees (Wan: the schedule's integer, which also picks Wan2.2's expert); null: <c>1000 Sigma</c>.</param>
 /// <param name="WindowStart">The window's first latent frame in the video.</param>
+/// <param name="Expert">
+/// The expert of a several-expert model (Wan2.2 A14B: <c>high_noise</c> or <c>low_noise</c>) this evaluation needs, as the
+/// job chose it from <see cref="Timestep"/>: placement prefers a shard holding it, and a shard loads only it. Null: the whole model.
+/// </param>
 [GenerateSerializer, Alias("loom.window-request"), Immutable]
 public sealed record WindowRequest(
     string JobId,
@@ -33,8 +37,9 @@ public sealed record WindowRequest(
     string? ConditioningKey,
     WindowConditioning? Conditioning,
     double? Timestep = null,
-    int WindowStart = 0)
+    int WindowStart = 0,
+    string? Expert = null)
 {
-    /// <summary>Requests with equal keys may share one forward pass.</summary>
-    public string BatchKey => Exact ? "" : $"{Model}|{string.Join('x', Shape[1..])}";
+    /// <summary>Requests with equal keys may share one forward pass (one expert's).</summary>
+    public string BatchKey => Exact ? "" : $"{Model}|{Expert}|{string.Join('x', Shape[1..])}";
 }

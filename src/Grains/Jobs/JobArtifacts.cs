@@ -20,7 +20,7 @@ namespace Loom.Grains.Jobs;
 /// <param name="retry">The storage retry pipeline.</param>
 /// <param name="metrics">Counts corrupt checkpoints.</param>
 /// <param name="logger">The job grain's logger.</param>
-internal sealed class JobArtifacts(string jobId, ILatentStore latents, IResultStore results, ResiliencePipeline retry, LoomMetrics metrics, ILogger logger)
+public sealed class JobArtifacts(string jobId, ILatentStore latents, IResultStore results, ResiliencePipeline retry, LoomMetrics metrics, ILogger logger)
 {
     /// <summary>
     /// The job's checkpoint, verified against <paramref name="recipe"/>: a checkpoint whose checksum fails, whose step is

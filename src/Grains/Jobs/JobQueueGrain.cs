@@ -6,7 +6,7 @@ namespace Loom.Grains.Jobs;
 /// <summary>Admission by priority and the keep-alive of running jobs (see <see cref="IJobQueueGrain"/>).</summary>
 public sealed class JobQueueGrain(
     [PersistentState("queue", "jobs")] IPersistentState<JobQueueState> state,
-    IOptions<LoomOptions> options) : Grain, IJobQueueGrain
+    IOptions<LoomJobOptions> options) : Grain, IJobQueueGrain
 {
     /// <summary>The cluster's one queue.</summary>
     public const string Key = "default";

@@ -22,10 +22,11 @@ public sealed class JobRun : IDisposable
     private CoDenoiseRun? _coDenoise;
     private Tensor? _latent;
 
-    private JobRun(JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> windowField, Tensor? latent, int stepsDone)
+    private JobRun(JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> windowField, Tensor? latent, int stepsDone, WindowContinuation? continuation = null)
     {
         Recipe = recipe;
-        _sampler = new WindowedSampler(recipe.Windows, recipe.Spec.Join.ToSampler(), windowField, recipe.Schedule, recipe.Refinement, recipe.Spec.Blend.ToSampler());
+        _sampler = new WindowedSampler(recipe.Windows, recipe.Spec.Join.ToSampler(), windowField, recipe.Schedule, recipe.Refinement, recipe.Spec.Blend.ToSampler(),
+            continuation: continuation);
         _latent = latent;
         StepsDone = stepsDone;
         try
@@ -57,11 +58,12 @@ public sealed class JobRun : IDisposable
     /// <summary>Starts the job from pure noise (co-denoising) or from nothing (a whole run).</summary>
     /// <param name="recipe">The job.</param>
     /// <param name="windowField">The model's field for one window, conditioned on the clean frames given inside it.</param>
-    public static JobRun Start(JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> windowField)
+    /// <param name="continuation">Chained windows the model conditions on the window before (Wan image-to-video: <see cref="WanJobStages.Continue"/>); null otherwise.</param>
+    public static JobRun Start(JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> windowField, WindowContinuation? continuation = null)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         Tensor? initial = recipe.IsStepwise ? SelfRefiningSampler.InitialLatent(recipe.Seeds, recipe.SampleShape) : null;
-        return new JobRun(recipe, windowField, initial, 0);
+        return new JobRun(recipe, windowField, initial, 0, continuation);
     }
 
     /// <summary>Resumes a co-denoising job after <paramref name="stepsDone"/> steps from its checkpointed latent.</summary>
@@ -93,10 +95,12 @@ public sealed class JobRun : IDisposable
     /// <param name="windowField">The model's field for one window.</param>
     /// <param name="onStep">Called after each step (once for a whole run).</param>
     /// <param name="cancellationToken">Cancels between and within steps.</param>
+    /// <param name="continuation">Chained windows the model conditions on the window before; null otherwise.</param>
     public static async Task<Tensor> RunAsync(
-        JobSpec spec, Func<TemporalWindow, FrameConditioning?, IVelocityField> windowField, Action<JobStep>? onStep = null, CancellationToken cancellationToken = default)
+        JobSpec spec, Func<TemporalWindow, FrameConditioning?, IVelocityField> windowField, Action<JobStep>? onStep = null, CancellationToken cancellationToken = default,
+        WindowContinuation? continuation = null)
     {
-        using JobRun run = Start(JobRecipe.Resolve(spec), windowField);
+        using JobRun run = Start(JobRecipe.Resolve(spec), windowField, continuation);
         while (!run.IsDone)
         {
             JobStep step = await run.StepAsync(cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -4,7 +4,7 @@ using Loom.Contracts.Jobs;
 namespace Loom.Grains.Jobs;
 
 /// <summary>
-/// A job's <c>output</c>: a relative name under the silo's output directory (<c>LoomOptions.OutputDirectory</c>), never a
+/// A job's <c>output</c>: a relative name under the silo's output directory (<c>LoomJobOptions.OutputDirectory</c>), never a
 /// path of its own. Checked by text alone at submit (nothing is created or probed), and again when the result is written
 /// (no folder on the way may be a symbolic link), so a result can only land under the output directory.
 /// </summary>

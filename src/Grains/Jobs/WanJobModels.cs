@@ -12,7 +12,7 @@ namespace Loom.Grains.Jobs;
 /// for the silo's life, and the one prompt-embedding cache they share: a prompt (or the official negative prompt) a job
 /// of this silo encoded before is not encoded again. Settings per model come from <c>Loom:Models:NAME</c>.
 /// </summary>
-public sealed partial class WanJobModels(IOptions<LoomOptions> options, ILogger<WanJobModels> logger) : IDisposable
+public sealed partial class WanJobModels(IOptions<LoomCatalogOptions> options, ILogger<WanJobModels> logger) : IDisposable
 {
     /// <summary>Embedding cache budget: ~180 full-length bfloat16 prompts at UMT5-XXL's width 4096.</summary>
     public const long CacheBytes = 1L << 30;

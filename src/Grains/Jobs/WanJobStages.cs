@@ -25,6 +25,7 @@ public sealed class WanJobStages : IDisposable
     private readonly JobSpec _spec;
     private readonly WanJobModel _model;
     private readonly Tensor? _condition;
+    private readonly Dictionary<int, Tensor> _continued = [];
 
     private WanJobStages(JobSpec spec, WanJobModel model, EncodedPrompt prompt, EncodedPrompt negative, Tensor? condition, double textSeconds, double conditionSeconds)
     {
@@ -67,7 +68,9 @@ public sealed class WanJobStages : IDisposable
             {
                 if (spec.Image is { } image)
                 {
-                    condition = WanImageCondition.Build(model.Vae, image, spec.Height, spec.Width, spec.Frames);
+                    // Chained: the first window is a video of its own, the image its first frame; the others continue it (Continue).
+                    int frames = spec.Join == Contracts.Jobs.WindowJoin.Chained ? Math.Min(spec.Frames, spec.WindowLength) : spec.Frames;
+                    condition = WanImageCondition.Build(model.Vae, image, spec.Height, spec.Width, frames);
                 }
                 return new WanJobStages(spec, model, encoded[0], encoded[1], condition, text, spec.Image is null ? 0 : clock.Elapsed.TotalSeconds);
             }
@@ -91,8 +94,12 @@ public sealed class WanJobStages : IDisposable
     /// while the timestep is at least the boundary times 1000 (as <see cref="Sampling.Fields.TwoExpertField"/> and the shard
     /// choose), the low-noise expert's after; the one guidance of a one-transformer model.
     /// </summary>
-    public double GuidanceAt(double timestep)
-        => Boundary is double boundary && timestep < boundary * FlowSchedule.TrainTimesteps ? _spec.GuidanceLowNoise ?? _spec.Guidance : _spec.Guidance;
+    public double GuidanceAt(double timestep) => IsLowNoise(timestep) ? _spec.GuidanceLowNoise ?? _spec.Guidance : _spec.Guidance;
+
+    /// <summary>Two-expert models: the expert that runs at <paramref name="timestep"/> (<c>high_noise</c> or <c>low_noise</c>), the name shards hold it under.</summary>
+    public string ExpertAt(double timestep) => Loom.Models.Wan.Serving.WanModelFamily.Roles(_model.Folder)[IsLowNoise(timestep) ? 1 : 0];
+
+    private bool IsLowNoise(double timestep) => Boundary is double boundary && timestep < boundary * FlowSchedule.TrainTimesteps;
 
     /// <summary>
     /// What <paramref name="window"/> sends its shards: the prompts' embeddings and, for image-to-video, the window's slice
@@ -101,12 +108,16 @@ public sealed class WanJobStages : IDisposable
     public WindowInputs Inputs(TemporalWindow window)
     {
         var tensors = new List<ConditioningTensor> { Wire(ConditioningNames.Prompt, Prompt.Embedding), Wire(ConditioningNames.NegativePrompt, Negative.Embedding) };
-        if (_condition is not null)
+        if (_continued.TryGetValue(window.Index, out Tensor? continued))
+        {
+            tensors.Add(Wire(ConditioningNames.Image, continued));
+        }
+        else if (_condition is not null)
         {
             using var scope = NewDisposeScope();
             tensors.Add(Wire(ConditioningNames.Image, _condition.narrow(2, window.Start, window.Length)));
         }
-        return new WindowInputs(tensors, GuidanceAt);
+        return new WindowInputs(tensors, GuidanceAt, Boundary is null ? null : ExpertAt);
     }
 
     private static ConditioningTensor Wire(string name, Tensor tensor)
@@ -114,6 +125,27 @@ public sealed class WanJobStages : IDisposable
         using var scope = NewDisposeScope();
         Tensor values = tensor.to(ScalarType.Float32).contiguous();
         return new ConditioningTensor(name, values.shape, WireCodec.Encode(values, WirePrecision.Float32));
+    }
+
+    /// <summary>Chained image-to-video: <see cref="Continue"/>, which conditions each window on the one before; null otherwise.</summary>
+    public WindowContinuation? Continuation => _spec.Join == Contracts.Jobs.WindowJoin.Chained && _condition is not null ? Continue : null;
+
+    /// <summary>
+    /// Chained image-to-video (a <see cref="WindowContinuation"/>): the condition of <paramref name="next"/>, built from
+    /// <paramref name="previous"/>'s sampled latent as <see cref="WanImageCondition.Continue"/> says: its last frames,
+    /// decoded and encoded again, are the next window's first.
+    /// </summary>
+    public void Continue(TemporalWindow previous, Tensor previousLatent, TemporalWindow next)
+    {
+        lock (_model.Gate)
+        {
+            Tensor y = WanImageCondition.Continue(_model.Vae, previousLatent, previous.End - next.Start, 4 * (next.Length - 1) + 1);
+            if (_continued.Remove(next.Index, out Tensor? old))
+            {
+                old.Dispose();
+            }
+            _continued[next.Index] = y;
+        }
     }
 
     /// <summary>The final latent <c>[1, 16, T, h, w]</c> decoded to 8-bit frames, RGB bytes <c>[F, H, W, 3]</c>.</summary>
@@ -135,5 +167,9 @@ public sealed class WanJobStages : IDisposable
         Prompt.Embedding.Dispose();
         Negative.Embedding.Dispose();
         _condition?.Dispose();
+        foreach (Tensor y in _continued.Values)
+        {
+            y.Dispose();
+        }
     }
 }

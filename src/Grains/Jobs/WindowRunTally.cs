@@ -1,3 +1,4 @@
+using Loom.Contracts.Jobs;
 using Loom.Sampling.Sampler;
 
 namespace Loom.Grains.Jobs;
@@ -96,5 +97,22 @@ public sealed class WindowRunTally(int windows, int steps, int passesPerPredicti
             int reached = Array.FindLastIndex(_fractionCounts, c => c > 0) + 1;
             return [.. Enumerable.Range(0, reached).Select(i => _fractionCounts[i] == 0 ? 0 : _fractionSums[i] / _fractionCounts[i])];
         }
+    }
+
+    /// <summary>
+    /// <paramref name="status"/> of a running job with this run's window steps shown as they end (they are folded into
+    /// the state only when the whole run ends).
+    /// </summary>
+    public JobStatus Over(JobStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        return status.Phase != JobPhase.Running ? status : status with
+        {
+            StepsDone = StepsDone,
+            Evaluations = status.Evaluations + Evaluations,
+            RefineEvaluations = status.RefineEvaluations + RefineEvaluations,
+            SkippedEvaluations = status.SkippedEvaluations + SkippedEvaluations,
+            CertainFractions = CertainFractions(),
+        };
     }
 }

@@ -27,7 +27,7 @@ public static class LoomPipelines
     /// </summary>
     public static LoomPipelineKey Storage { get; } = new("loom-storage");
 
-    /// <summary>One window evaluation: attempts on different shards (<see cref="LoomOptions.EvaluationAttempts"/>), exponential backoff.</summary>
+    /// <summary>One window evaluation: attempts on different shards (<see cref="LoomEvaluationOptions.EvaluationAttempts"/>), exponential backoff.</summary>
     public static LoomPipelineKey Evaluation { get; } = new("loom-evaluation");
 
     /// <summary>The name of the per-shard pipelines: a circuit breaker around a timeout derived from the shard's measured latency.</summary>
@@ -38,7 +38,7 @@ public static class LoomPipelines
 
     /// <summary>
     /// The timeout of one attempt at a shard, chosen by the router when it picks the shard (from the shard's measured
-    /// latency); without it, <see cref="LoomOptions.EvaluationTimeout"/>.
+    /// latency); without it, <see cref="LoomEvaluationOptions.EvaluationTimeout"/>.
     /// </summary>
     public static ResiliencePropertyKey<TimeSpan> AttemptTimeout { get; } = new("loom.attempt-timeout");
 
@@ -65,7 +65,7 @@ public static class LoomPipelines
         }));
         services.AddResiliencePipeline(Evaluation, (builder, context) =>
         {
-            LoomOptions options = context.ServiceProvider.GetRequiredService<IOptions<LoomOptions>>().Value;
+            LoomEvaluationOptions options = context.ServiceProvider.GetRequiredService<IOptions<LoomEvaluationOptions>>().Value;
             LoomMetrics metrics = context.ServiceProvider.GetRequiredService<LoomMetrics>();
             builder.AddRetry(new RetryStrategyOptions
             {
@@ -89,7 +89,7 @@ public static class LoomPipelines
         services.AddResiliencePipeline(new LoomPipelineKey(ShardName), (builder, context) =>
         {
             string shardId = context.PipelineKey.Instance;
-            TimeSpan ceiling = context.ServiceProvider.GetRequiredService<IOptions<LoomOptions>>().Value.EvaluationTimeout;
+            TimeSpan ceiling = context.ServiceProvider.GetRequiredService<IOptions<LoomEvaluationOptions>>().Value.EvaluationTimeout;
             builder
                 .AddCircuitBreaker(new CircuitBreakerStrategyOptions
                 {

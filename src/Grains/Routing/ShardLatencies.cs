@@ -4,11 +4,11 @@ namespace Loom.Grains.Routing;
 
 /// <summary>
 /// The evaluation timeout of each shard, derived from the call times this router measured there: a multiple of their
-/// 99th percentile, never below a floor and never above <see cref="LoomOptions.EvaluationTimeout"/> (also the timeout
+/// 99th percentile, never below a floor and never above <see cref="LoomEvaluationOptions.EvaluationTimeout"/> (also the timeout
 /// of a shard with too few measurements, e.g. one still loading its model). A hung shard is so abandoned within
 /// seconds on a small model and within a bound proportional to its own speed on a large one.
 /// </summary>
-public sealed class ShardLatencies(LoomOptions options)
+public sealed class ShardLatencies(LoomEvaluationOptions options)
 {
     /// <summary>Calls remembered per shard (the percentile is over these).</summary>
     public const int Window = 256;
@@ -31,9 +31,9 @@ public sealed class ShardLatencies(LoomOptions options)
     public double? P99(string shardId) => _shards.TryGetValue(shardId, out Samples? samples) ? samples.Percentile(0.99) : null;
 
     /// <summary>
-    /// The timeout of one call to <paramref name="shardId"/>: <see cref="LoomOptions.EvaluationTimeoutMultiple"/> x p99
+    /// The timeout of one call to <paramref name="shardId"/>: <see cref="LoomEvaluationOptions.EvaluationTimeoutMultiple"/> x p99
     /// (the shard's own, or, while it has too few measurements, that of every shard this router called), at least
-    /// <see cref="LoomOptions.EvaluationTimeoutFloor"/>, at most <see cref="LoomOptions.EvaluationTimeout"/>; the latter
+    /// <see cref="LoomEvaluationOptions.EvaluationTimeoutFloor"/>, at most <see cref="LoomEvaluationOptions.EvaluationTimeout"/>; the latter
     /// alone where the multiple is 0 (the fixed timeout of old), nothing is measured yet, or the shard has still to load
     /// the model (<paramref name="modelLoaded"/> false: loading a large model takes long and is not a hang).
     /// </summary>

@@ -12,7 +12,8 @@ using Polly.Timeout;
 namespace Loom.Grains.Routing;
 
 /// <summary>
-/// Sends window evaluations to shards (one per silo, shared by the jobs it hosts). Placement: model affinity, then the
+/// Sends window evaluations to shards (one per silo, shared by the jobs it hosts). Placement: model affinity (down to
+/// Wan2.2's expert, and only where the weights fit: <see cref="ShardHoldings"/>), then the
 /// least expected finish time <c>(other routers' queue at the shard + this router's in-flight + 1) x measured latency</c>
 /// (see <see cref="ShardLedger"/>), near-ties broken at random; a silo whose shard just timed out is passed over for 10 s. Resilience (Polly v8): retries on another shard (built once), and per shard a circuit breaker around a
 /// timeout per attempt, derived from the shard's measured latency (<see cref="ShardLatencies"/>). An evaluation is idempotent, so a retry anywhere gives the same bits.
@@ -25,13 +26,13 @@ public sealed partial class ShardRouter
     /// <summary>How long a silo whose shard timed out is passed over (while any other silo's shard can take the window).</summary>
     private static readonly TimeSpan HungFor = TimeSpan.FromSeconds(10);
     private readonly IGrainFactory _grains;
-    private readonly ModelCatalog _catalog;
     private readonly ResiliencePipelineProvider<LoomPipelineKey> _pipelines;
     private readonly ILogger<ShardRouter> _logger;
     private readonly ResiliencePipeline _attempts;
     private readonly LoomMetrics _metrics;
     private readonly ShardBreakers _breakers;
     private readonly ShardLedger _ledger = new();
+    private readonly ShardHoldings _holdings;
     private readonly ShardLatencies _latencies;
     private readonly ConcurrentDictionary<(string Shard, string Key), bool> _conditioningSent = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _hungUntil = new(StringComparer.Ordinal);
@@ -44,7 +45,7 @@ public sealed partial class ShardRouter
     public ShardRouter(IGrainFactory grains, ModelCatalog catalog, ResiliencePipelineProvider<LoomPipelineKey> pipelines, ShardLatencies latencies, ShardBreakers breakers, ILogger<ShardRouter> logger, LoomMetrics metrics)
     {
         _grains = grains;
-        _catalog = catalog;
+        _holdings = new ShardHoldings(catalog);
         _pipelines = pipelines;
         _logger = logger;
         _metrics = metrics;
@@ -85,7 +86,7 @@ public sealed partial class ShardRouter
     private async ValueTask<WindowResult> AttemptAsync(WindowRequest request, WindowConditioning? conditioning, HashSet<string> tried, JobCounters? counters, CancellationToken cancellationToken)
     {
         long picking = System.Diagnostics.Stopwatch.GetTimestamp();
-        var (shard, sent) = await PickAsync(request.Model, tried, cancellationToken).ConfigureAwait(false);
+        var (shard, sent, held) = await PickAsync(request.Model, request.Expert, tried, cancellationToken).ConfigureAwait(false);
         _metrics.Phase(StepPhase.Route, picking);
         tried.Add(shard.ShardId);
         var breaker = Breaker(shard.ShardId);
@@ -94,7 +95,7 @@ public sealed partial class ShardRouter
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
             ResilienceContext context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: false, cancellationToken);
             // A shard without the model loaded gets the ceiling: its first call includes the load.
-            context.Properties.Set(LoomPipelines.AttemptTimeout, _latencies.TimeoutFor(shard.ShardId, shard.Models.Contains(request.Model)));
+            context.Properties.Set(LoomPipelines.AttemptTimeout, _latencies.TimeoutFor(shard.ShardId, held));
             try
             {
                 WindowResult result = await breaker.Pipeline.ExecuteAsync(
@@ -233,8 +234,11 @@ public sealed partial class ShardRouter
         }
     }
 
-    /// <summary>Picks a shard for one evaluation and records it as sent there (the caller ends the returned entry).</summary>
-    private async Task<(ShardInfo Shard, object Sent)> PickAsync(string model, HashSet<string> tried, CancellationToken cancellationToken)
+    /// <summary>
+    /// Picks a shard for one evaluation of <paramref name="model"/> (<paramref name="expert"/> of it, when named) and
+    /// records it as sent there (the caller ends the returned entry); Held: whether it held the weights.
+    /// </summary>
+    private async Task<(ShardInfo Shard, object Sent, bool Held)> PickAsync(string model, string? expert, HashSet<string> tried, CancellationToken cancellationToken)
     {
         ShardInfo[] live = await ShardsAsync(cancellationToken).ConfigureAwait(false);
         // Shards of a draining silo only when nothing else is live (a lone silo finishes its own jobs' current step).
@@ -257,13 +261,12 @@ public sealed partial class ShardRouter
         }
         double[] known = candidates.Where(s => s.LatencySeconds > 0).Select(s => s.LatencySeconds).Order().ToArray();
         double typical = known.Length > 0 ? known[known.Length / 2] : 0.05; // a shard not measured yet: assume the median
-        double Cost(ShardInfo s)
+        double Cost(ShardInfo s, double loading)
         {
             double latency = s.LatencySeconds > 0 ? s.LatencySeconds : typical;
             // Other routers' requests as of the report (this router's own, then out, taken off), plus this router's now.
             int others = Math.Max(0, s.QueueDepth - _ledger.OutAt(s.ShardId, s.ReportedAt));
-            double load = (others + _ledger.InFlight(s.ShardId) + 1) * latency;
-            return s.Models.Contains(model) ? load : load + _catalog.LoadSeconds(model); // affinity
+            return (others + _ledger.InFlight(s.ShardId) + 1) * latency + loading; // affinity: a load costs its seconds
         }
         // Choosing and counting the choice in flight is one atomic act: a step's windows are placed concurrently, and
         // without it they all see the same idle shard and pile onto it.
@@ -272,11 +275,13 @@ public sealed partial class ShardRouter
         // others idled (16 windows on 16 shards: 24% of evaluations queued behind another).
         lock (_pickGate)
         {
-            double[] costs = candidates.Select(Cost).ToArray();
+            var usable = _holdings.Usable(model, expert, candidates);
+            double[] costs = usable.Select(u => Cost(u.Shard, u.LoadSeconds)).ToArray();
             double least = costs.Min();
             int[] cheapest = Enumerable.Range(0, costs.Length).Where(i => costs[i] <= least * 1.1).ToArray();
-            ShardInfo chosen = candidates[cheapest[Random.Shared.Next(cheapest.Length)]];
-            return (chosen, _ledger.Begin(chosen.ShardId));
+            var (chosen, loading) = usable[cheapest[Random.Shared.Next(cheapest.Length)]];
+            _holdings.Sent(chosen, model, expert);
+            return (chosen, _ledger.Begin(chosen.ShardId), loading == 0);
         }
     }
 

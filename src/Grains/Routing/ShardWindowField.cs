@@ -21,6 +21,7 @@ public sealed class ShardWindowField : IVelocityField
     private readonly WindowConditioning? _conditioning;
     private readonly string? _conditioningKey;
     private readonly Func<double, double>? _guidanceAt;
+    private readonly Func<double, string>? _expertAt;
 
     /// <summary>
     /// A field for <paramref name="window"/> of job <paramref name="jobId"/>, conditioned on <paramref name="given"/> and,
@@ -43,6 +44,7 @@ public sealed class ShardWindowField : IVelocityField
             _conditioning = new WindowConditioning(_conditioning?.Clean ?? [], _conditioning?.Given ?? [], [.. inputs.Tensors]);
             _conditioningKey = _conditioning.Key();
             _guidanceAt = inputs.GuidanceAt;
+            _expertAt = inputs.ExpertAt;
         }
     }
 
@@ -67,7 +69,7 @@ public sealed class ShardWindowField : IVelocityField
             long started = Stopwatch.GetTimestamp();
             var request = new WindowRequest(
                 _jobId, _spec.Model, _spec.Priority, _spec.Exact, context.Step, context.Iteration, context.Sigma, _guidanceAt?.Invoke(context.Timestep) ?? _spec.Guidance,
-                z.shape, WireCodec.Encode(z, _spec.Wire), _conditioningKey, null, context.Timestep, Window.Start);
+                z.shape, WireCodec.Encode(z, _spec.Wire), _conditioningKey, null, context.Timestep, Window.Start, _expertAt?.Invoke(context.Timestep));
             metrics.Phase(StepPhase.Encode, started);
             WindowResult result = await _router.EvaluateAsync(request, _conditioning, _counters, cancellationToken).ConfigureAwait(false);
             _counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);

@@ -2,7 +2,7 @@ using TorchSharp;
 
 namespace Loom.Grains.Shards;
 
-/// <summary>The device one shard runs on: <c>cuda:0</c>, <c>cpu:1</c>, or <c>simulated:0</c> (no device, see <see cref="LoomOptions.SimulatedForward"/>).</summary>
+/// <summary>The device one shard runs on: <c>cuda:0</c>, <c>cpu:1</c>, or <c>simulated:0</c> (no device, see <see cref="LoomShardOptions.SimulatedForward"/>).</summary>
 /// <param name="Kind">What it is.</param>
 /// <param name="Index">Its number among the shards of that kind on this silo (for CUDA: the CUDA device ordinal).</param>
 public sealed record ShardDevice(ShardDeviceKind Kind, int Index)

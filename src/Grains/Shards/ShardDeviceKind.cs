@@ -3,7 +3,7 @@ namespace Loom.Grains.Shards;
 /// <summary>What a shard computes on.</summary>
 public enum ShardDeviceKind
 {
-    /// <summary>The host's CPU cores (<see cref="LoomOptions.ThreadsPerShard"/> threads each).</summary>
+    /// <summary>The host's CPU cores (<see cref="LoomShardOptions.ThreadsPerShard"/> threads each).</summary>
     Cpu,
 
     /// <summary>One CUDA device.</summary>

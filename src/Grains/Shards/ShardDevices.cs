@@ -3,27 +3,27 @@ using TorchSharp;
 namespace Loom.Grains.Shards;
 
 /// <summary>
-/// Which shards a silo starts (<see cref="LoomOptions.Devices"/>): one per CUDA device it sees, or
-/// <see cref="LoomOptions.Shards"/> CPU shards when it sees none or is told to use the CPU.
+/// Which shards a silo starts (<see cref="LoomShardOptions.Devices"/>): one per CUDA device it sees, or
+/// <see cref="LoomShardOptions.Shards"/> CPU shards when it sees none or is told to use the CPU.
 /// </summary>
 public static class ShardDevices
 {
     /// <summary>The setting's full name, as errors print it.</summary>
     public const string Setting = "Loom:Devices";
 
-    /// <summary>The values <see cref="LoomOptions.Devices"/> takes.</summary>
+    /// <summary>The values <see cref="LoomShardOptions.Devices"/> takes.</summary>
     public static IReadOnlyList<string> Modes { get; } = ["auto", "cpu", "cuda"];
 
     /// <summary>The shards of a silo with <paramref name="options"/>, asking TorchSharp how many CUDA devices there are.</summary>
     /// <exception cref="InvalidOperationException">The setting is unknown, or it is <c>cuda</c> and no CUDA device is visible.</exception>
-    public static IReadOnlyList<ShardDevice> Select(LoomOptions options) => Select(options, CudaDeviceCount);
+    public static IReadOnlyList<ShardDevice> Select(LoomShardOptions options) => Select(options, CudaDeviceCount);
 
     /// <summary>
     /// The shards of a silo with <paramref name="options"/> on a machine where <paramref name="cudaDevices"/> tells how
     /// many CUDA devices are visible (asked only when the setting needs it).
     /// </summary>
     /// <exception cref="InvalidOperationException">The setting is unknown, or it is <c>cuda</c> and no CUDA device is visible.</exception>
-    public static IReadOnlyList<ShardDevice> Select(LoomOptions options, Func<int> cudaDevices)
+    public static IReadOnlyList<ShardDevice> Select(LoomShardOptions options, Func<int> cudaDevices)
     {
         string mode = (options.Devices ?? "").Trim().ToLowerInvariant();
         if (!Modes.Contains(mode))

@@ -7,7 +7,7 @@ namespace Loom.Grains.Shards;
 /// Holds the latest report of every shard. Not persisted: silos report every heartbeat, so a re-activated directory is
 /// complete again within one interval. Shards of a silo that membership no longer lists as active are left out.
 /// </summary>
-public sealed class ShardDirectoryGrain(IClusterMembershipService membership, Microsoft.Extensions.Options.IOptions<LoomOptions> options) : Grain, IShardDirectoryGrain
+public sealed class ShardDirectoryGrain(IClusterMembershipService membership, Microsoft.Extensions.Options.IOptions<LoomShardOptions> options) : Grain, IShardDirectoryGrain
 {
     private readonly Dictionary<string, ShardInfo> _shards = new(StringComparer.Ordinal);
 

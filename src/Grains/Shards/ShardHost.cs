@@ -6,7 +6,7 @@ namespace Loom.Grains.Shards;
 
 /// <summary>
 /// The devices of this silo, one <see cref="ShardWorker"/> each: one per CUDA device the process sees, or
-/// <see cref="LoomOptions.Shards"/> CPU workers (see <see cref="LoomOptions.Devices"/> and <see cref="ShardDevices"/>).
+/// <see cref="LoomShardOptions.Shards"/> CPU workers (see <see cref="LoomShardOptions.Devices"/> and <see cref="ShardDevices"/>).
 /// Shard grains on this silo forward to these.
 /// </summary>
 public sealed class ShardHost : IDisposable
@@ -14,10 +14,10 @@ public sealed class ShardHost : IDisposable
     private readonly Dictionary<string, ShardWorker> _workers;
 
     /// <summary>Creates the workers of the local silo.</summary>
-    /// <exception cref="InvalidOperationException"><see cref="LoomOptions.Devices"/> is unknown, or <c>cuda</c> on a silo that sees no CUDA device.</exception>
-    public ShardHost(ILocalSiloDetails silo, ModelCatalog catalog, IOptions<LoomOptions> options, LoomMetrics metrics)
+    /// <exception cref="InvalidOperationException"><see cref="LoomShardOptions.Devices"/> is unknown, or <c>cuda</c> on a silo that sees no CUDA device.</exception>
+    public ShardHost(ILocalSiloDetails silo, ModelCatalog catalog, IOptions<LoomShardOptions> options, LoomMetrics metrics)
     {
-        LoomOptions o = options.Value;
+        LoomShardOptions o = options.Value;
         if (o.ThreadsPerShard > 0)
         {
             TorchSharp.torch.set_num_threads(o.ThreadsPerShard); // this thread's loads; each worker sets its own
@@ -25,7 +25,7 @@ public sealed class ShardHost : IDisposable
         Silo = silo.SiloAddress;
         Devices = ShardDevices.Select(o);
         _workers = Devices
-            .Select((device, i) => new ShardWorker(ShardKey.For(Silo, i), device, catalog, o.MaxBatch, o.ConditioningCacheEntries, metrics, o.PreloadModels, o.SimulatedForward, o.ThreadsPerShard))
+            .Select((device, i) => new ShardWorker(ShardKey.For(Silo, i), device, catalog, o.MaxBatch, o.ConditioningCacheEntries, metrics, o.PreloadModels, o.SimulatedForward, o.ThreadsPerShard, o.ShardModelBytes, o.EvictModels))
             .ToDictionary(w => w.ShardId, StringComparer.Ordinal);
     }
 

@@ -33,6 +33,7 @@ public sealed class ShardWorker : IDisposable
     private readonly int _threads;
     private readonly DeviceProbe _probe;
     private readonly HashSet<string> _warm = new(StringComparer.Ordinal);
+    private readonly ShardMemory _memory;
     private long _sequence;
     private int _running;
     private bool _stopping;
@@ -47,9 +48,12 @@ public sealed class ShardWorker : IDisposable
 
     /// <summary>Starts the worker thread for device <paramref name="device"/>.</summary>
     /// <param name="preload">Load every catalog model on the worker thread before taking work.</param>
-    /// <param name="simulatedForward">Greater than zero: a simulated shard (see <see cref="LoomOptions.SimulatedForward"/>).</param>
+    /// <param name="simulatedForward">Greater than zero: a simulated shard (see <see cref="LoomShardOptions.SimulatedForward"/>).</param>
     /// <param name="threads">Torch intra-op threads of the worker thread (0: libtorch's default).</param>
-    public ShardWorker(string shardId, ShardDevice device, ModelCatalog catalog, int maxBatch, int cacheEntries, LoomMetrics metrics, bool preload = false, TimeSpan simulatedForward = default, int threads = 0)
+    /// <param name="modelBytes">Bytes of weights the shard may hold (0: a GPU's memory, unbounded on the CPU).</param>
+    /// <param name="evict">Free the least recently used model or expert when another does not fit.</param>
+    public ShardWorker(string shardId, ShardDevice device, ModelCatalog catalog, int maxBatch, int cacheEntries, LoomMetrics metrics, bool preload = false, TimeSpan simulatedForward = default, int threads = 0,
+        long modelBytes = 0, bool evict = true)
     {
         _preload = preload && simulatedForward <= TimeSpan.Zero;
         _simulatedForward = simulatedForward;
@@ -58,6 +62,8 @@ public sealed class ShardWorker : IDisposable
         ShardDevice = device;
         Device = device.Id;
         _probe = new DeviceProbe(device);
+        long budget = modelBytes > 0 ? modelBytes : device.Kind == ShardDeviceKind.Cuda ? _probe.Memory().Total : -1;
+        _memory = new ShardMemory(shardId, budget, evict);
         _catalog = catalog;
         _metrics = metrics;
         _evalSeconds = metrics.WindowEval.WithLabels(shardId);
@@ -87,7 +93,8 @@ public sealed class ShardWorker : IDisposable
         {
             string[] models = _simulatedForward > TimeSpan.Zero ? _catalog.Models.Keys.ToArray() : _models.Keys.ToArray();
             return new ShardInfo(ShardId, silo, Device, models, _queue.Count + _running, _latency, _completed, _forwards, _busySeconds, DateTimeOffset.UtcNow,
-                DeviceName: _probe.Name, MemoryFreeBytes: free, MemoryTotalBytes: total);
+                DeviceName: _probe.Name, MemoryFreeBytes: free, MemoryTotalBytes: total,
+                Experts: _memory.Experts, ModelBytes: _memory.HeldBytes, ModelBudgetBytes: _memory.BudgetBytes, Loads: _memory.Loads, Evictions: _memory.Evictions);
         }
     }
 
@@ -173,19 +180,22 @@ public sealed class ShardWorker : IDisposable
         }
         if (_preload)
         {
-            foreach (string name in _catalog.Models.Keys)
+            foreach (ShardModelInfo info in _catalog.Models.Values)
             {
-                try
+                // As much of each model as fits without freeing another: a shard with room for one expert holds the first.
+                foreach (string? unit in ShardMemory.Units(info))
                 {
-                    IShardModel model = Load(name);
-                    lock (_queue)
+                    try
                     {
-                        _models[name] = model;
+                        if (_memory.Fits(info, unit))
+                        {
+                            Ensure(info.Name, _models.GetValueOrDefault(info.Name) ?? Open(info.Name), [unit]);
+                        }
                     }
-                }
-                catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
-                {
-                    // Left unloaded: the first request for it loads it again and fails with this error, to its caller.
+                    catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
+                    {
+                        // Left unloaded: the first request for it loads it again and fails with this error, to its caller.
+                    }
                 }
             }
         }
@@ -249,17 +259,17 @@ public sealed class ShardWorker : IDisposable
         try
         {
             string modelName = batch[0].Request.Model;
-            if (!_models.TryGetValue(modelName, out IShardModel? model))
+            IShardModel model = _models.GetValueOrDefault(modelName) ?? Open(modelName);
+            // The experts this batch needs (a request names its own; the shard checks it against its timestep below).
+            string?[] units = model is IExpertShardModel { Experts.Count: > 1 } several
+                ? batch.Select(p => (string?)(p.Request.Expert ?? several.ExpertAt(Timestep(p.Request)))).Distinct().ToArray()
+                : [null];
+            if (Ensure(modelName, model, units))
             {
-                model = Load(modelName);
-                lock (_queue)
-                {
-                    _models[modelName] = model;
-                }
                 started = Stopwatch.GetTimestamp(); // loading is not forward latency
             }
             // The first pass after a load warms libtorch up (a simulated shard has nothing to warm).
-            bool warmUp = _simulatedForward <= TimeSpan.Zero && _warm.Add(modelName);
+            bool warmUp = _simulatedForward <= TimeSpan.Zero && _warm.Add($"{modelName}/{string.Join(",", units)}");
             WireTensor[] velocities;
             using (var scope = NewDisposeScope())
             {
@@ -270,6 +280,10 @@ public sealed class ShardWorker : IDisposable
                     try
                     {
                         ModelWindow window = Window(p.Request);
+                        if (p.Request.Expert is { } expert && model is IExpertShardModel experts && experts.ExpertAt(window.Timestep) != expert)
+                        {
+                            throw new ArgumentException($"expert: the request names {expert}, but timestep {window.Timestep} is {experts.ExpertAt(window.Timestep)}'s.", nameof(p.Request));
+                        }
                         model.Check(window);
                         windows.Add(window);
                     }
@@ -314,23 +328,80 @@ public sealed class ShardWorker : IDisposable
         }
     }
 
+    /// <summary>An unloaded copy of <paramref name="name"/>; on a simulated shard a stand-in that only waits.</summary>
+    private IShardModel Open(string name)
+        => _simulatedForward > TimeSpan.Zero ? new SimulatedShardModel(_catalog.Info(name), _simulatedForward) : _catalog.Open(name);
+
     /// <summary>
-    /// A fresh copy of <paramref name="name"/> on this shard's device (read into host memory, moved once); on a
-    /// simulated shard a stand-in that only waits.
+    /// Loads the <paramref name="units"/> of <paramref name="model"/> this shard lacks (its experts, or the whole model:
+    /// null) onto the device (read into host memory, moved once), after freeing the least recently used models or experts
+    /// where they do not fit (<see cref="ShardMemory"/>). True when anything was loaded.
     /// </summary>
-    private IShardModel Load(string name)
+    /// <exception cref="ShardUnavailableException">A unit does not fit, and this shard may not free enough.</exception>
+    private bool Ensure(string name, IShardModel model, IReadOnlyList<string?> units)
     {
-        IShardModel model = _simulatedForward > TimeSpan.Zero ? new SimulatedShardModel(_catalog.Info(name), _simulatedForward) : _catalog.Open(name);
+        ShardModelInfo info = _catalog.Info(name);
+        bool loaded = false;
         try
         {
-            model.Load(ShardDevice.Torch);
-            return model;
+            foreach (string? unit in _memory.Needed(info, units))
+            {
+                foreach (var (victim, part) in _memory.MakeRoom(info, unit, units))
+                {
+                    Free(victim, part, name);
+                }
+                if (unit is not null && model is IExpertShardModel experts)
+                {
+                    experts.LoadExpert(unit, ShardDevice.Torch);
+                }
+                else
+                {
+                    model.Load(ShardDevice.Torch);
+                }
+                _memory.Loaded(info, unit);
+                loaded = true;
+                lock (_queue)
+                {
+                    _models[name] = model;
+                }
+            }
         }
         catch
         {
-            model.Dispose();
+            if (!_models.ContainsKey(name))
+            {
+                model.Dispose();
+            }
             throw;
         }
+        _memory.Used(info, units);
+        return loaded;
+    }
+
+    /// <summary>
+    /// Frees <paramref name="expert"/> of <paramref name="name"/> (null: the whole model); a model left with no expert is
+    /// dropped, unless it is <paramref name="loading"/>.
+    /// </summary>
+    private void Free(string name, string? expert, string loading)
+    {
+        if (!_models.TryGetValue(name, out IShardModel? model))
+        {
+            return;
+        }
+        if (expert is not null && model is IExpertShardModel experts)
+        {
+            experts.UnloadExpert(expert);
+            if (experts.LoadedExperts.Count > 0 || name == loading)
+            {
+                return;
+            }
+        }
+        lock (_queue)
+        {
+            _models.Remove(name);
+        }
+        _warm.RemoveWhere(w => w.StartsWith(name + "/", StringComparison.Ordinal));
+        model.Dispose();
     }
 
     /// <summary>The request as the socket takes it, its tensors on this shard's device: one host-to-device copy each, none for a CPU shard.</summary>
@@ -358,9 +429,10 @@ public sealed class ShardWorker : IDisposable
                 conditioning[tensor.Name] = OnDevice(tensor.Values.ToTensor(tensor.Shape));
             }
         }
-        double timestep = request.Timestep ?? Sampling.Schedules.FlowSchedule.TrainTimesteps * request.Sigma;
-        return new ModelWindow(latent, request.Sigma, timestep, request.Guidance, conditioning, request.WindowStart);
+        return new ModelWindow(latent, request.Sigma, Timestep(request), request.Guidance, conditioning, request.WindowStart);
     }
+
+    private static double Timestep(WindowRequest request) => request.Timestep ?? Sampling.Schedules.FlowSchedule.TrainTimesteps * request.Sigma;
 
     private Tensor OnDevice(Tensor host) => ShardDevice.Kind == ShardDeviceKind.Cuda ? host.to(ShardDevice.Torch, disposeAfter: true) : host;
 

@@ -55,14 +55,19 @@ public sealed class ConditionedFrames : IVelocityField, IDisposable
         Prediction inner = await _inner.PredictAsync(z, context, cancellationToken).ConfigureAwait(false);
         using (inner)
         {
-            Tensor velocity = TensorBlock.Run(() =>
-            {
-                using Scalar s = context.Sigma.ToScalar();
-                return where(_frameMask, HeldScalars.Sub(z, _given.to(z.dtype)).div(s), inner.Velocity);
-            });
-            return inner with { Velocity = velocity };
+            return inner with { Velocity = Replace(z, inner.Velocity, _given, _frameMask, context.Sigma) };
         }
     }
+
+    /// <summary>
+    /// <paramref name="velocity"/> with the given frames' velocity replaced by <c>(z - given) / s</c>; elementwise, so a
+    /// window of the latent with its slices of <paramref name="given"/> and <paramref name="frameMask"/> gets the same bits.
+    /// </summary>
+    internal static Tensor Replace(Tensor z, Tensor velocity, Tensor given, Tensor frameMask, double sigma) => TensorBlock.Run(() =>
+    {
+        using Scalar s = sigma.ToScalar();
+        return where(frameMask, HeldScalars.Sub(z, given.to(z.dtype)).div(s), velocity);
+    });
 
     /// <inheritdoc />
     public void Dispose()

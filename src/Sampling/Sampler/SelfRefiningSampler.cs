@@ -142,7 +142,7 @@ public sealed class SelfRefiningSampler
                 predictions++;
                 evaluations += first.Evaluations;
                 skippedEvaluations += first.SkippedEvaluations;
-                (x0, next) = TensorBlock.Run(() => EulerPrediction(z, first.Velocity, s, sNext));
+                (x0, next) = TensorBlock.Run(() => PredictAndPerturb.Euler(z, first.Velocity, s, sNext));
             }
 
             int batch = seeds.Count;
@@ -163,12 +163,7 @@ public sealed class SelfRefiningSampler
                 nextNoise = null;
                 using (Tensor eps = await drawn.ConfigureAwait(false))
                 {
-                    Tensor previous = x0;
-                    perturbed = TensorBlock.Run(() =>
-                    {
-                        using Scalar keep = (1 - s).ToScalar(), noise = s.ToScalar();
-                        return previous.mul(keep).add_(eps.mul(noise));
-                    });
+                    perturbed = PredictAndPerturb.Perturb(x0, eps, s);
                 }
                 nextNoise = iteration < planned ? DrawAsync(seeds, step, iteration + 1, sampleShape, z.dtype, z.device) : null;
                 using (perturbed)
@@ -179,13 +174,15 @@ public sealed class SelfRefiningSampler
                     evaluations += refined.Evaluations;
                     refineEvaluations += refined.Evaluations;
                     skippedEvaluations += refined.SkippedEvaluations;
-                    var merged = Merge(perturbed, refined.Velocity, x0, next!, certain!, s, sNext);
+                    var merged = PredictAndPerturb.Merge(perturbed, refined.Velocity, x0, next!, certain!, s, sNext, Refinement.Tau, Refinement.P);
                     x0.Dispose();
                     next!.Dispose();
                     certain!.Dispose();
-                    (x0, next, certain) = (merged.X0, merged.Next, merged.Certain);
-                    fractions.Add(merged.SampleFractions.Average());
-                    Settle(merged.SampleFractions, settled, certain);
+                    (x0, next, certain) = merged;
+                    double cells = certain.numel() / (double)batch;
+                    double[] sampleFractions = PredictAndPerturb.CertainCounts(certain).Select(n => n / cells).ToArray();
+                    fractions.Add(sampleFractions.Average());
+                    Settle(sampleFractions, settled, certain);
                 }
             }
 
@@ -209,43 +206,6 @@ public sealed class SelfRefiningSampler
     private Task<Tensor> DrawAsync(IReadOnlyList<long> seeds, int step, int iteration, long[] sampleShape, ScalarType dtype, Device device)
         => Task.Run(() => DeterministicNoise.Batch(seeds, step, iteration, sampleShape, dtype, device, NoiseSlice));
 
-    private readonly record struct MergedPrediction(Tensor X0, Tensor Next, Tensor Certain, double[] SampleFractions);
-
-    /// <summary>
-    /// Prediction k of a refined step: <c>x0' = z - s v'</c>, <c>next' = z + (s_next - s) v'</c>; cells whose
-    /// uncertainty <c>u = (sum_c |x0' - x0|^p / C)^(1/p)</c> is below tau join the certain mask (which only grows
-    /// within a step), and certain cells keep their previous x0 and next, the mask broadcast over channels.
-    /// </summary>
-    private MergedPrediction Merge(Tensor z, Tensor velocity, Tensor x0, Tensor next, Tensor certain, double s, double sNext)
-    {
-        double tau = Refinement.Tau;
-        double p = Refinement.P;
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var (x0New, nextNew) = EulerPrediction(z, velocity, s, sNext);
-        Tensor change = HeldScalars.Sub(x0New, x0).abs();
-        using Scalar power = p.ToScalar(), root = (1.0 / p).ToScalar(), threshold = tau.ToScalar();
-        Tensor uncertainty = p == 1.0
-            ? change.mean([1], keepdim: true)
-            : change.pow(power).mean([1], keepdim: true).pow(root);
-        Tensor mask = uncertainty.lt(threshold).logical_or(certain);
-        Tensor nextMerged = where(mask, next, nextNew);
-        Tensor x0Merged = where(mask, x0, x0New);
-        double[] fractions = mask.reshape(mask.shape[0], -1).to(ScalarType.Float64).mean([1]).data<double>().ToArray();
-        return new MergedPrediction(
-            x0Merged.DetachFromDisposeScope(), nextMerged.DetachFromDisposeScope(), mask.DetachFromDisposeScope(), fractions);
-    }
-
-    /// <summary>
-    /// <c>x0 = z - s v</c> and the Euler step <c>z + (s_next - s) v</c>. Scalars are held for the call: TorchSharp's
-    /// implicit number-to-Scalar temporaries can be finalized while libtorch still reads them.
-    /// </summary>
-    private static (Tensor X0, Tensor Next) EulerPrediction(Tensor z, Tensor velocity, double s, double sNext)
-    {
-        using Scalar sigma = s.ToScalar(), delta = (sNext - s).ToScalar();
-        return (HeldScalars.Sub(z, velocity.mul(sigma)), HeldScalars.Add(z, velocity.mul(delta)));
-    }
-
     /// <summary>
     /// Early exit, per sample: once a sample's certain share passes the threshold the rest of its iterations are
     /// skipped. Freezing all its cells is the same as stopping it, and keeps a batch equal to its samples run alone.
@@ -257,10 +217,7 @@ public sealed class SelfRefiningSampler
             if (!settled[b] && sampleFractions[b] > Refinement.CertainFraction)
             {
                 settled[b] = true;
-                using var noGrad = no_grad();
-                using Tensor row = certain[b];
-                using Scalar yes = true.ToScalar();
-                row.fill_(yes);
+                PredictAndPerturb.Settle(certain, b);
             }
         }
     }

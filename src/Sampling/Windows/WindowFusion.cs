@@ -22,9 +22,33 @@ public static class WindowFusion
     /// <param name="video">Any tensor of the whole video's shape, dtype and device (read for those only).</param>
     /// <returns>A new <c>[B, C, F, ...]</c> tensor, detached from any dispose scope.</returns>
     public static Tensor Fuse(WindowPlan plan, double[][] weights, IReadOnlyList<Tensor?> parts, Tensor video)
+        => FuseFrames(plan, weights, (window, from, count) => parts[window.Index]?.narrow(FrameAxis, from - window.Start, count), video, 0, plan.Frames);
+
+    /// <summary>
+    /// The frames of <paramref name="target"/> of the fused video, computed from <paramref name="target"/>'s own
+    /// <c>[B, C, L, ...]</c> part and its neighbours' parts over the frames they share with it only: the same segments,
+    /// weights and order of additions as <see cref="Fuse"/>, so the result is <see cref="Fuse"/>'s output narrowed to
+    /// the window, bit for bit.
+    /// </summary>
+    /// <param name="plan">The windows.</param>
+    /// <param name="weights"><see cref="WindowPlan.Weights"/> of the plan.</param>
+    /// <param name="target">The window whose frames are fused.</param>
+    /// <param name="shared">
+    /// For a window (the target included) and a segment <c>[from, from + count)</c> inside both, that window's part over
+    /// the segment (<c>[B, C, count, ...]</c>), or null when the window made no contribution (skipped).
+    /// </param>
+    /// <param name="like">Any tensor of the target window's shape, dtype and device (read for those only).</param>
+    /// <returns>A new <c>[B, C, L, ...]</c> tensor, detached from any dispose scope.</returns>
+    public static Tensor FuseWindow(WindowPlan plan, double[][] weights, TemporalWindow target, Func<TemporalWindow, int, int, Tensor?> shared, Tensor like)
+        => FuseFrames(plan, weights, shared, like, target.Start, target.End);
+
+    /// <summary>
+    /// Frames <c>[first, last)</c> of the fused video, in segments between window edges; within a segment the windows'
+    /// weighted slices are added in plan order, the first one assigned.
+    /// </summary>
+    private static Tensor FuseFrames(WindowPlan plan, double[][] weights, Func<TemporalWindow, int, int, Tensor?> partOver, Tensor like, int first, int last)
     {
-        Tensor like = video;
-        int[] edges = plan.Windows.SelectMany(w => new[] { w.Start, w.End }).Distinct().Order().ToArray();
+        int[] edges = plan.Windows.SelectMany(w => new[] { w.Start, w.End }).Where(e => e >= first && e <= last).Distinct().Order().ToArray();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var segments = new List<Tensor>(edges.Length - 1);
@@ -34,12 +58,11 @@ public static class WindowFusion
             Tensor? sum = null;
             foreach (TemporalWindow window in plan.Windows)
             {
-                Tensor? part = parts[window.Index];
-                if (part is null || !window.Contains(from))
+                if (!window.Contains(from) || partOver(window, from, to - from) is not { } part)
                 {
                     continue;
                 }
-                Tensor weighted = part.narrow(FrameAxis, from - window.Start, to - from) * WeightTensor(weights[window.Index], from - window.Start, to - from, like);
+                Tensor weighted = part * WeightTensor(weights[window.Index], from - window.Start, to - from, like);
                 sum = sum is null ? weighted : HeldScalars.Add(sum, weighted);
             }
             if (sum is null)

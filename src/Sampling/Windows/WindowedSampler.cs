@@ -15,6 +15,7 @@ namespace Loom.Sampling.Windows;
 public sealed class WindowedSampler
 {
     private readonly Func<TemporalWindow, FrameConditioning?, IVelocityField> _windowField;
+    private readonly WindowContinuation? _continuation;
 
     /// <summary>Creates the sampler.</summary>
     /// <param name="plan">The windows.</param>
@@ -27,6 +28,10 @@ public sealed class WindowedSampler
     /// <param name="refinement">P&amp;P settings (global for co-denoise, per window otherwise).</param>
     /// <param name="blend">Fusion weights.</param>
     /// <param name="skipCertainWindows">Co-denoise: skip fully certain windows during refinement.</param>
+    /// <param name="continuation">
+    /// Chained: the model conditions each next window on the previous one itself (see <see cref="WindowContinuation"/>);
+    /// the frames windows share are then not held exact in the next window (only the caller's given frames are).
+    /// </param>
     public WindowedSampler(
         WindowPlan plan,
         WindowJoin join,
@@ -34,7 +39,8 @@ public sealed class WindowedSampler
         FlowSchedule schedule,
         RefinementOptions? refinement = null,
         WindowBlend blend = WindowBlend.Linear,
-        bool skipCertainWindows = true)
+        bool skipCertainWindows = true,
+        WindowContinuation? continuation = null)
     {
         Plan = plan;
         Join = join;
@@ -44,6 +50,7 @@ public sealed class WindowedSampler
         Blend = blend;
         SkipCertainWindows = skipCertainWindows;
         _windowField = windowField;
+        _continuation = continuation;
     }
 
     /// <summary>The windows.</summary>
@@ -102,22 +109,45 @@ public sealed class WindowedSampler
     public CoDenoiseRun StartCoDenoise(FrameConditioning? conditioning)
     {
         var slices = new List<FrameConditioning>();
-        var evaluator = new FieldWindowEvaluator(window =>
-        {
-            FrameConditioning? local = Slice(conditioning, window);
-            if (local is not null)
-            {
-                lock (slices)
-                {
-                    slices.Add(local);
-                }
-            }
-            return _windowField(window, local);
-        });
-        IVelocityField field = new CoDenoiseField(Plan, evaluator, Blend, SkipCertainWindows);
+        IVelocityField field = new CoDenoiseField(Plan, WindowEvaluator(conditioning, slices), Blend, SkipCertainWindows);
         ConditionedFrames? conditioned = conditioning is { Any: true } ? new ConditionedFrames(field, conditioning.Clean, conditioning.Given) : null;
         return new CoDenoiseRun(new SelfRefiningSampler(conditioned ?? field, Schedule, Refinement), conditioned, slices);
     }
+
+    /// <summary>
+    /// Sets up co-denoising with each window's latent and P&amp;P state kept by the window and only shared frames'
+    /// velocities exchanged (<see cref="ResidentCoDenoise"/>); it gives the same bits as <see cref="StartCoDenoise"/>.
+    /// </summary>
+    /// <param name="seeds">One seed per video.</param>
+    /// <param name="latent">
+    /// The whole latent to start from (<c>[B, C, F, ...]</c>, borrowed: each window copies its slice), e.g. a checkpoint
+    /// saved after step <c>firstStep - 1</c>, or <see cref="SelfRefiningSampler.InitialLatent"/> for step 0.
+    /// </param>
+    /// <param name="conditioning">Clean frames given for the whole video, or null; borrowed for the run's lifetime.</param>
+    /// <param name="evaluator">Evaluates the windows; null: in this process, with the sampler's window fields.</param>
+    public ResidentCoDenoise StartResident(IReadOnlyList<long> seeds, Tensor latent, FrameConditioning? conditioning = null, IWindowEvaluator? evaluator = null)
+    {
+        if (latent.dim() < 3 || latent.shape[0] != seeds.Count || latent.shape[WindowFusion.FrameAxis] != Plan.Frames)
+        {
+            throw new ArgumentException($"latent must be [B, C, F, ...] with B = {seeds.Count} and F = {Plan.Frames}; got [{string.Join(", ", latent.shape)}].", nameof(latent));
+        }
+        var slices = new List<FrameConditioning>();
+        return new ResidentCoDenoise(Plan, evaluator ?? WindowEvaluator(conditioning, slices), Schedule, Refinement, Blend, SkipCertainWindows, seeds, latent, conditioning, slices);
+    }
+
+    /// <summary>Evaluates each window in this process with its field, conditioned on its slice of the given frames (kept in <paramref name="slices"/> to dispose).</summary>
+    private FieldWindowEvaluator WindowEvaluator(FrameConditioning? conditioning, List<FrameConditioning> slices) => new(window =>
+    {
+        FrameConditioning? local = Slice(conditioning, window);
+        if (local is not null)
+        {
+            lock (slices)
+            {
+                slices.Add(local);
+            }
+        }
+        return _windowField(window, local);
+    });
 
     private async Task<WindowedResult> CoDenoiseAsync(
         IReadOnlyList<long> seeds, long[] sampleShape, FrameConditioning? conditioning, Action<StepReport>? onStep, CancellationToken cancellationToken)
@@ -160,15 +190,32 @@ public sealed class WindowedSampler
             : conditioning.Clean.expand(videoShape).contiguous().clone());
         bool[] known = conditioning?.Given.ToArray() ?? new bool[Plan.Frames];
         var steps = new List<StepReport>();
+        Tensor? beforeLatent = null;
         try
         {
+            TemporalWindow? before = null;
             foreach (TemporalWindow window in Plan.Windows)
             {
-                // Window k+1 is conditioned on everything already known inside it: the frames it shares with window k.
-                var local = new FrameConditioning(produced, known);
-                FrameConditioning? windowConditioning = Slice(local, window);
+                FrameConditioning? windowConditioning;
+                if (_continuation is not null)
+                {
+                    // The model conditions window k+1 on window k itself; only the caller's frames are held.
+                    if (before is not null)
+                    {
+                        _continuation(before.Value, beforeLatent!, window);
+                    }
+                    windowConditioning = Slice(conditioning, window);
+                }
+                else
+                {
+                    // Window k+1 is conditioned on everything already known inside it: the frames it shares with window k.
+                    windowConditioning = Slice(new FrameConditioning(produced, known), window);
+                }
                 using SampleResult result = await SampleWindowAsync(window, seeds, sampleShape, windowConditioning, onStep, cancellationToken).ConfigureAwait(false);
                 steps.AddRange(result.Steps);
+                beforeLatent?.Dispose();
+                beforeLatent = _continuation is null ? null : TensorBlock.Run(() => result.Latent.clone());
+                before = window;
                 Tensor previous = produced;
                 produced = TensorBlock.Run(() =>
                 {
@@ -194,6 +241,10 @@ public sealed class WindowedSampler
         {
             produced.Dispose();
             throw;
+        }
+        finally
+        {
+            beforeLatent?.Dispose();
         }
     }
 

@@ -47,8 +47,13 @@ public sealed class ClusterApi(IGrainFactory grains, ModelCatalog catalog) : Clu
                 DeviceName = s.DeviceName,
                 MemoryFreeBytes = s.MemoryFreeBytes,
                 MemoryTotalBytes = s.MemoryTotalBytes,
+                ModelBytes = s.ModelBytes,
+                ModelBudgetBytes = s.ModelBudgetBytes,
+                Loads = s.Loads,
+                Evictions = s.Evictions,
             };
             shard.Models.AddRange(s.Models);
+            shard.Experts.AddRange(s.Experts ?? []);
             return shard;
         }));
         status.Models.AddRange(catalog.Shapes.Values.OrderBy(m => m.Name, StringComparer.Ordinal).Select(m => new ModelInfo

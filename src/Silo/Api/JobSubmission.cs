@@ -17,7 +17,7 @@ namespace Loom.Silo.Api;
 /// may choose a job id: ids are one namespace for every owner, so a submitter choosing one taken by another owner's job
 /// would learn that it exists; a submitter's own names are its idempotency keys, which are scoped to it.
 /// </summary>
-public sealed class JobSubmission(IGrainFactory grains, ModelCatalog catalog, IOptions<LoomOptions> options)
+public sealed class JobSubmission(IGrainFactory grains, ModelCatalog catalog, IOptions<LoomJobOptions> options)
 {
     /// <summary>
     /// Submits <paramref name="request"/> for <paramref name="caller"/> (recorded as the job's owner; its idempotency keys

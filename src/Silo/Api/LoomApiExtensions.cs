@@ -25,7 +25,7 @@ public static class LoomApiExtensions
     public static WebApplicationBuilder AddLoomApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddLoomOptions();
-        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<LoomApiOptions>, IOptions<LoomTlsOptions>, IOptions<LoomOptions>>((kestrel, apiOptions, tlsOptions, loom) =>
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<LoomApiOptions>, IOptions<LoomTlsOptions>, IOptions<LoomJobOptions>>((kestrel, apiOptions, tlsOptions, loom) =>
         {
             LoomApiOptions api = apiOptions.Value;
             X509Certificate2? certificate = tlsOptions.Value.Load();
@@ -47,7 +47,7 @@ public static class LoomApiExtensions
                 kestrel.Listen(IPAddress.Loopback, api.GrpcPort, Listen);
             }
         });
-        builder.Services.AddOptions<GrpcServiceOptions>().Configure<IOptions<LoomOptions>>((o, loom) => o.MaxReceiveMessageSize = ReceiveLimit(loom.Value));
+        builder.Services.AddOptions<GrpcServiceOptions>().Configure<IOptions<LoomJobOptions>>((o, loom) => o.MaxReceiveMessageSize = ReceiveLimit(loom.Value));
         builder.Services.AddGrpc(o =>
         {
             o.Interceptors.Add<ApiKeyInterceptor>();
@@ -78,5 +78,5 @@ public static class LoomApiExtensions
         return app;
     }
 
-    private static int ReceiveLimit(LoomOptions loom) => (int)Math.Min(int.MaxValue, 2L * loom.Limits.MaxConditioningBytes + (4 << 20));
+    private static int ReceiveLimit(LoomJobOptions loom) => (int)Math.Min(int.MaxValue, 2L * loom.Limits.MaxConditioningBytes + (4 << 20));
 }

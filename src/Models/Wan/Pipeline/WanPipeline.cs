@@ -17,7 +17,8 @@ namespace Loom.Models.Wan.Pipeline;
 /// <summary>
 /// A Wan model folder loaded in this process, rendering prompts to frames: clean, tokenise and encode the prompt and
 /// the negative prompt through the embedding cache; image-to-video: encode the image into the condition <c>y</c>;
-/// sample the latent with <see cref="WindowedSampler"/> (co-denoised windows, one window for a short video) over
+/// sample the latent with <see cref="WindowedSampler"/> (co-denoised windows, one window for a short video; or
+/// independent ones for text-to-video, or chained ones continuing through the image condition for image-to-video) over
 /// <see cref="WanVelocityField"/>s (CFG batched; Wan2.2's two experts switched per step by <see cref="TwoExpertField"/>),
 /// with P&amp;P as the plan says and noise from the seed; decode with the VAE to 8-bit frames.
 /// </summary>
@@ -123,8 +124,13 @@ public sealed class WanPipeline : IDisposable
         double textSeconds = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
-        Tensor? condition = IsImageToVideo ? WanImageCondition.Build(_vae, request.Image!, request.Height, request.Width, request.Frames) : null;
+        // Chained: the first window is a video of its own, the image its first frame; the others continue it.
+        int conditionFrames = request.Join == WindowJoin.Chained ? 4 * (windows.Windows[0].Length - 1) + 1 : request.Frames;
+        Tensor? condition = IsImageToVideo ? WanImageCondition.Build(_vae, request.Image!, request.Height, request.Width, conditionFrames) : null;
         double conditionSeconds = IsImageToVideo ? clock.Elapsed.TotalSeconds : 0;
+        var continued = new Dictionary<int, Tensor>();
+        void Continue(TemporalWindow previous, Tensor previousLatent, TemporalWindow next)
+            => continued[next.Index] = WanImageCondition.Continue(_vae, previousLatent, previous.End - next.Start, 4 * (next.Length - 1) + 1);
 
         var experts = new string?[steps];
         void Record(StepContext context, string name)
@@ -139,7 +145,7 @@ public sealed class WanPipeline : IDisposable
         IVelocityField WindowField(TemporalWindow window, FrameConditioning? given)
         {
             using var scope = NewDisposeScope();
-            Tensor? y = condition?.narrow(2, window.Start, window.Length);
+            Tensor? y = continued.TryGetValue(window.Index, out Tensor? next) ? next : condition?.narrow(2, window.Start, window.Length);
             var perExpert = _transformers.Select((model, i) => new WanVelocityField(
                 model, _names[i], encoded[0].Embedding, encoded[1].Embedding, guidance[Math.Min(i, guidance.Count - 1)], y, _gate, Record)).ToArray();
             lock (fields)
@@ -152,7 +158,8 @@ public sealed class WanPipeline : IDisposable
         try
         {
             clock.Restart();
-            var sampler = new WindowedSampler(windows, WindowJoin.CoDenoise, WindowField, schedule, refinement);
+            var sampler = new WindowedSampler(windows, request.Join, WindowField, schedule, refinement,
+                continuation: request.Join == WindowJoin.Chained ? Continue : null);
             using WindowedResult sampled = await sampler.SampleAsync([request.Seed], sampleShape, null, onStep, cancellationToken).ConfigureAwait(false);
             double samplingSeconds = clock.Elapsed.TotalSeconds;
 
@@ -175,6 +182,10 @@ public sealed class WanPipeline : IDisposable
         {
             fields.ForEach(f => f.Dispose());
             condition?.Dispose();
+            foreach (Tensor y in continued.Values)
+            {
+                y.Dispose();
+            }
             foreach (EncodedPrompt prompt in encoded)
             {
                 prompt.Embedding.Dispose();
@@ -198,6 +209,8 @@ public sealed class WanPipeline : IDisposable
             _transformers.Length == 2 ? "give one value or two (high-noise expert, low-noise expert)." : "this model has one transformer: give one value.");
         Require(guidance.All(g => double.IsFinite(g) && g >= 0), "guidance", "every value must be a finite number >= 0.");
         Require(IsImageToVideo == request.Image is not null, "image", IsImageToVideo ? $"a {Kind} model needs the first frame." : $"a {Kind} model takes no image.");
+        Require(request.Join != WindowJoin.Chained || IsImageToVideo, "join", $"chained windows continue one another through the image-to-video condition; a {Kind} model has none.");
+        Require(request.Join != WindowJoin.Independent || !IsImageToVideo, "join", $"the windows of a {Kind} model follow its image: co-denoise or chained.");
         if (request.WindowFrames is int window)
         {
             Require(window >= 1 && (window - 1) % 4 == 0, "window_frames", $"{window} is not 4k + 1 pixel frames.");

@@ -16,7 +16,11 @@ namespace Loom.Models.Wan.Pipeline;
 /// <param name="Plan">P&amp;P plan, e.g. <c>2-5:3,6-13:1</c>; <c>none</c> for plain Euler.</param>
 /// <param name="Tau">P&amp;P uncertainty threshold.</param>
 /// <param name="WindowFrames">Long videos: pixel frames per temporal window, 4k + 1; null renders the video in one window.</param>
-/// <param name="WindowOverlap">Latent frames neighbouring windows share (co-denoised).</param>
+/// <param name="WindowOverlap">Latent frames neighbouring windows share.</param>
+/// <param name="Join">
+/// How windows join: co-denoised (default); independent (text-to-video); chained (image-to-video: each window continues
+/// the one before through the image condition, <see cref="WanImageCondition.Continue"/>).
+/// </param>
 public sealed record WanRenderRequest(
     string Prompt,
     int Width,
@@ -31,4 +35,5 @@ public sealed record WanRenderRequest(
     string? Plan = null,
     double? Tau = null,
     int? WindowFrames = null,
-    int WindowOverlap = 1);
+    int WindowOverlap = 1,
+    Sampling.Windows.WindowJoin Join = Sampling.Windows.WindowJoin.CoDenoise);

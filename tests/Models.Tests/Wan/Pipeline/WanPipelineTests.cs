@@ -109,6 +109,49 @@ public sealed class WanPipelineTests(TinyWanModels models) : IClassFixture<TinyW
     }
 
     [Fact]
+    public void AContinuationConditionIsThePreviousWindowsLastDecodedFramesEncodedAgainWithTheMaskOnThem()
+    {
+        WanModelFolder folder = WanModelFolder.Inspect(models.Folder(WanKind.I2V));
+        using var vae = Loom.Models.Wan.Vae.WanVaeWeights.Load(folder.Component("vae")!.Path);
+        using var generator = new TorchSharp.torch.Generator(3, new Device(TorchSharp.DeviceType.CPU));
+        using Tensor previous = randn([1, 16, 4, 4, 4], generator: generator); // a 13-frame window
+        // Two shared latent frames: the previous window's last 5 frames open the next 13-frame window.
+        using Tensor y = WanImageCondition.Continue(vae, previous, overlap: 2, frames: 13);
+        Assert.Equal([1L, 20, 4, 4, 4], y.shape);
+        Assert.Equal([1f, 1f, 0f, 0f], y.narrow(1, 0, 4).mean([0, 1, 3, 4]).data<float>().ToArray());
+
+        using Tensor decoded = Loom.Models.Wan.Vae.WanVae.ToUInt8(vae.Decode(previous)); // [1, 13, 32, 32, 3]
+        byte[] Frames(int start) => decoded[0].narrow(0, start, 5).contiguous().bytes.ToArray();
+        using Tensor last = WanImageCondition.Build(vae, Frames(8), 32, 32, 13, given: 5);
+        using Tensor first = WanImageCondition.Build(vae, Frames(0), 32, 32, 13, given: 5);
+        Assert.Equal(last.bytes.ToArray(), y.bytes.ToArray());
+        Assert.NotEqual(first.bytes.ToArray(), y.bytes.ToArray());
+        Assert.Equal(1, WanImageCondition.ContinuedFrames(1)); // one shared latent frame: the last frame, as a user continues a clip
+        Assert.Equal("window_overlap", Assert.Throws<ArgumentException>(() => WanImageCondition.Continue(vae, previous, overlap: 4, frames: 9)).ParamName);
+    }
+
+    [Fact]
+    public async Task AChainedImageToVideoRenderContinuesEachWindowFromTheOneBeforeTheSameWayEachTime()
+    {
+        using var cache = new TextEmbeddingCache(1 << 24);
+        using WanPipeline pipeline = WanPipeline.Load(models.Folder(WanKind.I2V), cache);
+        byte[] image = Enumerable.Range(0, 32 * 32 * 3).Select(i => (byte)(i * 5 % 253)).ToArray();
+        // 21 frames (6 latent) in windows of 13 (4 latent) sharing 2: windows [0, 4) and [2, 6).
+        WanRenderRequest request = Short(4) with { Image = image, Frames = 21, WindowFrames = 13, WindowOverlap = 2, Join = Loom.Sampling.Windows.WindowJoin.Chained };
+        WanRenderResult chained = await pipeline.RenderAsync(request);
+        WanRenderResult again = await pipeline.RenderAsync(request);
+        WanRenderResult coDenoised = await pipeline.RenderAsync(request with { Join = Loom.Sampling.Windows.WindowJoin.CoDenoise });
+
+        Assert.Equal((2, 21 * 32 * 32 * 3), (chained.Windows, chained.Rgb.Length));
+        Assert.Equal(chained.LatentSha256, again.LatentSha256);
+        Assert.Equal(chained.Rgb, again.Rgb);
+        Assert.NotEqual(coDenoised.LatentSha256, chained.LatentSha256);
+        Assert.Equal(2 * 12, chained.Evaluations); // each window its own 4 steps, 2 refined, CFG 2
+        ArgumentException refused = await Assert.ThrowsAsync<ArgumentException>(() => pipeline.RenderAsync(request with { Join = Loom.Sampling.Windows.WindowJoin.Independent }));
+        Assert.Equal("join", refused.ParamName);
+    }
+
+    [Fact]
     public async Task TwoExpertsSwitchAtTheBoundaryStep()
     {
         using var cache = new TextEmbeddingCache(1 << 24);

@@ -1,0 +1,25 @@
+using Loom.Contracts.Jobs;
+using Loom.Grains.Routing;
+using Loom.Grains.Shards;
+using Loom.Sampling.Fields;
+using Loom.Sampling.Windows;
+
+namespace Loom.Grains.Jobs;
+
+/// <summary>A job's windows evaluated on the cluster's shards through the router; a Wan job's prompts encoded on this silo.</summary>
+/// <param name="router">Places window evaluations on shards.</param>
+/// <param name="catalog">Where each model's files are.</param>
+/// <param name="wanModels">Wan's text encoder and VAE on this silo.</param>
+public sealed class ShardJobFields(ShardRouter router, ModelCatalog catalog, WanJobModels wanModels) : IJobFields
+{
+    /// <inheritdoc />
+    public async Task<WanJobStages?> PrepareAsync(string jobId, JobSpec spec, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return spec.IsWan ? await Task.Run(() => wanModels.Prepare(jobId, spec, catalog.Info(spec.Model).Path), cancellationToken) : null;
+    }
+
+    /// <inheritdoc />
+    public IVelocityField Field(string jobId, JobSpec spec, TemporalWindow window, FrameConditioning? given, JobCounters counters, WanJobStages? wan)
+        => new ShardWindowField(jobId, spec, window, given, router, counters, wan?.Inputs(window));
+}

@@ -1,0 +1,152 @@
+using Loom.Sampling.Fields;
+using Loom.Sampling.Refinement;
+using Loom.Sampling.Sampler;
+using Loom.Sampling.Schedules;
+using Loom.Sampling.Windows;
+using static TorchSharp.torch;
+
+namespace Loom.Sampling.Tests;
+
+/// <summary>
+/// Co-denoising with each window's latent and P&amp;P state kept by the window (only shared frames' velocities travel)
+/// gives the same bits as the job holding the whole latent.
+/// </summary>
+public sealed class ResidentCoDenoiseTests
+{
+    private static readonly long[] Seeds = [7, 11];
+
+    // 40 frames, windows of 16 overlapping by 4: [0,16) [12,28) [24,40). Odd frame sizes so no row is a whole vector.
+    private static readonly long[] Shape = [3, 40, 5, 7];
+
+    /// <summary>
+    /// Window 0 predicts a noise-dependent clean video; windows 1 and 2 predict fixed ones, so under tau the cells of
+    /// window 2 (which shares frames only with window 1) all become certain and window 2 is skipped in later
+    /// iterations, while window 1 (sharing frames with window 0) keeps refining.
+    /// </summary>
+    private static IVelocityField WindowField(TemporalWindow window, FrameConditioning? conditioning) => new FunctionField((z, s) => window.Index == 0
+        ? (z - 0.8 * tanh(2.0 * z) * (1.0 - 0.3 * s)) / s
+        : (z - (0.1 * window.Index - 0.05)) / s);
+
+    private static WindowedSampler Sampler(WindowPlan plan, RefinementOptions refinement, WindowBlend blend = WindowBlend.Linear, bool skip = true)
+        => new(plan, WindowJoin.CoDenoise, WindowField, FlowSchedule.Create(6, 3.0), refinement, blend, skip);
+
+    private static async Task<(Tensor Latent, IReadOnlyList<StepReport> Steps)> JobOwnedAsync(WindowedSampler sampler, FrameConditioning? conditioning = null)
+    {
+        WindowedResult result = await sampler.SampleAsync(Seeds, Shape, conditioning);
+        return (result.Latent, result.Steps);
+    }
+
+    /// <summary>Runs the job both ways, asserts the same latent bits and the same step reports, and returns the reports.</summary>
+    private static async Task<IReadOnlyList<StepReport>> SameBitsBothWaysAsync(WindowedSampler sampler, FrameConditioning? conditioning = null)
+    {
+        var (owned, ownedSteps) = await JobOwnedAsync(sampler, conditioning);
+        var (resident, residentSteps) = await ResidentAsync(sampler, conditioning);
+        using (owned)
+        using (resident)
+        {
+            Assert.True(Bits.Same(owned, resident), "the resident windows' latent differs from the job-owned latent");
+        }
+        Assert.Equal(ownedSteps.Select(Summary), residentSteps.Select(Summary));
+        return ownedSteps;
+    }
+
+    private static async Task<(Tensor Latent, IReadOnlyList<StepReport> Steps)> ResidentAsync(WindowedSampler sampler, FrameConditioning? conditioning = null)
+    {
+        using Tensor initial = SelfRefiningSampler.InitialLatent(Seeds, Shape);
+        using ResidentCoDenoise run = sampler.StartResident(Seeds, initial, conditioning);
+        IReadOnlyList<StepReport> steps = await run.SampleAsync();
+        return (run.Gather(), steps);
+    }
+
+    [Theory]
+    [InlineData(WindowBlend.Linear, true)]
+    [InlineData(WindowBlend.Pyramid, true)]
+    [InlineData(WindowBlend.Uniform, false)]
+    public async Task SameBitsAsTheJobOwnedLatentUnderTheMask(WindowBlend blend, bool skip)
+    {
+        WindowedSampler sampler = Sampler(new WindowPlan(40, 16, 4), new RefinementOptions(RefinementPlan.Parse("0-4:3"), tau: 0.02), blend, skip);
+        IReadOnlyList<StepReport> ownedSteps = await SameBitsBothWaysAsync(sampler);
+        // The test exercises the mask: some cells become certain, and with skipping some window is skipped.
+        Assert.Contains(ownedSteps, s => s.CertainFraction > 0.2);
+        Assert.Equal(skip, ownedSteps.Any(s => s.SkippedEvaluations > 0));
+    }
+
+    [Fact]
+    public async Task SameBitsWithGivenFramesAndWindowsSharingFramesThreeWays()
+    {
+        // Windows of 16 every 6 frames: frames 12..15 are in three windows.
+        var plan = new WindowPlan(40, 16, 10);
+        Assert.Contains(Enumerable.Range(0, 40), f => plan.Windows.Count(w => w.Contains(f)) == 3);
+        WindowedSampler sampler = Sampler(plan, new RefinementOptions(RefinementPlan.Parse("1-3:2"), tau: 0.05, p: 2.0));
+        using Tensor clean = rand([1, .. Shape]);
+        var conditioning = new FrameConditioning(clean, Enumerable.Range(0, 40).Select(f => f < 3).ToArray());
+        await SameBitsBothWaysAsync(sampler, conditioning);
+    }
+
+    [Fact]
+    public async Task SettledSamplesStopTheSameWay()
+    {
+        // A low certain fraction settles samples after their first refinement iteration.
+        WindowedSampler sampler = Sampler(new WindowPlan(40, 16, 4), new RefinementOptions(RefinementPlan.Parse("0-5:3"), tau: 0.02, certainFraction: 0.5));
+        IReadOnlyList<StepReport> ownedSteps = await SameBitsBothWaysAsync(sampler);
+        Assert.Contains(ownedSteps, s => s.IterationsSkipped > 0);
+    }
+
+    [Fact]
+    public async Task ResumingFromAJobOwnedCheckpointGivesTheSameBits()
+    {
+        WindowedSampler sampler = Sampler(new WindowPlan(40, 16, 4), new RefinementOptions(RefinementPlan.Parse("0-4:2"), tau: 0.02));
+        var (owned, _) = await JobOwnedAsync(sampler);
+        using Tensor initial = SelfRefiningSampler.InitialLatent(Seeds, Shape);
+        Tensor checkpoint = initial;
+        using CoDenoiseRun firstHalf = sampler.StartCoDenoise(null);
+        for (int step = 0; step < 3; step++)
+        {
+            StepOutcome outcome = await firstHalf.Sampler.StepAsync(checkpoint, step, Seeds);
+            if (!ReferenceEquals(checkpoint, initial))
+            {
+                checkpoint.Dispose();
+            }
+            checkpoint = outcome.Latent;
+        }
+        using (checkpoint)
+        using (ResidentCoDenoise resident = sampler.StartResident(Seeds, checkpoint))
+        {
+            await resident.SampleAsync(firstStep: 3);
+            using Tensor resumed = resident.Gather();
+            using (owned)
+            {
+                Assert.True(Bits.Same(owned, resumed), "resuming on resident windows from step 3 differs from the uninterrupted run");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task OnlySharedFramesTravelAndTheCopiesAgree()
+    {
+        WindowedSampler sampler = Sampler(new WindowPlan(40, 16, 4), RefinementOptions.None);
+        using Tensor initial = SelfRefiningSampler.InitialLatent(Seeds, Shape);
+        using ResidentCoDenoise run = sampler.StartResident(Seeds, initial);
+        await run.StepAsync(0);
+        // One round: windows 0 and 1 swap their velocities over frames 12..15, windows 1 and 2 over 24..27.
+        long frameValues = Seeds.Length * Shape[0] * Shape[2] * Shape[3];
+        Assert.Equal(4 * 4 * frameValues, run.ExchangedValues);
+        Assert.True(run.ExchangedValues < initial.numel() / 2);
+        await run.SampleAsync(firstStep: 1);
+        using Tensor left = run.WindowLatent(0).narrow(2, 12, 4);
+        using Tensor right = run.WindowLatent(1).narrow(2, 0, 4);
+        Assert.True(Bits.Same(left, right), "windows 0 and 1 hold different values for the frames they share");
+    }
+
+    [Fact]
+    public void AWrongLatentNamesItsShape()
+    {
+        WindowedSampler sampler = Sampler(new WindowPlan(40, 16, 4), RefinementOptions.None);
+        using Tensor wrong = zeros([2, 3, 39, 5, 7]);
+        var error = Assert.Throws<ArgumentException>(() => sampler.StartResident(Seeds, wrong));
+        Assert.Equal("latent", error.ParamName);
+    }
+
+    private static string Summary(StepReport s) =>
+        $"{s.Step} p{s.Predictions} e{s.Evaluations} skip{s.SkippedEvaluations} r{s.RefineEvaluations} k{s.PlannedIterations}-{s.IterationsSkipped} f[{string.Join(",", s.CertainFractions.Select(f => BitConverter.DoubleToInt64Bits(f)))}]";
+}
