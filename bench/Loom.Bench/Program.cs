@@ -24,6 +24,7 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
     ["wan-text"] = WanTextBenchmark.RunAsync,
     ["wan-vae"] = WanVaeBenchmark.RunAsync,
     ["index"] = IndexBenchmark.RunAsync,
+    ["batch-jobs"] = BatchJobsBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

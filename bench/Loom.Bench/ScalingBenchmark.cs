@@ -151,10 +151,10 @@ public static class ScalingBenchmark
     }
 
 
-    private static readonly string[] PhaseColumns =
+    internal static readonly string[] PhaseColumns =
         ["step ms", "rounds ms", "arith ms", "ckpt ms", "state ms", "encode ms/call", "route ms/call", "msg ms/call", "queue ms/call", "decode ms/call"];
 
-    private static object[] PhaseValues(PhaseSeconds p, int jobSteps, long calls)
+    internal static object[] PhaseValues(PhaseSeconds p, int jobSteps, long calls)
     {
         double PerStep(string phase) => p[phase] * 1000 / jobSteps;
         double PerCall(string phase) => calls == 0 ? 0 : p[phase] * 1000 / calls;

@@ -30,7 +30,7 @@ public static class WanPayloadScaling
     /// <summary>Frame size of the stand-in model: 3 x 160 x 208 = 16 x 60 x 104 values per latent frame.</summary>
     public const int Height = 160, Width = 208;
 
-    /// <summary>Runs it: <c>--wan 1.3b|14b --windows 16,32 --shards 16 --silos 4 --overlap 5 --steps --plan --checkpoint-every --forward-ms --constants-only true</c>.</summary>
+    /// <summary>Runs it: <c>--wan 1.3b|14b --windows 16,32 --shards 16 --silos 4 --overlap 5 --steps --plan --checkpoint-every --forward-ms --constants-only true --ab true --ab-windows 4 --ab-steps 2 --ab-plan 0-1:2</c>.</summary>
     public static async Task<BenchTable> RunAsync(BenchArguments args)
     {
         string wan = args.Text("wan", "1.3b");
@@ -53,7 +53,8 @@ public static class WanPayloadScaling
             ["steps"] = $"{steps}, plan {plan}: {rounds} rounds",
             ["silos"] = $"up to {maxSilos} processes, shards split evenly; wire fp16",
             ["load"] = Uptime(),
-        }, ["workload", "windows", "shards", "wall s", "ideal s", "efficiency", "overhead ms/round", "MB sent/round", "MB recv/round"]);
+        }, ["workload", "windows", "shards", "wall s", "ideal s", "efficiency", "overhead ms/round", "MB sent/round", "MB recv/round", "silo cpu ms/round",
+            .. ScalingBenchmark.PhaseColumns]);
 
         foreach (int windows in windowCounts)
         {
@@ -61,6 +62,10 @@ public static class WanPayloadScaling
             {
                 table.Notes.Add(row);
             }
+        }
+        if (args.Int("ab-windows", 4) is var abWindows && args.Text("ab", "true") == "true")
+        {
+            table.Notes.AddRange(ResidentAbRun.Run(abWindows, overlap, args.Int("ab-steps", 2), args.Text("ab-plan", "0-1:2")));
         }
         if (constantsOnly)
         {
@@ -89,12 +94,18 @@ public static class WanPayloadScaling
                     JobSpec spec = Spec(windows, overlap, steps, plan, checkpointEvery);
                     string run = Guid.NewGuid().ToString("N")[..8];
                     await cluster.RunAsync([($"warm-{run}", spec with { Steps = 1, Plan = "none" })]);
+                    PhaseSeconds before = await cluster.PhasesAsync();
+                    double cpu = cluster.SiloCpuSeconds;
                     JobStatus[] done = await cluster.RunAsync([($"wan480-{run}", spec)]);
+                    cpu = cluster.SiloCpuSeconds - cpu;
+                    PhaseSeconds phases = (await cluster.PhasesAsync()).Minus(before);
                     JobStatus status = done[0];
                     double wall = BenchCluster.Span(done);
                     double ideal = rounds * Math.Ceiling(windows / (double)shards) * forwardMs / 1000;
-                    table.Add("long video (job owns the latent)", windows, shards, wall, ideal, ideal / wall, (wall - ideal) * 1000 / rounds,
-                        status.BytesSent / 1e6 / rounds, status.BytesReceived / 1e6 / rounds);
+                    table.Add([
+                        "long video (job owns the latent)", windows, shards, wall, ideal, ideal / wall, (wall - ideal) * 1000 / rounds,
+                        status.BytesSent / 1e6 / rounds, status.BytesReceived / 1e6 / rounds, cpu * 1000 / rounds,
+                        .. ScalingBenchmark.PhaseValues(phases, steps, status.Messages)]);
                 }
             }
         }
@@ -105,6 +116,8 @@ public static class WanPayloadScaling
         table.Notes.Add("wall s: submission to completion (silo clocks). ideal s: rounds x ceil(windows / shards) x forward. overhead ms/round: (wall - ideal) / rounds:");
         table.Notes.Add("everything the job silo does between forwards (encode, send, receive, decode, fuse, P&P arithmetic, noise, checkpoint), plus waiting.");
         table.Notes.Add("simulated shards: real silos, grains, messages and bytes; the forward is a wait. Load average at start in the settings line.");
+        table.Notes.Add("step ms .. decode ms/call: the silos' loom_step_phase_seconds_total per job step and per window call, as `scaling --phases yes` prints them");
+        table.Notes.Add("(arith = step - rounds: the job's slicing, fusion, P&P arithmetic and noise; msg = call - shard queue - shard forward).");
         return table;
     }
 
@@ -159,7 +172,7 @@ public static class WanPayloadScaling
         WireTensor wire = WireCodec.Encode(window, WirePrecision.Float16);
         double encode = Seconds(() => WireCodec.Encode(window, WirePrecision.Float16));
         double decode = Seconds(() => wire.ToTensor(window.shape).Dispose());
-        double slice = Seconds(() => video.narrow(WindowFusion.FrameAxis, WindowLatents, WindowLatents).contiguous().clone().Dispose());
+        double slice = Seconds(() => video.narrow(WindowFusion.FrameAxis, plan.Windows[^1].Start, WindowLatents).contiguous().clone().Dispose());
         Tensor[] parts = plan.Windows.Select(w => video.narrow(WindowFusion.FrameAxis, w.Start, w.Length).contiguous()).ToArray();
         double[][] weights = plan.Weights(Loom.Sampling.Windows.WindowBlend.Linear);
         double fuse = Seconds(() => WindowFusion.Fuse(plan, weights, parts, video).Dispose(), 3);

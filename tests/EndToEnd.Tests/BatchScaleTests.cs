@@ -9,7 +9,8 @@ namespace Loom.EndToEnd.Tests;
 /// (each forward pass a short wait; the rest of every job is real: queue, grain state, result store, download, index):
 /// every item renders exactly once, and the CLI and the silo stay bounded while it runs. A thousand items: the silo
 /// spends ~50 ms of CPU per job on this 2-core machine (grain state, checkpoint, result, index), so 10,000 take
-/// minutes here; the bounds asserted do not grow with the count.
+/// minutes here; the bounds asserted do not grow with the count. <c>bench -- batch-jobs --items 10000</c> runs the full
+/// size through an embedded silo and prints the silo's CPU per job and its memory (bench/results/batch-jobs.txt).
 /// </summary>
 public sealed class BatchScaleTests : IAsyncLifetime
 {
