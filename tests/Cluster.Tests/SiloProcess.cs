@@ -47,6 +47,16 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The process's resident memory now, in bytes.</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.WorkingSet64;
+        }
+    }
+
     /// <summary>True while the process runs.</summary>
     public bool IsRunning => !_process.HasExited;
 
