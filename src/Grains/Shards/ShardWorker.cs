@@ -136,10 +136,7 @@ public sealed class ShardWorker : IDisposable
         var pending = new Pending(request, new TaskCompletionSource<WindowResult>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken, Stopwatch.GetTimestamp());
         lock (_queue)
         {
-            if (_stopping)
-            {
-                throw new ShardUnavailableException($"shard {ShardId} is stopping.");
-            }
+            ThrowIfStopping();
             if (request.ConditioningKey is { } key)
             {
                 if (request.Conditioning is { } given)
@@ -155,9 +152,7 @@ public sealed class ShardWorker : IDisposable
             _queue.Add(pending);
             Monitor.Pulse(_queue);
         }
-        CancellationTokenRegistration registration = cancellationToken.Register(() => pending.Completion.TrySetCanceled(cancellationToken));
-        pending.Completion.Task.ContinueWith(_ => registration.Dispose(), TaskScheduler.Default);
-        return pending.Completion.Task;
+        return CancelledBy(pending.Completion, cancellationToken);
     }
 
     /// <summary>
@@ -174,16 +169,28 @@ public sealed class ShardWorker : IDisposable
         var pending = new PendingDecode(request, new TaskCompletionSource<DecodeResult>(TaskCreationOptions.RunContinuationsAsynchronously));
         lock (_queue)
         {
-            if (_stopping)
-            {
-                throw new ShardUnavailableException($"shard {ShardId} is stopping.");
-            }
+            ThrowIfStopping();
             _decodes.Add(pending);
             Monitor.Pulse(_queue);
         }
-        CancellationTokenRegistration registration = cancellationToken.Register(() => pending.Completion.TrySetCanceled(cancellationToken));
-        pending.Completion.Task.ContinueWith(_ => registration.Dispose(), TaskScheduler.Default);
-        return pending.Completion.Task;
+        return CancelledBy(pending.Completion, cancellationToken);
+    }
+
+    /// <summary>Refuses new work once the worker stops (call under the queue's lock).</summary>
+    private void ThrowIfStopping()
+    {
+        if (_stopping)
+        {
+            throw new ShardUnavailableException($"shard {ShardId} is stopping.");
+        }
+    }
+
+    /// <summary><paramref name="completion"/>'s task, cancelled when <paramref name="cancellationToken"/> is (the registration ends with the task).</summary>
+    private static Task<T> CancelledBy<T>(TaskCompletionSource<T> completion, CancellationToken cancellationToken)
+    {
+        CancellationTokenRegistration registration = cancellationToken.Register(() => completion.TrySetCanceled(cancellationToken));
+        completion.Task.ContinueWith(_ => registration.Dispose(), TaskScheduler.Default);
+        return completion.Task;
     }
 
     private void Remember(string key, WindowConditioning given)
