@@ -25,6 +25,7 @@ var benchmarks = new Dictionary<string, Func<BenchArguments, Task<BenchTable>>>(
     ["wan-vae"] = WanVaeBenchmark.RunAsync,
     ["index"] = IndexBenchmark.RunAsync,
     ["batch-jobs"] = BatchJobsBenchmark.RunAsync,
+    ["arith"] = ArithBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -60,6 +60,7 @@ public static class ScalingBenchmark
             ["forward"] = $"{forward * 1000:F1} ms per window ({(args.Double("forward-ms", 0) > 0 ? "--forward-ms" : "measured on the physics model, 1 thread")})",
             ["silos"] = $"up to {maxSilos} processes, shards split evenly",
             ["checkpoint every"] = $"{checkpointEvery} steps",
+            ["warm-up"] = $"one untimed job of each workload first, {args.Text("warm-plan", plan)} (--warm-steps, --warm-plan)",
         }, ["workload", "shards", "kind", "wall s", "speedup", "ideal s", "efficiency", "msgs/step", "KB sent/step", "KB recv/step", "overhead ms/step", "silo cpu ms/step",
             .. phases ? PhaseColumns : []]);
 
@@ -77,12 +78,12 @@ public static class ScalingBenchmark
                 ["SimulatedForward"] = TimeSpan.FromSeconds(simulatedSeconds).ToString("c", CultureInfo.InvariantCulture),
             };
             await using BenchCluster cluster = await BenchCluster.StartAsync(models, silos, shards / silos, settings);
-            // Warm-up, untimed: JIT on every silo, shard grains activated, given frames cached on the shards. --warm-steps
-            // (default 2, plan none, as before): refined steps JIT the P&P path too (e.g. 5 with --warm-plan 1-4:2), and
-            // the runtime's tier-up of hot methods, which the profile showed still compiling in a 12-step measured run.
+            // Warm-up, untimed: JIT on every silo, shard grains activated, given frames cached on the shards. The measured
+            // plan's own refined steps (--warm-steps 5, --warm-plan the measured plan), so the P&P path is compiled and the
+            // runtime has tiered the hot methods up before the clock starts, as on a silo that has run jobs before.
             string warm = Guid.NewGuid().ToString("N")[..8];
-            int warmSteps = args.Int("warm-steps", 2);
-            string warmPlan = args.Text("warm-plan", "none");
+            string warmPlan = args.Text("warm-plan", plan);
+            int warmSteps = args.Int("warm-steps", RefinementPlan.Parse(warmPlan).LastStep < 5 ? 5 : steps);
             await cluster.RunAsync([
                 ($"warm-long-{warm}", longVideo with { Steps = warmSteps, Plan = warmPlan }),
                 .. Enumerable.Range(0, Math.Min(shards, jobCount)).Select(i => ($"warm-{warm}-{i}", small with { Steps = warmSteps, Plan = warmPlan, Seed = i })),
@@ -111,6 +112,11 @@ public static class ScalingBenchmark
             {
                 var batch = await Timed(Enumerable.Range(0, jobCount).Select(i => ($"batch-{run}-{i}", small with { Seed = i })).ToArray());
                 rows.Add(("batch", kind, shards, BenchCluster.Span(batch.Done), rounds * Math.Ceiling(jobCount / (double)shards) * forward, batch.Done, batch.Cpu, batch.Phases));
+                DateTimeOffset first = batch.Done.Min(d => d.SubmittedAt);
+                double[] started = batch.Done.Select(d => (d.StartedAt!.Value - first).TotalSeconds).Order().ToArray();
+                double[] running = batch.Done.Select(d => (d.FinishedAt!.Value - d.StartedAt!.Value).TotalSeconds).Order().ToArray();
+                table.Notes.Add($"batch on {shards} shards: jobs admitted {started[0]:F2}-{started[^1]:F2} s after the first submission (median {started[started.Length / 2]:F2}); " +
+                    $"admitted to done: median {running[running.Length / 2]:F2} s, longest {running[^1]:F2} s.");
             }
         }
 

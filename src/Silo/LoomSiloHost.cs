@@ -29,6 +29,7 @@ public static partial class LoomSiloHost
     /// <param name="contentRoot">Where appsettings.json is read from: default the program's own folder (not the working directory).</param>
     public static WebApplicationBuilder CreateBuilder(string[] args, string? contentRoot = null)
     {
+        Grains.Shards.NativeHeap.Configure();
         WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = contentRoot ?? AppContext.BaseDirectory });
         builder.AddLoomSilo();
         builder.AddLoomApi();
@@ -54,6 +55,10 @@ public static partial class LoomSiloHost
             if (!options.Keyed)
             {
                 LogNoKeys(app.Logger);
+            }
+            if (Grains.Shards.NativeHeap.Configure() is { Count: > 0 } heap)
+            {
+                LogNativeHeap(app.Logger, string.Join(", ", heap));
             }
             foreach (Grains.Shards.ShardWorker shard in app.Services.GetRequiredService<Grains.Shards.ShardHost>().Workers)
             {
@@ -83,6 +88,9 @@ public static partial class LoomSiloHost
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "no API keys configured (Loom:ApiKeys): the gRPC API listens on loopback only and takes calls without a key")]
     private static partial void LogNoKeys(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "native heap for tensors: {Settings} (NativeHeap; set the variable to choose another value)")]
+    private static partial void LogNativeHeap(ILogger logger, string settings);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "shard {Device}: {DeviceName}, {FreeGiB:0.0} GiB free of {TotalGiB:0.0} GiB")]
     private static partial void LogShard(ILogger logger, string device, string deviceName, double freeGiB, double totalGiB);

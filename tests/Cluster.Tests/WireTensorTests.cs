@@ -59,12 +59,50 @@ public sealed class WireTensorTests
     [InlineData(65520f)]
     [InlineData(float.NaN)]
     [InlineData(float.PositiveInfinity)]
+    [InlineData(-65520f)]
+    [InlineData(float.NegativeInfinity)]
     public void A_value_half_cannot_hold_sends_the_whole_message_as_float32(float odd)
     {
-        float[] values = [1.5f, odd, -2f];
+        // Short, and long with the value at each end and inside a vector's lanes (the check is vectorised).
+        foreach (int length in new[] { 3, 1001 })
+        {
+            foreach (int at in new[] { 0, length / 2, length - 1 })
+            {
+                float[] values = Enumerable.Range(0, length).Select(i => (i % 7) - 3.25f).ToArray();
+                values[at] = odd;
+                WireTensor wire = WireCodec.Encode(values, WirePrecision.Float16);
+                Assert.Equal(WirePrecision.Float32, wire.Precision);
+                Assert.Equal(values, wire.ToFloats());
+            }
+        }
+    }
+
+    [Fact]
+    public void Every_exponent_and_mantissa_pattern_converts_as_the_runtimes_half_cast()
+    {
+        // 2^20 random float bit patterns over every exponent half can reach (zero, float subnormals, half subnormals,
+        // normals up to 2^15), any mantissa and sign: the vectorised conversion against Half's scalar cast, both ways.
+        var random = new Random(11);
+        float[] values = new float[1 << 20];
+        for (int i = 0; i < values.Length; i++)
+        {
+            uint exponent = (uint)random.Next(0, 142);
+            uint bits = ((uint)random.Next() & 0x807F_FFFFu) | (exponent << 23) | ((uint)random.Next(2) << 31);
+            values[i] = BitConverter.UInt32BitsToSingle(bits);
+        }
         WireTensor wire = WireCodec.Encode(values, WirePrecision.Float16);
-        Assert.Equal(WirePrecision.Float32, wire.Precision);
-        Assert.Equal(values, wire.ToFloats());
+        Assert.Equal(WirePrecision.Float16, wire.Precision);
+        ushort[] expected = values.Select(v => BitConverter.HalfToUInt16Bits((Half)v)).ToArray();
+        Assert.Equal(expected, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(wire.Data).ToArray());
+        Assert.Equal(values.Select(v => (float)(Half)v).ToArray(), wire.ToFloats());
+    }
+
+    [Fact]
+    public void An_empty_tensor_travels_as_half()
+    {
+        WireTensor wire = WireCodec.Encode(ReadOnlySpan<float>.Empty, WirePrecision.Float16);
+        Assert.Equal(WirePrecision.Float16, wire.Precision);
+        Assert.Empty(wire.Data);
     }
 
     [Fact]

@@ -38,13 +38,15 @@ public sealed partial class ShardRouter
     private readonly ConcurrentDictionary<string, DateTimeOffset> _hungUntil = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly Lock _pickGate = new();
+    private readonly string _localSilo;
     private ShardInfo[] _shards = [];
     private DateTimeOffset _shardsAt = DateTimeOffset.MinValue;
 
     /// <summary>A router over the pipelines registered once (<see cref="LoomPipelines"/>).</summary>
-    public ShardRouter(IGrainFactory grains, ModelCatalog catalog, ResiliencePipelineProvider<LoomPipelineKey> pipelines, ShardLatencies latencies, ShardBreakers breakers, ILogger<ShardRouter> logger, LoomMetrics metrics)
+    public ShardRouter(IGrainFactory grains, ModelCatalog catalog, ResiliencePipelineProvider<LoomPipelineKey> pipelines, ShardLatencies latencies, ShardBreakers breakers, ILogger<ShardRouter> logger, LoomMetrics metrics, ILocalSiloDetails local)
     {
         _grains = grains;
+        _localSilo = local.SiloAddress.ToParsableString();
         _holdings = new ShardHoldings(catalog);
         _pipelines = pipelines;
         _logger = logger;
@@ -62,7 +64,11 @@ public sealed partial class ShardRouter
     /// <param name="conditioning">The window's given frames (sent to a shard only when it lacks them), or null.</param>
     /// <param name="counters">The job's counters, or null.</param>
     /// <param name="cancellationToken">Cancels the evaluation, also on the shard.</param>
-    public async Task<WindowResult> EvaluateAsync(WindowRequest request, WindowConditioning? conditioning, JobCounters? counters, CancellationToken cancellationToken)
+    /// <param name="home">
+    /// The shard that evaluated this window last (<see cref="WindowResult.ShardId"/>), or null: taken again when it is
+    /// among the cheapest, so a job's windows keep their shards from step to step.
+    /// </param>
+    public async Task<WindowResult> EvaluateAsync(WindowRequest request, WindowConditioning? conditioning, JobCounters? counters, CancellationToken cancellationToken, string? home = null)
     {
         var tried = new HashSet<string>(StringComparer.Ordinal);
         ResilienceContext context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: false, cancellationToken);
@@ -73,9 +79,9 @@ public sealed partial class ShardRouter
         try
         {
             return await _attempts.ExecuteAsync(
-                async (ctx, state) => await state.Router.AttemptAsync(state.Request, state.Conditioning, state.Tried, state.Counters, ctx.CancellationToken).ConfigureAwait(false),
+                async (ctx, state) => await state.Router.AttemptAsync(state.Request, state.Conditioning, state.Tried, state.Counters, state.Home, ctx.CancellationToken).ConfigureAwait(false),
                 context,
-                (Router: this, Request: request, Conditioning: conditioning, Tried: tried, Counters: counters)).ConfigureAwait(false);
+                (Router: this, Request: request, Conditioning: conditioning, Tried: tried, Counters: counters, Home: home)).ConfigureAwait(false);
         }
         finally
         {
@@ -83,10 +89,10 @@ public sealed partial class ShardRouter
         }
     }
 
-    private async ValueTask<WindowResult> AttemptAsync(WindowRequest request, WindowConditioning? conditioning, HashSet<string> tried, JobCounters? counters, CancellationToken cancellationToken)
+    private async ValueTask<WindowResult> AttemptAsync(WindowRequest request, WindowConditioning? conditioning, HashSet<string> tried, JobCounters? counters, string? home, CancellationToken cancellationToken)
     {
         long picking = System.Diagnostics.Stopwatch.GetTimestamp();
-        var (shard, sent, held) = await PickAsync(request.Model, request.Expert, tried, cancellationToken).ConfigureAwait(false);
+        var (shard, sent, held) = await PickAsync(request.Model, request.Expert, tried, home, cancellationToken).ConfigureAwait(false);
         _metrics.Phase(StepPhase.Route, picking);
         tried.Add(shard.ShardId);
         var breaker = Breaker(shard.ShardId);
@@ -238,7 +244,7 @@ public sealed partial class ShardRouter
     /// Picks a shard for one evaluation of <paramref name="model"/> (<paramref name="expert"/> of it, when named) and
     /// records it as sent there (the caller ends the returned entry); Held: whether it held the weights.
     /// </summary>
-    private async Task<(ShardInfo Shard, object Sent, bool Held)> PickAsync(string model, string? expert, HashSet<string> tried, CancellationToken cancellationToken)
+    private async Task<(ShardInfo Shard, object Sent, bool Held)> PickAsync(string model, string? expert, HashSet<string> tried, string? home, CancellationToken cancellationToken)
     {
         ShardInfo[] live = await ShardsAsync(cancellationToken).ConfigureAwait(false);
         // Shards of a draining silo only when nothing else is live (a lone silo finishes its own jobs' current step).
@@ -270,16 +276,24 @@ public sealed partial class ShardRouter
         }
         // Choosing and counting the choice in flight is one atomic act: a step's windows are placed concurrently, and
         // without it they all see the same idle shard and pile onto it.
-        // One of the cheapest shards (within 10%: latencies are noisy), at random, so that routers on other silos looking at
-        // the same snapshot spread too. Power-of-two choices, used before, put two windows of one step on one shard while
-        // others idled (16 windows on 16 shards: 24% of evaluations queued behind another).
+        // One of the cheapest shards (within 10%: latencies are noisy). Among those: the window's home shard (the one that
+        // evaluated it last), else one on this silo, else any, at random. Routers on different silos see one another's load
+        // only as of the directory's last report (about a second old), so two of them can pick the same idle shard and one
+        // window then waits a whole forward behind the other. Home and local shards make that rare: a job keeps its shards
+        // while they stay cheapest (64 one-window jobs on 64 shards over 4 silos: random among the cheapest queued a third
+        // of the evaluations), and a job silo fills its own shards first, whose load its own ledger knows exactly (no
+        // serialization either: a call to a shard on this silo passes the payload by reference).
         lock (_pickGate)
         {
             var usable = _holdings.Usable(model, expert, candidates);
             double[] costs = usable.Select(u => Cost(u.Shard, u.LoadSeconds)).ToArray();
             double least = costs.Min();
             int[] cheapest = Enumerable.Range(0, costs.Length).Where(i => costs[i] <= least * 1.1).ToArray();
-            var (chosen, loading) = usable[cheapest[Random.Shared.Next(cheapest.Length)]];
+            int[] local = cheapest.Where(i => usable[i].Shard.Silo == _localSilo).ToArray();
+            int pick = cheapest.FirstOrDefault(i => usable[i].Shard.ShardId == home, -1) is var stay and >= 0
+                ? stay
+                : local.Length > 0 ? local[Random.Shared.Next(local.Length)] : cheapest[Random.Shared.Next(cheapest.Length)];
+            var (chosen, loading) = usable[pick];
             _holdings.Sent(chosen, model, expert);
             return (chosen, _ledger.Begin(chosen.ShardId), loading == 0);
         }

@@ -22,6 +22,7 @@ public sealed class ShardWindowField : IVelocityField
     private readonly string? _conditioningKey;
     private readonly Func<double, double>? _guidanceAt;
     private readonly Func<double, string>? _expertAt;
+    private string? _home;
 
     /// <summary>
     /// A field for <paramref name="window"/> of job <paramref name="jobId"/>, conditioned on <paramref name="given"/> and,
@@ -71,7 +72,8 @@ public sealed class ShardWindowField : IVelocityField
                 _jobId, _spec.Model, _spec.Priority, _spec.Exact, context.Step, context.Iteration, context.Sigma, _guidanceAt?.Invoke(context.Timestep) ?? _spec.Guidance,
                 z.shape, WireCodec.Encode(z, _spec.Wire), _conditioningKey, null, context.Timestep, Window.Start, _expertAt?.Invoke(context.Timestep));
             metrics.Phase(StepPhase.Encode, started);
-            WindowResult result = await _router.EvaluateAsync(request, _conditioning, _counters, cancellationToken).ConfigureAwait(false);
+            WindowResult result = await _router.EvaluateAsync(request, _conditioning, _counters, cancellationToken, _home).ConfigureAwait(false);
+            _home = result.ShardId;
             _counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);
             _counters.Evaluated(Window.Index, result.Evaluations);
             started = Stopwatch.GetTimestamp();
