@@ -31,6 +31,23 @@ public sealed class ShardLedgerTests
     }
 
     [Fact]
+    public async Task Busy_share_counts_the_shards_compute_seconds_of_requests_answered_in_the_span()
+    {
+        var ledger = new ShardLedger();
+        DateTimeOffset from = DateTimeOffset.UtcNow;
+        object a = ledger.Begin("a"), b = ledger.Begin("a"), failed = ledger.Begin("a");
+        await Task.Delay(20);
+        ledger.End(a, 0.25);
+        ledger.End(b, 0.5);
+        ledger.End(failed);
+        DateTimeOffset to = from.AddSeconds(2);
+
+        Assert.Equal(0.375, ledger.BusyShare("a", from, to), 9); // (0.25 + 0.5) s of 2 s; a failure computed nothing
+        Assert.Equal(0, ledger.BusyShare("a", to, to.AddSeconds(1))); // answered before that span
+        Assert.Equal(0, ledger.BusyShare("b", from, to));
+    }
+
+    [Fact]
     public void Shards_that_left_the_directory_are_forgotten()
     {
         var ledger = new ShardLedger();

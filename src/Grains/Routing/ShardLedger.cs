@@ -34,12 +34,17 @@ public sealed class ShardLedger
         return entry;
     }
 
-    /// <summary>The request <paramref name="token"/> (from <see cref="Begin"/>) was answered or failed now.</summary>
-    public void End(object token)
+    /// <summary>
+    /// The request <paramref name="token"/> (from <see cref="Begin"/>) was answered or failed now, having kept its shard
+    /// busy <paramref name="computeSeconds"/> (the shard's own count; 0 for a failure).
+    /// </summary>
+    public void End(object token, double computeSeconds = 0)
     {
         lock (_gate)
         {
-            ((Entry)token).Answered = DateTimeOffset.UtcNow;
+            var entry = (Entry)token;
+            entry.Answered = DateTimeOffset.UtcNow;
+            entry.ComputeSeconds = computeSeconds;
         }
     }
 
@@ -61,6 +66,25 @@ public sealed class ShardLedger
         }
     }
 
+    /// <summary>
+    /// The share of <c>[from, to)</c> that <paramref name="shardId"/> spent computing this router's requests: their
+    /// compute seconds as the shard counted them, for those answered in that time, over its length.
+    /// </summary>
+    public double BusyShare(string shardId, DateTimeOffset from, DateTimeOffset to)
+    {
+        double span = (to - from).TotalSeconds;
+        if (span <= 0)
+        {
+            return 0;
+        }
+        lock (_gate)
+        {
+            return _entries.TryGetValue(shardId, out List<Entry>? list)
+                ? list.Where(e => e.Answered > from && e.Answered <= to).Sum(e => e.ComputeSeconds) / span
+                : 0;
+        }
+    }
+
     /// <summary>Forgets shards not in <paramref name="live"/> (they left the directory).</summary>
     public void Retain(IEnumerable<string> live)
     {
@@ -79,5 +103,7 @@ public sealed class ShardLedger
         public DateTimeOffset Sent { get; } = sent;
 
         public DateTimeOffset Answered { get; set; } = DateTimeOffset.MaxValue;
+
+        public double ComputeSeconds { get; set; }
     }
 }

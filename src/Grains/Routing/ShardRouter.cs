@@ -41,6 +41,7 @@ public sealed partial class ShardRouter
     private readonly string _localSilo;
     private ShardInfo[] _shards = [];
     private DateTimeOffset _shardsAt = DateTimeOffset.MinValue;
+    private IReadOnlyDictionary<string, double> _othersBusy = new Dictionary<string, double>();
 
     /// <summary>A router over the pipelines registered once (<see cref="LoomPipelines"/>).</summary>
     public ShardRouter(IGrainFactory grains, ModelCatalog catalog, ResiliencePipelineProvider<LoomPipelineKey> pipelines, ShardLatencies latencies, ShardBreakers breakers, ILogger<ShardRouter> logger, LoomMetrics metrics, ILocalSiloDetails local)
@@ -96,6 +97,7 @@ public sealed partial class ShardRouter
         _metrics.Phase(StepPhase.Route, picking);
         tried.Add(shard.ShardId);
         var breaker = Breaker(shard.ShardId);
+        double computed = 0;
         try
         {
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -109,6 +111,7 @@ public sealed partial class ShardRouter
                     context, (Router: this, shard.ShardId, Request: request, Conditioning: conditioning, Counters: counters)).ConfigureAwait(false);
                 _latencies.Observe(shard.ShardId, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
                 _hungUntil.TryRemove(shard.Silo, out _);
+                computed = result.ComputeSeconds / Math.Max(1, result.BatchRequests); // its part of a batched forward
                 return result;
             }
             finally
@@ -132,7 +135,7 @@ public sealed partial class ShardRouter
         }
         finally
         {
-            _ledger.End(sent);
+            _ledger.End(sent, computed);
         }
     }
 
@@ -218,8 +221,10 @@ public sealed partial class ShardRouter
                 try
                 {
                     // Bounded: the directory's silo may hang (stopped, not yet declared dead); then place on what we knew.
+                    ShardInfo[] previous = _shards;
                     _shards = await _grains.GetGrain<IShardDirectoryGrain>(0).GetShardsAsync().WaitAsync(DirectoryTimeout, cancellationToken).ConfigureAwait(false);
                     _ledger.Retain(_shards.Select(s => s.ShardId));
+                    _othersBusy = OthersBusy(previous, _shards);
                     _shardsAt = DateTimeOffset.UtcNow;
                 }
                 catch (Exception e) when (e is not OperationCanceledException && _shards.Length > 0)
@@ -238,6 +243,31 @@ public sealed partial class ShardRouter
         {
             _refresh.Release();
         }
+    }
+
+    /// <summary>
+    /// For each shard reported in both snapshots, the share of the time between its two reports that it spent on other
+    /// routers' work: its busy seconds over that time, less the compute seconds of this router's requests it answered in
+    /// that time (both as the shard counts them). A shard another silo's job uses round after round is idle for a moment between
+    /// its rounds, and a queue depth read at such a moment would call it free; its busy share does not.
+    /// </summary>
+    private Dictionary<string, double> OthersBusy(ShardInfo[] previous, ShardInfo[] current)
+    {
+        var before = previous.ToDictionary(s => s.ShardId, StringComparer.Ordinal);
+        var busy = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (ShardInfo now in current)
+        {
+            if (before.TryGetValue(now.ShardId, out ShardInfo? then) && (now.ReportedAt - then.ReportedAt).TotalSeconds is > 0.25 and var span)
+            {
+                double share = (now.BusySeconds - then.BusySeconds) / span;
+                busy[now.ShardId] = Math.Max(0, share - _ledger.BusyShare(now.ShardId, then.ReportedAt, now.ReportedAt));
+            }
+            else if (_othersBusy.TryGetValue(now.ShardId, out double last))
+            {
+                busy[now.ShardId] = last; // not reported again since: the last estimate stands
+            }
+        }
+        return busy;
     }
 
     /// <summary>
@@ -272,6 +302,10 @@ public sealed partial class ShardRouter
             double latency = s.LatencySeconds > 0 ? s.LatencySeconds : typical;
             // Other routers' requests as of the report (this router's own, then out, taken off), plus this router's now.
             int others = Math.Max(0, s.QueueDepth - _ledger.OutAt(s.ShardId, s.ReportedAt));
+            if (others == 0 && s.ShardId != home && _othersBusy.GetValueOrDefault(s.ShardId) >= 0.5)
+            {
+                others = 1; // idle at the report, but another router's job has been keeping it busy
+            }
             return (others + _ledger.InFlight(s.ShardId) + 1) * latency + loading; // affinity: a load costs its seconds
         }
         // Choosing and counting the choice in flight is one atomic act: a step's windows are placed concurrently, and
