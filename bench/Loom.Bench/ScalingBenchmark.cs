@@ -19,7 +19,8 @@ public static class ScalingBenchmark
 {
     /// <summary>
     /// Runs it: <c>--shards --real (counts or none) --silos --windows --window --overlap --steps --plan --jobs --checkpoint-every --forward-ms --models</c>,
-    /// <c>--workloads</c> (long,batch by default), <c>--fp32 no</c> (leaves out the wire fp32 row) and <c>--phases yes</c> (adds the per-step phase columns from the silos' <c>/metrics</c>).
+    /// <c>--workloads</c> (long,batch by default), <c>--fp32 no</c> (leaves out the wire fp32 row), <c>--phases yes</c> (adds the per-step phase columns from the silos' <c>/metrics</c>)
+    /// and <c>--warm-steps --warm-plan</c> (the untimed warm-up job: 5 steps of the measured plan by default).
     /// </summary>
     public static async Task<BenchTable> RunAsync(BenchArguments args)
     {
