@@ -1,5 +1,6 @@
 using Loom.Contracts.Shards;
 using Loom.Grains.Routing;
+using Loom.Grains.Shards;
 using Orleans.Placement;
 using Orleans.Runtime;
 using Orleans.Runtime.Placement;
@@ -19,13 +20,19 @@ public sealed class JobPlacement : PlacementStrategy
 public sealed class JobPlacementAttribute() : PlacementAttribute(JobPlacement.Instance);
 
 /// <summary>
-/// The calling silo when it can take the job (as Orleans' default placement prefers), else a random compatible silo that
-/// is not draining. A draining silo is this one once its drain began, or one whose shards the directory lists as
-/// draining. Without this a job stopped by a drain would be re-activated on the draining silo (the job queue that
-/// resumes it may live there) until that silo left.
+/// The calling silo when it can take the job (as Orleans' default placement prefers) and has a shard free for it, else a
+/// random compatible silo that is not draining. A draining silo is this one once its drain began, or one whose shards
+/// the directory lists as draining. Without this a job stopped by a drain would be re-activated on the draining silo
+/// (the job queue that resumes it may live there) until that silo left. "A shard free": the jobs running here, or placed
+/// here in the last second (a burst of submissions is placed before any of them runs), are fewer than this silo's
+/// shards; a job's windows go to its own silo's shards first (ShardRouter), where its router knows their load exactly,
+/// so jobs spread over silos by their shards place their windows without colliding with other silos' jobs.
 /// </summary>
-public sealed class JobPlacementDirector(ShardRouter router, LocalJobs jobs, ILocalSiloDetails local) : IPlacementDirector
+public sealed class JobPlacementDirector(ShardRouter router, LocalJobs jobs, ShardHost shards, ILocalSiloDetails local) : IPlacementDirector
 {
+    private static readonly TimeSpan Recent = TimeSpan.FromSeconds(1);
+    private readonly Queue<DateTimeOffset> _placedHere = new();
+
     /// <inheritdoc />
     public async Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
@@ -51,6 +58,24 @@ public sealed class JobPlacementDirector(ShardRouter router, LocalJobs jobs, ILo
         }
         SiloAddress[] open = compatible.Where(s => !draining.Contains(s)).ToArray();
         SiloAddress[] pool = open.Length > 0 ? open : compatible;
-        return pool.Contains(local.SiloAddress) ? local.SiloAddress : pool[Random.Shared.Next(pool.Length)];
+        if (!pool.Contains(local.SiloAddress))
+        {
+            return pool[Random.Shared.Next(pool.Length)];
+        }
+        SiloAddress[] others = pool.Where(s => !s.Equals(local.SiloAddress)).ToArray();
+        lock (_placedHere)
+        {
+            DateTimeOffset now = DateTimeOffset.UtcNow;
+            while (_placedHere.Count > 0 && now - _placedHere.Peek() > Recent)
+            {
+                _placedHere.Dequeue();
+            }
+            if (others.Length > 0 && shards.Workers.Count > 0 && Math.Max(jobs.RunningLoops, _placedHere.Count) >= shards.Workers.Count)
+            {
+                return others[Random.Shared.Next(others.Length)];
+            }
+            _placedHere.Enqueue(now);
+            return local.SiloAddress;
+        }
     }
 }
