@@ -117,7 +117,9 @@ public static class ScalingBenchmark
                 double[] started = batch.Done.Select(d => (d.StartedAt!.Value - first).TotalSeconds).Order().ToArray();
                 double[] running = batch.Done.Select(d => (d.FinishedAt!.Value - d.StartedAt!.Value).TotalSeconds).Order().ToArray();
                 table.Notes.Add($"batch on {shards} shards: jobs admitted {started[0]:F2}-{started[^1]:F2} s after the first submission (median {started[started.Length / 2]:F2}); " +
-                    $"admitted to done: median {running[running.Length / 2]:F2} s, longest {running[^1]:F2} s.");
+                    $"admitted to done: median {running[running.Length / 2]:F2} s, longest {running[^1]:F2} s; " +
+                    $"jobs per silo {string.Join("/", batch.Done.GroupBy(d => d.Host).Select(g => g.Count()).OrderDescending())}; " +
+                    $"the 3 slowest used {string.Join(", ", batch.Done.OrderByDescending(d => d.FinishedAt!.Value - d.StartedAt!.Value).Take(3).Select(d => d.Shards.Count))} shards.");
             }
         }
 
