@@ -36,7 +36,7 @@ public static class ArithBenchmark
         {
             ["latent"] = $"[1, {string.Join(", ", shape)}] ({shape.Aggregate(1L, (a, b) => a * b):N0} values), {windows} windows of {window} (overlap {overlap})",
             ["steps"] = $"{steps}, plan {plan}: {rounds} rounds; best of {repeats}",
-            ["load average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown",
+            ["load average"] = LoadAverage.Now(),
         }, ["what", "ms/step", "ms/round"]);
         double best = double.MaxValue;
         for (int r = 0; r < repeats; r++)

@@ -62,7 +62,7 @@ public static class ResidentAbRun
 
         double ms(double seconds) => seconds * 1000 / rounds;
         double latentMb = shape.Aggregate(4.0, (a, b) => a * b) / 1e6;
-        yield return $"in-process A/B, {windows} Wan-sized windows ({latentMb:F0} MB fp32 latent), {steps} steps, plan {plan}, tau 0.05: {rounds} rounds, same bits both ways: {(same ? "yes" : "NO")}, {WanPayloadScaling.Uptime()}";
+        yield return $"in-process A/B, {windows} Wan-sized windows ({latentMb:F0} MB fp32 latent), {steps} steps, plan {plan}, tau 0.05: {rounds} rounds, same bits both ways: {(same ? "yes" : "NO")}, {LoadAverage.Now()}";
         yield return $"  job owns the latent: {ms(ownedTotal - ownedShards):F0} ms/round on the job's thread (slice, fusion, P&P, noise of the whole latent; wire rounding of the windows' latents and velocities at the job and shards {ms(ownedShards):F0} ms, i.e. {ms(ownedShards) / windows:F0} ms per shard)";
         yield return $"  windows resident:   {ms(residentTotal) / windows:F0} ms/round per window's shard ({ms(residentTotal):F0} ms for all {windows} here, one after another); {exchanged * 2.0 / rounds / 1e6:F1} MB of shared-frame velocities (fp16) per round in all, job: {windows} counts";
     }

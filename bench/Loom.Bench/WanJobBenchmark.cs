@@ -38,7 +38,7 @@ public static class WanJobBenchmark
         var table = new BenchTable("wan-job", new Dictionary<string, object>
         {
             ["job"] = $"{frames} frames in windows of {window} sharing 1 latent frame, {size}x{size} (wide: {wideSize}x{wideSize}), {steps} steps, P&P plan {plan} with the family's tau, seed 1, float32 wire",
-            ["load average at start"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown",
+            ["load average at start"] = LoadAverage.Now(),
             ["models"] = $"make-tiny {string.Join(", ", kinds)} ({Describe(WanTinyShape.Tiny)}); wide: t2v {Describe(WanTinyShape.Wide1_3B(wideLayers))}",
             ["threads"] = $"in-process {threads}; embedded silo: 1 shard of {threads}; processes: 2 x 1 shard of {Math.Max(1, threads / 2)}",
             ["repeats"] = $"{repeats} rounds after a warm-up round (best wall time of each way shown)",

@@ -52,7 +52,7 @@ public static class WanPayloadScaling
             ["forward"] = $"{forwardMs:F1} ms per window evaluation ({(args.Double("forward-ms", 0) > 0 ? "--forward-ms" : $"Wan2.1 {wan}, H100, gpu-forward.txt")})",
             ["steps"] = $"{steps}, plan {plan}: {rounds} rounds",
             ["silos"] = $"up to {maxSilos} processes, shards split evenly; wire fp16",
-            ["load"] = Uptime(),
+            ["load"] = LoadAverage.Now(),
         }, ["workload", "windows", "shards", "wall s", "ideal s", "efficiency", "overhead ms/round", "MB sent/round", "MB recv/round", "silo cpu ms/round",
             .. ScalingBenchmark.PhaseColumns]);
 
@@ -145,8 +145,6 @@ public static class WanPayloadScaling
         throw new ArgumentException($"--wan: {path} has no {WindowLatents}-latent-frame line for model '{model}' (1.3b or 14b).");
     }
 
-    /// <summary>The load average, as <c>uptime</c> prints it.</summary>
-    public static string Uptime() => File.Exists("/proc/loadavg") ? "load " + string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "load n/a";
 
     /// <summary>Writes a physics-family model file whose windows are Wan 480p-sized (the simulated shards never run it).</summary>
     private static void WritePayloadModel(string path)
@@ -193,7 +191,7 @@ public static class WanPayloadScaling
             part.Dispose();
         }
         string Rate(double seconds, double mb) => $"{mb / seconds:F0} MB/s ({seconds * 1000:F1} ms for {mb:F1} MB)";
-        yield return $"constants, {windows} windows ({plan.Frames} latent frames, {videoMb:F0} MB fp32 latent), this machine, 1 job thread, {Uptime()}:";
+        yield return $"constants, {windows} windows ({plan.Frames} latent frames, {videoMb:F0} MB fp32 latent), this machine, 1 job thread, {LoadAverage.Now()}:";
         yield return $"  wire encode fp32->fp16 per window: {Rate(encode, windowMb)}; decode fp16->fp32: {Rate(decode, windowMb)}; window slice copy: {Rate(slice, windowMb)}";
         yield return $"  fusion of {windows} windows: {Rate(fuse, videoMb)}; noise (randn, whole latent): {Rate(noise, videoMb)}; Euler + P&P merge: {Rate(arithmetic, videoMb)}";
     }
