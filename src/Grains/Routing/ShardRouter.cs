@@ -38,6 +38,7 @@ public sealed partial class ShardRouter
     private readonly ConcurrentDictionary<string, DateTimeOffset> _hungUntil = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly Lock _pickGate = new();
+    private readonly ConcurrentDictionary<string, Lazy<ResiliencePipeline>> _shardPipelines = new(StringComparer.Ordinal);
     private readonly string _localSilo;
     private ShardInfo[] _shards = [];
     private DateTimeOffset _shardsAt = DateTimeOffset.MinValue;
@@ -333,9 +334,12 @@ public sealed partial class ShardRouter
         }
     }
 
-    // The pipeline first: it creates the breaker whose state is read.
+    // The pipeline first: it creates the breaker whose state is read. Built once per shard here: the registry may build
+    // a pipeline twice when two windows ask for a new shard's at once, and the shard's one state provider then stays
+    // bound to the breaker of the copy it dropped (a disposed breaker: a job failed with ObjectDisposedException).
     private (ResiliencePipeline Pipeline, CircuitBreakerStateProvider State) Breaker(string shardId)
-        => (_pipelines.GetPipeline(LoomPipelines.Shard(shardId)), _breakers.For(shardId));
+        => (_shardPipelines.GetOrAdd(shardId, id => new Lazy<ResiliencePipeline>(() => _pipelines.GetPipeline(LoomPipelines.Shard(id)))).Value,
+            _breakers.For(shardId));
 
     /// <summary>The shards of the directory's last answer (live ones, draining ones included).</summary>
     public IEnumerable<string> KnownShards => _shards.Select(s => s.ShardId);
