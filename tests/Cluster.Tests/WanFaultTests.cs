@@ -22,7 +22,9 @@ public sealed class WanFaultTests(ITestOutputHelper output)
         string models = WanJobTests.ModelsWith(Model, WanKind.T2V);
         try
         {
-            await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 3, shardsPerSilo: 1, new Dictionary<string, string> { ["ModelDirectory"] = models });
+            // One request per forward: the job's four concurrent requests a step (two windows, each with and without the
+            // prompt) cannot all batch into its own silo's shard, so the router sends some to the other silos' shards.
+            await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 3, shardsPerSilo: 1, new Dictionary<string, string> { ["ModelDirectory"] = models, ["MaxBatch"] = "1" });
             output.WriteLine($"cluster up {clock.Elapsed}");
             // 17 frames (5 latent) in two co-denoised windows of 9 sharing 1 latent frame; 24 steps, P&P at steps 1-8.
             JobSpec spec = WanJobTests.Short(Model, seed: 41, frames: 17) with { Steps = 24, Plan = "1-8:1" };
