@@ -15,7 +15,8 @@ namespace Loom.Grains.Routing;
 /// Sends window evaluations to shards (one per silo, shared by the jobs it hosts). Placement: model affinity (down to
 /// Wan2.2's expert, and only where the weights fit: <see cref="ShardHoldings"/>), then the
 /// least expected finish time <c>(other routers' queue at the shard + this router's in-flight + 1) x measured latency</c>
-/// (see <see cref="ShardLedger"/>), near-ties broken at random; a silo whose shard just timed out is passed over for 10 s. Resilience (Polly v8): retries on another shard (built once), and per shard a circuit breaker around a
+/// (see <see cref="ShardLedger"/>), the window's home shard kept unless a request waits there, near-ties broken by
+/// locality then at random (<see cref="ShardChoice"/>); a silo whose shard just timed out is passed over for 10 s. Resilience (Polly v8): retries on another shard (built once), and per shard a circuit breaker around a
 /// timeout per attempt, derived from the shard's measured latency (<see cref="ShardLatencies"/>). An evaluation is idempotent, so a retry anywhere gives the same bits.
 /// </summary>
 public sealed partial class ShardRouter
@@ -311,9 +312,9 @@ public sealed partial class ShardRouter
         }
         // Choosing and counting the choice in flight is one atomic act: a step's windows are placed concurrently, and
         // without it they all see the same idle shard and pile onto it.
-        // One of the cheapest shards (within 10%: latencies are noisy). Among those: the window's home shard (the one that
-        // evaluated it last), else one on this silo, else any, at random. Routers on different silos see one another's load
-        // only as of the directory's last report (about a second old), so two of them can pick the same idle shard and one
+        // The window's home shard (the one that evaluated it last) while nothing waits ahead of it there; else one of the
+        // cheapest shards (within 10%: latencies are noisy), one on this silo first, else any, at random (ShardChoice).
+        // Routers on different silos see one another's load only as of the directory's last report (about a second old), so two of them can pick the same idle shard and one
         // window then waits a whole forward behind the other. Home and local shards make that rare: a job keeps its shards
         // while they stay cheapest (64 one-window jobs on 64 shards over 4 silos: random among the cheapest queued a third
         // of the evaluations), and a job silo fills its own shards first, whose load its own ledger knows exactly (no
@@ -322,12 +323,8 @@ public sealed partial class ShardRouter
         {
             var usable = _holdings.Usable(model, expert, candidates);
             double[] costs = usable.Select(u => Cost(u.Shard, u.LoadSeconds)).ToArray();
-            double least = costs.Min();
-            int[] cheapest = Enumerable.Range(0, costs.Length).Where(i => costs[i] <= least * 1.1).ToArray();
-            int[] local = cheapest.Where(i => usable[i].Shard.Silo == _localSilo).ToArray();
-            int pick = cheapest.FirstOrDefault(i => usable[i].Shard.ShardId == home, -1) is var stay and >= 0
-                ? stay
-                : local.Length > 0 ? local[Random.Shared.Next(local.Length)] : cheapest[Random.Shared.Next(cheapest.Length)];
+            int homeIndex = home is null ? -1 : usable.Select(u => u.Shard.ShardId).ToList().IndexOf(home);
+            int pick = ShardChoice.Pick(costs, homeIndex, usable.Select(u => u.Shard.Silo == _localSilo).ToArray(), Random.Shared);
             var (chosen, loading) = usable[pick];
             _holdings.Sent(chosen, model, expert);
             return (chosen, _ledger.Begin(chosen.ShardId), loading == 0);
