@@ -16,6 +16,7 @@ public sealed class BenchCluster : IAsyncDisposable
     private readonly List<SiloProcess> _silos;
     private readonly IHost _client;
     private readonly string _data;
+    private readonly System.Diagnostics.Stopwatch _age = System.Diagnostics.Stopwatch.StartNew();
 
     private BenchCluster(List<SiloProcess> silos, IHost client, string data)
     {
@@ -26,6 +27,9 @@ public sealed class BenchCluster : IAsyncDisposable
 
     /// <summary>The silo processes.</summary>
     public IReadOnlyList<SiloProcess> Silos => _silos;
+
+    /// <summary>Time since the silo processes were started and joined.</summary>
+    public TimeSpan Age => _age.Elapsed;
 
     /// <summary>The client's grain factory.</summary>
     public IClusterClient Grains => _client.Services.GetRequiredService<IClusterClient>();

@@ -20,7 +20,8 @@ public static class ScalingBenchmark
     /// <summary>
     /// Runs it: <c>--shards --real (counts or none) --silos --windows --window --overlap --steps --plan --jobs --checkpoint-every --forward-ms --models</c>,
     /// <c>--workloads</c> (long,batch by default), <c>--fp32 no</c> (leaves out the wire fp32 row), <c>--phases yes</c> (adds the per-step phase columns from the silos' <c>/metrics</c>)
-    /// and <c>--warm-steps --warm-plan</c> (the untimed warm-up job: 5 steps of the measured plan by default).
+    /// and <c>--warm-steps --warm-plan</c> (the untimed warm-up job: 5 steps of the measured plan by default), and
+    /// <c>--warm-seconds</c> (warm-up jobs repeat until the silos have run this long, 30 by default: the JIT settles).
     /// </summary>
     public static async Task<BenchTable> RunAsync(BenchArguments args)
     {
@@ -61,7 +62,7 @@ public static class ScalingBenchmark
             ["forward"] = $"{forward * 1000:F1} ms per window ({(args.Double("forward-ms", 0) > 0 ? "--forward-ms" : "measured on the physics model, 1 thread")})",
             ["silos"] = $"up to {maxSilos} processes, shards split evenly",
             ["checkpoint every"] = $"{checkpointEvery} steps",
-            ["warm-up"] = $"one untimed job of each workload first, {args.Text("warm-plan", plan)} (--warm-steps, --warm-plan)",
+            ["warm-up"] = $"one untimed job of each workload first, {args.Text("warm-plan", plan)} (--warm-steps, --warm-plan), then one-window jobs on every shard until {args.Double("warm-seconds", 30):F0} s after the silos started (--warm-seconds)",
         }, ["workload", "shards", "kind", "wall s", "speedup", "ideal s", "efficiency", "msgs/step", "KB sent/step", "KB recv/step", "overhead ms/step", "silo cpu ms/step",
             .. phases ? PhaseColumns : []]);
 
@@ -82,13 +83,22 @@ public static class ScalingBenchmark
             // Warm-up, untimed: JIT on every silo, shard grains activated, given frames cached on the shards. The measured
             // plan's own refined steps (--warm-steps 5, --warm-plan the measured plan), so the P&P path is compiled and the
             // runtime has tiered the hot methods up before the clock starts, as on a silo that has run jobs before.
-            string warm = Guid.NewGuid().ToString("N")[..8];
+            // Then, until --warm-seconds have passed since the silos started, one-window jobs on every shard again: the runtime
+            // keeps compiling for tens of seconds after a silo starts (tier-0 code, then tier-1 once called 30 times: a
+            // silo compiled 200-1,300 methods a second through a 30-second run, dotnet-counters), and a measurement taken
+            // meanwhile counts that compilation as coordination (batch of 64 on 64 shards: 22 ms of silo CPU per job step
+            // 10 s after the start, 11.5 ms 30 s after; bench/results/issue20-session4.txt).
             string warmPlan = args.Text("warm-plan", plan);
             int warmSteps = args.Int("warm-steps", RefinementPlan.Parse(warmPlan).LastStep < 5 ? 5 : steps);
-            await cluster.RunAsync([
-                ($"warm-long-{warm}", longVideo with { Steps = warmSteps, Plan = warmPlan }),
-                .. Enumerable.Range(0, Math.Min(shards, jobCount)).Select(i => ($"warm-{warm}-{i}", small with { Steps = warmSteps, Plan = warmPlan, Seed = i })),
-            ]);
+            double warmSeconds = args.Double("warm-seconds", 30);
+            for (int round = 0; round == 0 || cluster.Age.TotalSeconds < warmSeconds; round++)
+            {
+                string warm = Guid.NewGuid().ToString("N")[..8];
+                await cluster.RunAsync([
+                    .. round == 0 ? [($"warm-long-{warm}", longVideo with { Steps = warmSteps, Plan = warmPlan })] : Array.Empty<(string, JobSpec)>(),
+                    .. Enumerable.Range(0, Math.Min(shards, jobCount)).Select(i => ($"warm-{warm}-{i}", small with { Steps = warmSteps, Plan = warmPlan, Seed = i })),
+                ]);
+            }
             string run = Guid.NewGuid().ToString("N")[..8];
             async Task<(JobStatus[] Done, double Cpu, PhaseSeconds? Phases)> Timed(IReadOnlyList<(string Id, JobSpec Spec)> jobs)
             {

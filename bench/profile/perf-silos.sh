@@ -6,7 +6,7 @@ set -euo pipefail
 out=$1; prefix=$2; delay=$3; duration=$4
 mkdir -p "$out"
 until pgrep -f "dotnet $(pwd)/src/Silo/bin/.*loom-silo.dll" > /dev/null; do sleep 0.5; done
-until find /tmp -maxdepth 4 -path '/tmp/loom-bench-*' -name "${prefix}*.latent" 2>/dev/null | grep -q .; do sleep 0.5; done
+until find /tmp -maxdepth 4 -path '/tmp/loom-bench-*' -name "${prefix}*.latent" -print -quit 2>/dev/null | grep -q .; do sleep 0.5; done
 sleep "$delay"
 pids=$(pgrep -f "dotnet $(pwd)/src/Silo/bin/.*loom-silo.dll" | paste -sd,)
 perf record -F 499 -g -p "$pids" -o "$out/perf.data" -- sleep "$duration" > "$out/record.log" 2>&1

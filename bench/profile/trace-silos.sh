@@ -10,7 +10,7 @@ out=$1; prefix=$2; delay=$3; duration=$4
 export PATH=$PATH:~/.dotnet/tools
 mkdir -p "$out"
 until pgrep -f "dotnet $(pwd)/src/Silo/bin/.*loom-silo.dll" > /dev/null; do sleep 0.5; done
-until find /tmp -maxdepth 4 -path '/tmp/loom-bench-*' -name "${prefix}*.latent" 2>/dev/null | grep -q .; do sleep 0.5; done
+until find /tmp -maxdepth 4 -path '/tmp/loom-bench-*' -name "${prefix}*.latent" -print -quit 2>/dev/null | grep -q .; do sleep 0.5; done
 sleep "$delay"
 pids=$(pgrep -f "dotnet $(pwd)/src/Silo/bin/.*loom-silo.dll" || true)
 for pid in $pids; do
