@@ -145,7 +145,6 @@ public static class WanPayloadScaling
         throw new ArgumentException($"--wan: {path} has no {WindowLatents}-latent-frame line for model '{model}' (1.3b or 14b).");
     }
 
-
     /// <summary>Writes a physics-family model file whose windows are Wan 480p-sized (the simulated shards never run it).</summary>
     private static void WritePayloadModel(string path)
     {

@@ -67,7 +67,7 @@ public sealed class ShardLedger
     }
 
     /// <summary>
-    /// The share of <c>[from, to)</c> that <paramref name="shardId"/> spent computing this router's requests: their
+    /// The share of <c>(from, to]</c> that <paramref name="shardId"/> spent computing this router's requests: their
     /// compute seconds as the shard counted them, for those answered in that time, over its length.
     /// </summary>
     public double BusyShare(string shardId, DateTimeOffset from, DateTimeOffset to)

@@ -322,9 +322,17 @@ public sealed partial class ShardRouter
         lock (_pickGate)
         {
             var usable = _holdings.Usable(model, expert, candidates);
-            double[] costs = usable.Select(u => Cost(u.Shard, u.LoadSeconds)).ToArray();
-            int homeIndex = home is null ? -1 : usable.Select(u => u.Shard.ShardId).ToList().IndexOf(home);
-            int pick = ShardChoice.Pick(costs, homeIndex, usable.Select(u => u.Shard.Silo == _localSilo).ToArray(), Random.Shared);
+            var costs = new double[usable.Count];
+            var local = new bool[usable.Count];
+            int homeIndex = -1;
+            for (int i = 0; i < usable.Count; i++)
+            {
+                ShardInfo shard = usable[i].Shard;
+                costs[i] = Cost(shard, usable[i].LoadSeconds);
+                local[i] = shard.Silo == _localSilo;
+                homeIndex = shard.ShardId == home ? i : homeIndex;
+            }
+            int pick = ShardChoice.Pick(costs, homeIndex, local, Random.Shared);
             var (chosen, loading) = usable[pick];
             _holdings.Sent(chosen, model, expert);
             return (chosen, _ledger.Begin(chosen.ShardId), loading == 0);
