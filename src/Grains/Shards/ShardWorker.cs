@@ -20,20 +20,17 @@ namespace Loom.Grains.Shards;
 /// </summary>
 public sealed class ShardWorker : IDisposable
 {
-    private readonly ModelCatalog _catalog;
     private readonly int _maxBatch;
     private readonly int _cacheEntries;
     private readonly List<Pending> _queue = [];
     private readonly List<PendingDecode> _decodes = [];
     private readonly Dictionary<string, WindowConditioning> _conditioning = new(StringComparer.Ordinal);
     private readonly Queue<string> _conditioningOrder = new();
-    private readonly Dictionary<string, IShardModel> _models = new(StringComparer.Ordinal);
+    private readonly ShardModels _models;
     private readonly Thread _thread;
     private readonly bool _preload;
-    private readonly TimeSpan _simulatedForward;
     private readonly int _threads;
     private readonly DeviceProbe _probe;
-    private readonly HashSet<string> _warm = new(StringComparer.Ordinal);
     private readonly ShardMemory _memory;
     private long _sequence;
     private int _running;
@@ -57,7 +54,6 @@ public sealed class ShardWorker : IDisposable
         long modelBytes = 0, bool evict = true)
     {
         _preload = preload && simulatedForward <= TimeSpan.Zero;
-        _simulatedForward = simulatedForward;
         _threads = threads;
         ShardId = shardId;
         ShardDevice = device;
@@ -65,7 +61,7 @@ public sealed class ShardWorker : IDisposable
         _probe = new DeviceProbe(device);
         long budget = modelBytes > 0 ? modelBytes : device.Kind == ShardDeviceKind.Cuda ? _probe.Memory().Total : -1;
         _memory = new ShardMemory(shardId, budget, evict);
-        _catalog = catalog;
+        _models = new ShardModels(catalog, _memory, device, simulatedForward);
         _metrics = metrics;
         _evalSeconds = metrics.WindowEval.WithLabels(shardId);
         _maxBatch = Math.Max(1, maxBatch);
@@ -92,7 +88,7 @@ public sealed class ShardWorker : IDisposable
         (long free, long total) = _probe.Memory();
         lock (_queue)
         {
-            string[] models = _simulatedForward > TimeSpan.Zero ? _catalog.Models.Keys.ToArray() : _models.Keys.ToArray();
+            string[] models = _models.Names();
             return new ShardInfo(ShardId, silo, Device, models, _queue.Count + _running, _latency, _completed, _forwards, _busySeconds, DateTimeOffset.UtcNow,
                 DeviceName: _probe.Name, MemoryFreeBytes: free, MemoryTotalBytes: total,
                 Experts: _memory.Experts, ModelBytes: _memory.HeldBytes, ModelBudgetBytes: _memory.BudgetBytes, Loads: _memory.Loads, Evictions: _memory.Evictions);
@@ -214,24 +210,7 @@ public sealed class ShardWorker : IDisposable
         }
         if (_preload)
         {
-            foreach (ShardModelInfo info in _catalog.Models.Values)
-            {
-                // As much of each model as fits without freeing another: a shard with room for one expert holds the first.
-                foreach (string? unit in ShardMemory.Units(info))
-                {
-                    try
-                    {
-                        if (_memory.Fits(info, unit))
-                        {
-                            Ensure(info.Name, _models.GetValueOrDefault(info.Name) ?? Open(info.Name), [unit]);
-                        }
-                    }
-                    catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
-                    {
-                        // Left unloaded: the first request for it loads it again and fails with this error, to its caller.
-                    }
-                }
-            }
+            _models.Preload();
         }
         while (Take() is { } work)
         {
@@ -315,7 +294,7 @@ public sealed class ShardWorker : IDisposable
         long started = Stopwatch.GetTimestamp();
         // Only a shard that holds the model decodes with it (its decoder's weights load on the first chunk; the caller
         // picks such shards and decodes the chunk itself when one refuses).
-        if (_models.GetValueOrDefault(request.Model) is not { } model)
+        if (_models.Held(request.Model) is not { } model)
         {
             throw new ShardUnavailableException($"shard {ShardId} does not hold model '{request.Model}'.");
         }
@@ -335,17 +314,17 @@ public sealed class ShardWorker : IDisposable
         try
         {
             string modelName = batch[0].Request.Model;
-            IShardModel model = _models.GetValueOrDefault(modelName) ?? Open(modelName);
+            IShardModel model = _models.Get(modelName);
             // The experts this batch needs (a request names its own; the shard checks it against its timestep below).
             string?[] units = model is IExpertShardModel { Experts.Count: > 1 } several
                 ? batch.Select(p => (string?)(p.Request.Expert ?? several.ExpertAt(Timestep(p.Request)))).Distinct().ToArray()
                 : [null];
-            if (Ensure(modelName, model, units))
+            if (_models.Ensure(modelName, model, units))
             {
                 started = Stopwatch.GetTimestamp(); // loading is not forward latency
             }
             // The first pass after a load warms libtorch up (a simulated shard has nothing to warm).
-            bool warmUp = _simulatedForward <= TimeSpan.Zero && _warm.Add($"{modelName}/{string.Join(",", units)}");
+            bool warmUp = _models.FirstPass(modelName, units);
             WireTensor[] velocities;
             using (var scope = NewDisposeScope())
             {
@@ -404,82 +383,6 @@ public sealed class ShardWorker : IDisposable
         }
     }
 
-    /// <summary>An unloaded copy of <paramref name="name"/>; on a simulated shard a stand-in that only waits.</summary>
-    private IShardModel Open(string name)
-        => _simulatedForward > TimeSpan.Zero ? new SimulatedShardModel(_catalog.Info(name), _simulatedForward) : _catalog.Open(name);
-
-    /// <summary>
-    /// Loads the <paramref name="units"/> of <paramref name="model"/> this shard lacks (its experts, or the whole model:
-    /// null) onto the device (read into host memory, moved once), after freeing the least recently used models or experts
-    /// where they do not fit (<see cref="ShardMemory"/>). True when anything was loaded.
-    /// </summary>
-    /// <exception cref="ShardUnavailableException">A unit does not fit, and this shard may not free enough.</exception>
-    private bool Ensure(string name, IShardModel model, IReadOnlyList<string?> units)
-    {
-        ShardModelInfo info = _catalog.Info(name);
-        bool loaded = false;
-        try
-        {
-            foreach (string? unit in _memory.Needed(info, units))
-            {
-                foreach (var (victim, part) in _memory.MakeRoom(info, unit, units))
-                {
-                    Free(victim, part, name);
-                }
-                if (unit is not null && model is IExpertShardModel experts)
-                {
-                    experts.LoadExpert(unit, ShardDevice.Torch);
-                }
-                else
-                {
-                    model.Load(ShardDevice.Torch);
-                }
-                _memory.Loaded(info, unit);
-                loaded = true;
-                lock (_queue)
-                {
-                    _models[name] = model;
-                }
-            }
-        }
-        catch
-        {
-            if (!_models.ContainsKey(name))
-            {
-                model.Dispose();
-            }
-            throw;
-        }
-        _memory.Used(info, units);
-        return loaded;
-    }
-
-    /// <summary>
-    /// Frees <paramref name="expert"/> of <paramref name="name"/> (null: the whole model); a model left with no expert is
-    /// dropped, unless it is <paramref name="loading"/>.
-    /// </summary>
-    private void Free(string name, string? expert, string loading)
-    {
-        if (!_models.TryGetValue(name, out IShardModel? model))
-        {
-            return;
-        }
-        if (expert is not null && model is IExpertShardModel experts)
-        {
-            experts.UnloadExpert(expert);
-            if (experts.LoadedExperts.Count > 0 || name == loading)
-            {
-                return;
-            }
-        }
-        lock (_queue)
-        {
-            _models.Remove(name);
-        }
-        _warm.RemoveWhere(w => w.StartsWith(name + "/", StringComparison.Ordinal));
-        model.Dispose();
-    }
-
     /// <summary>The request as the socket takes it, its tensors on this shard's device: one host-to-device copy each, none for a CPU shard.</summary>
     private ModelWindow Window(WindowRequest request)
     {
@@ -521,10 +424,7 @@ public sealed class ShardWorker : IDisposable
             Monitor.PulseAll(_queue);
         }
         _thread.Join(TimeSpan.FromSeconds(30));
-        foreach (IShardModel model in _models.Values)
-        {
-            model.Dispose();
-        }
+        _models.Dispose();
         _probe.Dispose();
     }
 
