@@ -53,7 +53,7 @@ public static class ResidentAbRun
         {
             run.SampleAsync().GetAwaiter().GetResult();
             exchanged = run.ExchangedValues;
-            resident = run.Gather();
+            resident = run.GatherAsync(steps).GetAwaiter().GetResult();
         }
         double residentTotal = Stopwatch.GetElapsedTime(started).TotalSeconds;
         bool same = owned.bytes.SequenceEqual(resident.bytes); // every bit

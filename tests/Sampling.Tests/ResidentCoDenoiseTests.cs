@@ -55,7 +55,7 @@ public sealed class ResidentCoDenoiseTests
         using Tensor initial = SelfRefiningSampler.InitialLatent(Seeds, Shape);
         using ResidentCoDenoise run = sampler.StartResident(Seeds, initial, conditioning);
         IReadOnlyList<StepReport> steps = await run.SampleAsync();
-        return (run.Gather(), steps);
+        return (await run.GatherAsync(steps.Count), steps);
     }
 
     [Theory]
@@ -110,10 +110,10 @@ public sealed class ResidentCoDenoiseTests
             checkpoint = outcome.Latent;
         }
         using (checkpoint)
-        using (ResidentCoDenoise resident = sampler.StartResident(Seeds, checkpoint))
+        using (ResidentCoDenoise resident = sampler.StartResident(Seeds, checkpoint, stepsDone: 3))
         {
             await resident.SampleAsync(firstStep: 3);
-            using Tensor resumed = resident.Gather();
+            using Tensor resumed = await resident.GatherAsync(resident.Schedule.Steps);
             using (owned)
             {
                 Assert.True(Bits.Same(owned, resumed), "resuming on resident windows from step 3 differs from the uninterrupted run");

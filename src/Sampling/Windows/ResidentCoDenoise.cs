@@ -1,5 +1,4 @@
 using Loom.Sampling.Fields;
-using Loom.Sampling.Noise;
 using Loom.Sampling.Refinement;
 using Loom.Sampling.Sampler;
 using Loom.Sampling.Schedules;
@@ -19,51 +18,70 @@ namespace Loom.Sampling.Windows;
 /// </summary>
 public sealed class ResidentCoDenoise : IDisposable
 {
-    private readonly IWindowEvaluator _evaluator;
-    private readonly double[][] _weights;
-    private readonly ResidentWindow[] _windows;
+    private readonly IResidentWindow[] _windows;
     private readonly long[] _seeds;
     private readonly long _cellsPerSample;
-    private readonly List<FrameConditioning> _slices;
+    private readonly HaloBoard? _board;
+    private readonly List<FrameConditioning>? _slices;
     private int _evaluationsPerWindow = 1;
 
+    /// <summary>In this process: every window a <see cref="ResidentWindowWorker"/>, evaluated by <paramref name="evaluator"/>, the shared frames passed through one board.</summary>
     internal ResidentCoDenoise(
         WindowPlan plan, IWindowEvaluator evaluator, FlowSchedule schedule, RefinementOptions refinement, WindowBlend blend, bool skipCertainWindows,
-        IReadOnlyList<long> seeds, Tensor latent, FrameConditioning? conditioning, List<FrameConditioning> slices)
+        IReadOnlyList<long> seeds, Tensor latent, int stepsDone, FrameConditioning? conditioning, List<FrameConditioning> slices)
+        : this(plan, schedule, refinement, skipCertainWindows, seeds, latent.shape.Skip(2).Aggregate(1L, (a, b) => a * b), [])
     {
         _slices = slices;
-        Plan = plan;
-        Schedule = schedule;
-        Refinement = refinement;
-        SkipCertainWindows = skipCertainWindows;
-        _evaluator = evaluator;
-        _weights = plan.Weights(blend);
-        _seeds = seeds.ToArray();
-        _cellsPerSample = latent.shape.Skip(2).Aggregate(1L, (a, b) => a * b);
-        var windows = new List<ResidentWindow>(plan.Windows.Count);
+        _board = new HaloBoard();
+        var windows = new List<IResidentWindow>(plan.Windows.Count);
         try
         {
             foreach (TemporalWindow window in plan.Windows)
             {
-                int ownedFrom = window.Index == 0 ? window.Start : Math.Min(window.End, Math.Max(window.Start, plan.Windows[window.Index - 1].End));
-                Tensor slice = Narrow(latent, window);
-                Tensor? given = null, frameMask = null;
-                if (conditioning is { Any: true })
-                {
-                    given = Narrow(conditioning.Clean, window);
-                    long[] maskShape = Enumerable.Repeat(1L, (int)latent.dim()).ToArray();
-                    maskShape[WindowFusion.FrameAxis] = window.Length;
-                    frameMask = TensorBlock.Run(() => tensor(conditioning.Given.Skip(window.Start).Take(window.Length).ToArray(), device: latent.device).reshape(maskShape));
-                }
-                windows.Add(new ResidentWindow(window, slice, ownedFrom, given, frameMask));
+                FrameConditioning? given = conditioning is { Any: true }
+                    ? new FrameConditioning(Narrow(conditioning.Clean, window), conditioning.Given.Skip(window.Start).Take(window.Length).ToArray())
+                    : null;
+                windows.Add(new ResidentWindowWorker(plan, blend, schedule, refinement, seeds, window, Narrow(latent, window), stepsDone, given, _board,
+                    (input, context, token) => evaluator.EvaluateAsync(window, input, context, token)));
             }
         }
         catch
         {
-            windows.ForEach(w => w.Dispose());
+            windows.OfType<IDisposable>().ToList().ForEach(w => w.Dispose());
+            _board.Dispose();
             throw;
         }
         _windows = windows.ToArray();
+    }
+
+    /// <summary>
+    /// Coordinates <paramref name="windows"/> (one per window of <paramref name="plan"/>, in plan order) that live
+    /// elsewhere (on shards) after the same number of steps; disposing this disposes those that are <see cref="IDisposable"/>.
+    /// </summary>
+    /// <param name="plan">The windows.</param>
+    /// <param name="schedule">The sigmas.</param>
+    /// <param name="refinement">P&amp;P settings (the mask and the early exit are global across windows).</param>
+    /// <param name="skipCertainWindows">Whether fully certain windows are skipped during refinement.</param>
+    /// <param name="seeds">One seed per video.</param>
+    /// <param name="cellsPerSample">Cells of one video's latent (frames x height x width): the denominator of the certain share.</param>
+    /// <param name="windows">The windows.</param>
+    public ResidentCoDenoise(
+        WindowPlan plan, FlowSchedule schedule, RefinementOptions refinement, bool skipCertainWindows, IReadOnlyList<long> seeds, long cellsPerSample,
+        IReadOnlyList<IResidentWindow> windows)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(windows);
+        Plan = plan;
+        Schedule = schedule;
+        Refinement = refinement;
+        SkipCertainWindows = skipCertainWindows;
+        _seeds = seeds.ToArray();
+        _cellsPerSample = cellsPerSample;
+        _windows = windows.ToArray();
+        if (_windows.Length > 0 && !_windows.Select(w => w.Window.Index).SequenceEqual(Enumerable.Range(0, plan.Windows.Count)))
+        {
+            throw new ArgumentException($"windows must be the plan's {plan.Windows.Count}, in order.", nameof(windows));
+        }
     }
 
     /// <summary>The windows.</summary>
@@ -84,14 +102,26 @@ public sealed class ResidentCoDenoise : IDisposable
     /// <summary>Certain-cell counts sent to the step's coordinator so far (one per evaluated round, window and sample).</summary>
     public long ExchangedCounts { get; private set; }
 
-    /// <summary>Window <paramref name="index"/>'s latent at the current step (borrowed).</summary>
-    public Tensor WindowLatent(int index) => _windows[index].Latent;
+    /// <summary>Window <paramref name="index"/>'s latent at the current step (borrowed), for windows in this process.</summary>
+    public Tensor WindowLatent(int index) => ((ResidentWindowWorker)_windows[index]).Latent;
 
-    /// <summary>The whole latent <c>[B, C, F, ...]</c>, each frame taken from the first window that covers it (owned by the caller).</summary>
-    public Tensor Gather() => TensorBlock.Run(() => cat(
-        _windows.Where(w => w.OwnedCount > 0)
-            .Select(w => w.Latent.narrow(WindowFusion.FrameAxis, w.OwnedFrom - w.Window.Start, w.OwnedCount)).ToArray(),
-        WindowFusion.FrameAxis));
+    /// <summary>The whole latent <c>[B, C, F, ...]</c> after <paramref name="stepsDone"/> steps, each frame taken from the first window that covers it (owned by the caller).</summary>
+    public async Task<Tensor> GatherAsync(int stepsDone, CancellationToken cancellationToken = default)
+    {
+        var owners = _windows.Where(w => w.Window.End > ResidentWindowWorker.OwnedFrom(Plan, w.Window)).ToArray();
+        Tensor[] parts = await Task.WhenAll(owners.Select(w => w.OwnedFramesAsync(stepsDone, cancellationToken))).ConfigureAwait(false);
+        try
+        {
+            return TensorBlock.Run(() => cat(parts, WindowFusion.FrameAxis));
+        }
+        finally
+        {
+            foreach (Tensor part in parts)
+            {
+                part.Dispose();
+            }
+        }
+    }
 
     /// <summary>
     /// One outer step i on every window: a plain Euler step when the plan gives K = 0 here, else Predict-and-Perturb
@@ -107,106 +137,47 @@ public sealed class ResidentCoDenoise : IDisposable
         double s = Schedule.Sigma(step);
         double sNext = Schedule.NextSigma(step);
         int planned = Refinement.Plan.ExtraAt(step);
-        var context = new StepContext(step, s, sNext) { Timestep = Schedule.Timestep(step) };
         var fractions = new List<double>(planned);
         int predictions = 0, evaluations = 0, refineEvaluations = 0, skippedEvaluations = 0;
         int batch = _seeds.Length;
-        var inputs = new Tensor?[_windows.Length];
-        try
+
+        ResidentRoundReport[] reports = await RoundAsync(new ResidentRoundOrder(step, 0, planned, [], []), cancellationToken).ConfigureAwait(false);
+        predictions++;
+        (int done, int skipped) = Tally(reports);
+        evaluations += done;
+        skippedEvaluations += skipped;
+
+        var settled = new bool[batch];
+        int iteration = 1;
+        for (; iteration <= planned && !settled.All(x => x); iteration++)
         {
-            Round first = await RoundAsync(_windows.Select(w => w.Latent).ToArray(), new bool[_windows.Length], context, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            // A window is skipped when every cell of it is certain: its own mask's, or its sample settled.
+            bool[] skip = reports.Select(r => SkipCertainWindows && r.AllCertain.Length == batch && Enumerable.Range(0, batch).All(b => settled[b] || r.AllCertain[b])).ToArray();
+            reports = await RoundAsync(new ResidentRoundOrder(step, iteration, planned, skip, (bool[])settled.Clone()), cancellationToken).ConfigureAwait(false);
             predictions++;
-            evaluations += first.Evaluations;
-            skippedEvaluations += first.Skipped;
-            foreach (ResidentWindow window in _windows)
-            {
-                using Tensor fused = first.Fused[window.Window.Index]!;
-                (window.X0, window.Next) = TensorBlock.Run(() => PredictAndPerturb.Euler(window.Latent, fused, s, sNext));
-                if (planned > 0)
-                {
-                    long[] cellShape = (long[])window.Latent.shape.Clone();
-                    cellShape[1] = 1;
-                    window.Certain = TensorBlock.Run(() => zeros(cellShape, ScalarType.Bool, window.Latent.device));
-                }
-            }
+            (done, skipped) = Tally(reports);
+            evaluations += done;
+            refineEvaluations += done;
+            skippedEvaluations += skipped;
 
-            var settled = new bool[batch];
-            int iteration = 1;
-            for (; iteration <= planned && !settled.All(done => done); iteration++)
+            var certainCells = new long[batch];
+            foreach (ResidentRoundReport report in reports)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var skip = new bool[_windows.Length];
-                foreach (ResidentWindow window in _windows)
-                {
-                    int w = window.Window.Index;
-                    // Each window draws the whole video's noise for (seed, step, iteration) and keeps its frames.
-                    long[] sampleShape = window.Latent.shape[1..];
-                    using (Tensor eps = DeterministicNoise.Batch(_seeds, step, iteration, sampleShape, window.Latent.dtype, window.Latent.device,
-                        new NoiseSlice(WindowFusion.FrameAxis, window.Window.Start, Plan.Frames)))
-                    {
-                        inputs[w] = PredictAndPerturb.Perturb(window.X0!, eps, s);
-                    }
-                    skip[w] = SkipCertainWindows && TensorBlock.Read(() => window.Certain!.all().item<bool>());
-                }
-                Round refined = await RoundAsync(inputs!, skip, context with { Iteration = iteration }, cancellationToken).ConfigureAwait(false);
-                predictions++;
-                evaluations += refined.Evaluations;
-                refineEvaluations += refined.Evaluations;
-                skippedEvaluations += refined.Skipped;
-
-                var certainCells = new long[batch];
-                foreach (ResidentWindow window in _windows)
-                {
-                    int w = window.Window.Index;
-                    if (refined.Fused[w] is { } fused)
-                    {
-                        // A skipped window's cells are all certain: the merge would keep every value it holds.
-                        using (fused)
-                        {
-                            var merged = PredictAndPerturb.Merge(inputs[w]!, fused, window.X0!, window.Next!, window.Certain!, s, sNext, Refinement.Tau, Refinement.P);
-                            window.EndStep();
-                            (window.X0, window.Next, window.Certain) = merged;
-                        }
-                    }
-                    long[] counts = PredictAndPerturb.CertainCounts(window.Certain!, WindowFusion.FrameAxis, window.OwnedFrom - window.Window.Start, window.OwnedCount);
-                    for (int b = 0; b < batch; b++)
-                    {
-                        certainCells[b] += counts[b];
-                    }
-                    ExchangedCounts += batch;
-                }
-                double[] sampleFractions = certainCells.Select(n => n / (double)_cellsPerSample).ToArray();
-                fractions.Add(sampleFractions.Average());
                 for (int b = 0; b < batch; b++)
                 {
-                    if (!settled[b] && sampleFractions[b] > Refinement.CertainFraction)
-                    {
-                        settled[b] = true;
-                        foreach (ResidentWindow window in _windows)
-                        {
-                            PredictAndPerturb.Settle(window.Certain!, b);
-                        }
-                    }
+                    certainCells[b] += report.CertainCells[b];
                 }
-                DisposeAll(inputs);
+                ExchangedCounts += batch;
             }
-
-            foreach (ResidentWindow window in _windows)
+            double[] sampleFractions = certainCells.Select(n => n / (double)_cellsPerSample).ToArray();
+            fractions.Add(sampleFractions.Average());
+            for (int b = 0; b < batch; b++)
             {
-                window.Latent.Dispose();
-                window.Latent = window.Next!;
-                window.Next = null;
-            }
-            return new StepReport(step, s, sNext, predictions, evaluations, skippedEvaluations, planned, planned - (iteration - 1), fractions, refineEvaluations);
-        }
-        finally
-        {
-            DisposeAll(inputs);
-            foreach (ResidentWindow window in _windows)
-            {
-                window.EndStep();
+                settled[b] |= sampleFractions[b] > Refinement.CertainFraction;
             }
         }
+        return new StepReport(step, s, sNext, predictions, evaluations, skippedEvaluations, planned, planned - (iteration - 1), fractions, refineEvaluations);
     }
 
     /// <summary>Runs steps <paramref name="firstStep"/>..N-1 and returns their reports.</summary>
@@ -225,125 +196,67 @@ public sealed class ResidentCoDenoise : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (ResidentWindow window in _windows)
+        foreach (IResidentWindow window in _windows)
         {
-            window.Dispose();
+            (window as IDisposable)?.Dispose();
         }
-        lock (_slices)
+        _board?.Dispose();
+        if (_slices is not null)
         {
-            _slices.ForEach(s => s.Clean.Dispose());
+            lock (_slices)
+            {
+                _slices.ForEach(s => s.Clean.Dispose());
+            }
         }
     }
 
-    private readonly record struct Round(Tensor?[] Fused, int Evaluations, int Skipped);
-
     /// <summary>
-    /// One prediction on every window not skipped: evaluate its input, pass the velocities over shared frames to the
-    /// windows that share them, fuse each window's frames there, and hold given frames exact.
+    /// One round on every window at once. When one fails, the others are cancelled (a window waiting for a failed
+    /// neighbour's frames would wait for ever) and the first failure is thrown.
     /// </summary>
-    private async Task<Round> RoundAsync(Tensor[] inputs, bool[] skip, StepContext context, CancellationToken cancellationToken)
+    private async Task<ResidentRoundReport[]> RoundAsync(ResidentRoundOrder order, CancellationToken cancellationToken)
     {
-        var tasks = new Task<Prediction>?[_windows.Length];
-        var halos = new Dictionary<(int Window, int From), Tensor>();
-        var fused = new Tensor?[_windows.Length];
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<ResidentRoundReport>[] rounds = _windows.Select(async w =>
+        {
+            try
+            {
+                return await w.RoundAsync(order, failed.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                await failed.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }).ToArray();
         try
         {
-            foreach (ResidentWindow window in _windows)
-            {
-                int w = window.Window.Index;
-                if (!skip[w])
-                {
-                    tasks[w] = _evaluator.EvaluateAsync(window.Window, inputs[w], context with { CertainCells = context.Iteration > 0 ? window.Certain : null }, cancellationToken);
-                }
-            }
-            await Task.WhenAll(tasks.OfType<Task<Prediction>>()).ConfigureAwait(false);
-            Prediction[] done = tasks.OfType<Task<Prediction>>().Select(t => t.Result).ToArray();
-            if (done.Length > 0)
-            {
-                _evaluationsPerWindow = Math.Max(1, done[0].Evaluations);
-            }
-
-            // What travels: each evaluated window's velocity over each segment it shares, once per window that reads it.
-            foreach (ResidentWindow window in _windows)
-            {
-                if (tasks[window.Window.Index] is not { } task)
-                {
-                    continue;
-                }
-                foreach ((int from, int count, int readers) in SharedSegments(window.Window, skip))
-                {
-                    halos[(window.Window.Index, from)] = TensorBlock.Run(() => task.Result.Velocity.narrow(WindowFusion.FrameAxis, from - window.Window.Start, count).contiguous().clone());
-                    ExchangedValues += readers * halos[(window.Window.Index, from)].numel();
-                }
-            }
-            foreach (ResidentWindow window in _windows)
-            {
-                int w = window.Window.Index;
-                if (tasks[w] is not { } own)
-                {
-                    continue;
-                }
-                Tensor velocity = WindowFusion.FuseWindow(Plan, _weights, window.Window,
-                    (other, from, count) => other.Index == w
-                        ? own.Result.Velocity.narrow(WindowFusion.FrameAxis, from - window.Window.Start, count)
-                        : halos.GetValueOrDefault((other.Index, from)),
-                    inputs[w]);
-                if (window.Given is { } given)
-                {
-                    Tensor mixed = velocity;
-                    velocity = ConditionedFrames.Replace(inputs[w], mixed, given, window.FrameMask!, context.Sigma);
-                    mixed.Dispose();
-                }
-                fused[w] = velocity;
-            }
-            int skipped = skip.Count(x => x);
-            return new Round(fused, done.Sum(p => p.Evaluations), done.Sum(p => p.SkippedEvaluations) + skipped * _evaluationsPerWindow);
+            await Task.WhenAll(rounds).ConfigureAwait(false);
         }
         catch
         {
-            DisposeAll(fused);
-            throw;
+            // The first window's own failure, not the cancellations it caused in the others.
+            Exception first = rounds.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException)
+                ?? rounds.First(t => !t.IsCompletedSuccessfully).Exception?.InnerException ?? new OperationCanceledException(cancellationToken);
+            _board?.DropBefore(order.Step, order.Iteration + 1);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
         }
-        finally
-        {
-            foreach (Tensor halo in halos.Values)
-            {
-                halo.Dispose();
-            }
-            foreach (Task<Prediction>? task in tasks)
-            {
-                if (task is { IsCompletedSuccessfully: true })
-                {
-                    task.Result.Dispose();
-                }
-            }
-        }
+        ResidentRoundReport[] reports = rounds.Select(t => t.Result).ToArray();
+        ExchangedValues += reports.Sum(r => r.SentValues);
+        return reports;
     }
 
-    /// <summary>The segments of <paramref name="window"/> that other windows also cover, with how many of those are evaluated this round.</summary>
-    private IEnumerable<(int From, int Count, int Readers)> SharedSegments(TemporalWindow window, bool[] skip)
+    /// <summary>Forward passes run and skipped in a round (a skipped window counts the passes it would have cost).</summary>
+    private (int Evaluations, int Skipped) Tally(ResidentRoundReport[] reports)
     {
-        int[] edges = Plan.Windows.SelectMany(w => new[] { w.Start, w.End }).Where(e => e >= window.Start && e <= window.End).Distinct().Order().ToArray();
-        for (int e = 0; e + 1 < edges.Length; e++)
+        ResidentRoundReport? evaluated = reports.FirstOrDefault(r => !r.Skipped);
+        if (evaluated is not null)
         {
-            int from = edges[e];
-            int readers = Plan.Windows.Count(other => other.Index != window.Index && other.Contains(from) && !skip[other.Index]);
-            if (Plan.Windows.Any(other => other.Index != window.Index && other.Contains(from)))
-            {
-                yield return (from, edges[e + 1] - from, readers);
-            }
+            _evaluationsPerWindow = Math.Max(1, evaluated.Evaluations);
         }
+        return (reports.Sum(r => r.Evaluations), reports.Sum(r => r.SkippedEvaluations) + reports.Count(r => r.Skipped) * _evaluationsPerWindow);
     }
 
     private static Tensor Narrow(Tensor video, TemporalWindow window)
         => TensorBlock.Run(() => video.narrow(WindowFusion.FrameAxis, window.Start, window.Length).contiguous().clone());
-
-    private static void DisposeAll(Tensor?[] tensors)
-    {
-        for (int i = 0; i < tensors.Length; i++)
-        {
-            tensors[i]?.Dispose();
-            tensors[i] = null;
-        }
-    }
 }

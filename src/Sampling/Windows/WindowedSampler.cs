@@ -125,14 +125,15 @@ public sealed class WindowedSampler
     /// </param>
     /// <param name="conditioning">Clean frames given for the whole video, or null; borrowed for the run's lifetime.</param>
     /// <param name="evaluator">Evaluates the windows; null: in this process, with the sampler's window fields.</param>
-    public ResidentCoDenoise StartResident(IReadOnlyList<long> seeds, Tensor latent, FrameConditioning? conditioning = null, IWindowEvaluator? evaluator = null)
+    /// <param name="stepsDone">Steps <paramref name="latent"/> is after (the first step run is this one).</param>
+    public ResidentCoDenoise StartResident(IReadOnlyList<long> seeds, Tensor latent, FrameConditioning? conditioning = null, IWindowEvaluator? evaluator = null, int stepsDone = 0)
     {
         if (latent.dim() < 3 || latent.shape[0] != seeds.Count || latent.shape[WindowFusion.FrameAxis] != Plan.Frames)
         {
             throw new ArgumentException($"latent must be [B, C, F, ...] with B = {seeds.Count} and F = {Plan.Frames}; got [{string.Join(", ", latent.shape)}].", nameof(latent));
         }
         var slices = new List<FrameConditioning>();
-        return new ResidentCoDenoise(Plan, evaluator ?? WindowEvaluator(conditioning, slices), Schedule, Refinement, Blend, SkipCertainWindows, seeds, latent, conditioning, slices);
+        return new ResidentCoDenoise(Plan, evaluator ?? WindowEvaluator(conditioning, slices), Schedule, Refinement, Blend, SkipCertainWindows, seeds, latent, stepsDone, conditioning, slices);
     }
 
     /// <summary>Evaluates each window in this process with its field, conditioned on its slice of the given frames (kept in <paramref name="slices"/> to dispose).</summary>
