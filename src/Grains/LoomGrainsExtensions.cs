@@ -40,7 +40,9 @@ public static class LoomGrainsExtensions
         services.AddSingleton<WanJobModels>();
         services.AddSingleton<WanShardDecode>();
         services.AddSingleton<ShardHost>();
+        services.AddSingleton<ResidentWindows>();
         services.AddSingleton<ShardRouter>();
+        services.AddSingleton<ShardResidency>();
         services.AddSingleton<IJobFields, ShardJobFields>();
         services.AddPlacementDirector<ShardPlacement, ShardPlacementDirector>();
         services.AddPlacementDirector<JobPlacement, JobPlacementDirector>();

@@ -14,6 +14,15 @@ public sealed class LoomJobOptions
     /// <summary>Jobs sampling at once; the rest wait in the queue by priority.</summary>
     public int MaxRunningJobs { get; set; } = 16;
 
+    /// <summary>
+    /// Co-denoising jobs keep each window's latent and refinement state on the shard that evaluates it for the whole job
+    /// (resident windows): a round is then a small message per window, the velocities over shared frames go shard to
+    /// shard, and the job's silo does no whole-latent arithmetic; the latent comes back for checkpoints and the result.
+    /// Same bits as the default, where the job holds the latent and sends each window's slice every round
+    /// (docs/coordination-model.md). A shard lost mid-job costs the steps since the last checkpoint.
+    /// </summary>
+    public bool ResidentWindows { get; set; }
+
     /// <summary>Bounds on submitted specs (<c>Loom:Limits:*</c>).</summary>
     public JobLimits Limits { get; set; } = new();
 }

@@ -32,7 +32,7 @@ public sealed class JobRunTests : IDisposable
             await first.StepAsync();
             await first.StepAsync();
             Assert.True(first.CheckpointDue);
-            checkpoint = first.Checkpoint();
+            checkpoint = await first.CheckpointAsync();
         }
         using JobRun resumed = JobRun.Resume(recipe, Field(spec), 2, checkpoint);
         while (!resumed.IsDone)

@@ -22,4 +22,15 @@ public interface IJobFields
     /// <param name="counters">The shards' counts for the run.</param>
     /// <param name="wan">A Wan job's encoded inputs, or null.</param>
     IVelocityField Field(string jobId, JobSpec spec, TemporalWindow window, FrameConditioning? given, JobCounters counters, WanJobStages? wan);
+
+    /// <summary>
+    /// How a co-denoising job's windows are opened where they stay for the run (resident windows), or null when the job
+    /// holds its latent (the default).
+    /// </summary>
+    /// <param name="jobId">The job.</param>
+    /// <param name="epoch">The job loop's epoch (its windows are named by it).</param>
+    /// <param name="recipe">The job.</param>
+    /// <param name="counters">The shards' counts for the run.</param>
+    /// <param name="wan">A Wan job's encoded inputs, or null.</param>
+    JobRun.OpenResident? Resident(string jobId, long epoch, JobRecipe recipe, JobCounters counters, WanJobStages? wan) => null;
 }

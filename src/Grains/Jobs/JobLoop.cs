@@ -50,7 +50,8 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
             // Wan: the prompts (and an I2V image) are encoded here once, before sampling; the frames decoded here after it.
             wan = await fields.PrepareAsync(host.JobId, spec, cancellationToken);
             WanJobStages? stages = wan;
-            run = await OpenAsync(recipe, (w, c) => fields.Field(host.JobId, spec, w, c, counters, stages), cancellationToken, stages?.Continuation);
+            run = await OpenAsync(recipe, (w, c) => fields.Field(host.JobId, spec, w, c, counters, stages), cancellationToken, stages?.Continuation,
+                fields.Resident(host.JobId, epoch, recipe, counters, stages));
             var checkpoints = new CheckpointBehind();
             JobLoopEnd end = await RunAsync(run, counters, epoch, checkpoints, cancellationToken);
             if (end == JobLoopEnd.Drained)
@@ -91,8 +92,10 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
     /// <param name="field">The field of one window.</param>
     /// <param name="cancellationToken">Stops the checkpoint's load.</param>
     /// <param name="continuation">How a chained window continues the one before (chained image-to-video), or null.</param>
+    /// <param name="resident">Opens a co-denoising job's windows on the shards for the run (resident windows), or null.</param>
     public async Task<JobRun> OpenAsync(
-        JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> field, CancellationToken cancellationToken, WindowContinuation? continuation = null)
+        JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> field, CancellationToken cancellationToken, WindowContinuation? continuation = null,
+        JobRun.OpenResident? resident = null)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         if (!recipe.IsStepwise)
@@ -107,7 +110,7 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
         }
         Job.StepsDone = checkpoint?.StepsDone ?? 0;
         Job.CertainFractions = Job.CertainFractions.Take(Job.StepsDone).ToList();
-        return checkpoint is null ? JobRun.Start(recipe, field) : JobRun.Resume(recipe, field, checkpoint.StepsDone, checkpoint.Latent);
+        return checkpoint is null ? JobRun.Start(recipe, field, resident: resident) : JobRun.Resume(recipe, field, checkpoint.StepsDone, checkpoint.Latent, resident);
     }
 
     /// <summary>Runs the steps left, checkpointing under <paramref name="epoch"/> (the store refuses it once a newer loop wrote).</summary>
@@ -141,7 +144,7 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
             if (StepPolicy.CheckpointNow(run, draining))
             {
                 // Written behind the next step (CheckpointBehind): its bytes are taken now, the write waited for at the next hand-over.
-                (int stepsDone, byte[] latent, double[] done) = (run.StepsDone, run.Checkpoint(), [.. fractions]);
+                (int stepsDone, byte[] latent, double[] done) = (run.StepsDone, await run.CheckpointAsync(cancellationToken), [.. fractions]);
                 fractions.Clear();
                 await checkpoints.HandOverAsync(stepsDone, () => CheckpointAsync(stepsDone, latent, done, epoch, cancellationToken));
                 if (host.CancelRequested)

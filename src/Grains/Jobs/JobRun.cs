@@ -19,12 +19,26 @@ public sealed class JobRun : IDisposable
 {
     private readonly WindowedSampler _sampler;
     private readonly FrameConditioning? _conditioning;
+    private readonly OpenResident? _openResident;
     private CoDenoiseRun? _coDenoise;
+    private ResidentCoDenoise? _resident;
+    private IDisposable? _residentWindows;
     private Tensor? _latent;
 
-    private JobRun(JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> windowField, Tensor? latent, int stepsDone, WindowContinuation? continuation = null)
+    /// <summary>
+    /// Opens a co-denoising job's windows where they stay for the run (on shards: <see cref="Routing.ShardResidency"/>),
+    /// each from its slice of <paramref name="latent"/> (borrowed) after <paramref name="stepsDone"/> steps.
+    /// </summary>
+    /// <returns>The windows in plan order, and what closes them.</returns>
+    public delegate Task<(IReadOnlyList<IResidentWindow> Windows, IDisposable Close)> OpenResident(
+        Tensor latent, int stepsDone, FrameConditioning? conditioning, CancellationToken cancellationToken);
+
+    private JobRun(
+        JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> windowField, Tensor? latent, int stepsDone, WindowContinuation? continuation = null,
+        OpenResident? resident = null)
     {
         Recipe = recipe;
+        _openResident = recipe.IsStepwise ? resident : null;
         _sampler = new WindowedSampler(recipe.Windows, recipe.Spec.Join.ToSampler(), windowField, recipe.Schedule, recipe.Refinement, recipe.Spec.Blend.ToSampler(),
             continuation: continuation);
         _latent = latent;
@@ -52,26 +66,32 @@ public sealed class JobRun : IDisposable
     /// <summary>True when the last step ends a checkpoint interval (or the run): its latent should be saved.</summary>
     public bool CheckpointDue => Recipe.IsStepwise && StepsDone > 0 && (StepsDone % Recipe.Spec.CheckpointEvery == 0 || IsDone);
 
-    /// <summary>The latent after <see cref="StepsDone"/> steps (borrowed); null before a whole run is done.</summary>
+    /// <summary>True when the windows stay where they are evaluated (resident) rather than the run holding the latent.</summary>
+    public bool IsResident => _openResident is not null;
+
+    /// <summary>The latent after <see cref="StepsDone"/> steps (borrowed); null before a whole run is done, and between a resident run's first and last step.</summary>
     public Tensor? Latent => _latent;
 
     /// <summary>Starts the job from pure noise (co-denoising) or from nothing (a whole run).</summary>
     /// <param name="recipe">The job.</param>
     /// <param name="windowField">The model's field for one window, conditioned on the clean frames given inside it.</param>
     /// <param name="continuation">Chained windows the model conditions on the window before (Wan image-to-video: <see cref="WanJobStages.Continue"/>); null otherwise.</param>
-    public static JobRun Start(JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> windowField, WindowContinuation? continuation = null)
+    /// <param name="resident">Opens a co-denoising job's windows where they stay (resident windows); null: the run holds the latent.</param>
+    public static JobRun Start(
+        JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> windowField, WindowContinuation? continuation = null, OpenResident? resident = null)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         Tensor? initial = recipe.IsStepwise ? SelfRefiningSampler.InitialLatent(recipe.Seeds, recipe.SampleShape) : null;
-        return new JobRun(recipe, windowField, initial, 0, continuation);
+        return new JobRun(recipe, windowField, initial, 0, continuation, resident);
     }
 
     /// <summary>Resumes a co-denoising job after <paramref name="stepsDone"/> steps from its checkpointed latent.</summary>
     /// <param name="recipe">The job; co-denoising (the other joins run whole and restart).</param>
     /// <param name="windowField">The model's field for one window.</param>
     /// <param name="stepsDone">Steps the checkpoint is after.</param>
-    /// <param name="latent">The checkpoint's latent bytes (<see cref="Checkpoint"/>).</param>
-    public static JobRun Resume(JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> windowField, int stepsDone, byte[] latent)
+    /// <param name="latent">The checkpoint's latent bytes (<see cref="CheckpointAsync"/>).</param>
+    /// <param name="resident">Opens the windows where they stay (resident windows); null: the run holds the latent.</param>
+    public static JobRun Resume(JobRecipe recipe, Func<TemporalWindow, FrameConditioning?, IVelocityField> windowField, int stepsDone, byte[] latent, OpenResident? resident = null)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         ArgumentNullException.ThrowIfNull(latent);
@@ -87,7 +107,7 @@ public sealed class JobRun : IDisposable
         {
             throw new ArgumentException($"the checkpoint's latent has {latent.LongLength} bytes; the job's has {recipe.LatentBytes}.", nameof(latent));
         }
-        return new JobRun(recipe, windowField, WireCodec.FromBytes(latent, recipe.SampleShape), stepsDone);
+        return new JobRun(recipe, windowField, WireCodec.FromBytes(latent, recipe.SampleShape), stepsDone, resident: resident);
     }
 
     /// <summary>Samples <paramref name="spec"/> start to finish in this process; returns the final latent (owned by the caller).</summary>
@@ -129,6 +149,10 @@ public sealed class JobRun : IDisposable
             StepsDone = Recipe.Steps;
             return new JobStep(StepsDone, result.Steps, IsWholeRun: true);
         }
+        if (_openResident is not null)
+        {
+            return await ResidentStepAsync(cancellationToken).ConfigureAwait(false);
+        }
         _coDenoise ??= _sampler.StartCoDenoise(_conditioning);
         StepOutcome outcome = await _coDenoise.Sampler.StepAsync(_latent!, StepsDone, Recipe.Seeds, cancellationToken).ConfigureAwait(false);
         _latent!.Dispose();
@@ -137,8 +161,40 @@ public sealed class JobRun : IDisposable
         return new JobStep(StepsDone, [outcome.Report], IsWholeRun: false);
     }
 
-    /// <summary>The current latent's float32 bytes, as checkpointed (and resumed with <see cref="Resume"/>).</summary>
-    public byte[] Checkpoint() => WireCodec.ToBytes(_latent ?? throw new InvalidOperationException("a whole run has no latent before it is done."));
+    /// <summary>
+    /// One step on resident windows: opened at the first step from the latent (which the run then lets go), the latent
+    /// gathered back after the last.
+    /// </summary>
+    private async Task<JobStep> ResidentStepAsync(CancellationToken cancellationToken)
+    {
+        if (_resident is null)
+        {
+            var (windows, close) = await _openResident!(_latent!, StepsDone, _conditioning, cancellationToken).ConfigureAwait(false);
+            _residentWindows = close;
+            _resident = new ResidentCoDenoise(Recipe.Windows, Recipe.Schedule, Recipe.Refinement, _sampler.SkipCertainWindows, Recipe.Seeds,
+                Recipe.SampleShape.Skip(1).Aggregate(1L, (a, b) => a * b), windows);
+            _latent!.Dispose();
+            _latent = null;
+        }
+        StepReport report = await _resident.StepAsync(StepsDone, cancellationToken).ConfigureAwait(false);
+        StepsDone++;
+        if (IsDone)
+        {
+            _latent = await _resident.GatherAsync(StepsDone, cancellationToken).ConfigureAwait(false);
+        }
+        return new JobStep(StepsDone, [report], IsWholeRun: false);
+    }
+
+    /// <summary>The current latent's float32 bytes, as checkpointed (and resumed with <see cref="Resume"/>); a resident run's gathered from its windows.</summary>
+    public async Task<byte[]> CheckpointAsync(CancellationToken cancellationToken = default)
+    {
+        if (_latent is null && _resident is not null)
+        {
+            using Tensor gathered = await _resident.GatherAsync(StepsDone, cancellationToken).ConfigureAwait(false);
+            return WireCodec.ToBytes(gathered);
+        }
+        return WireCodec.ToBytes(_latent ?? throw new InvalidOperationException("a whole run has no latent before it is done."));
+    }
 
     /// <summary>Hands the latent over to the caller (who disposes it); the run holds none after.</summary>
     public Tensor TakeLatent()
@@ -169,6 +225,8 @@ public sealed class JobRun : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _resident?.Dispose();
+        _residentWindows?.Dispose();
         _coDenoise?.Dispose();
         _conditioning?.Clean.Dispose();
         _latent?.Dispose();

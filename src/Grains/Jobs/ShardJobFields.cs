@@ -3,6 +3,7 @@ using Loom.Grains.Routing;
 using Loom.Grains.Shards;
 using Loom.Sampling.Fields;
 using Loom.Sampling.Windows;
+using Microsoft.Extensions.Options;
 
 namespace Loom.Grains.Jobs;
 
@@ -10,7 +11,9 @@ namespace Loom.Grains.Jobs;
 /// <param name="router">Places window evaluations on shards.</param>
 /// <param name="catalog">Where each model's files are.</param>
 /// <param name="wanModels">Wan's text encoder and VAE on this silo.</param>
-public sealed class ShardJobFields(ShardRouter router, ModelCatalog catalog, WanJobModels wanModels) : IJobFields
+/// <param name="residency">Places resident windows (when <see cref="LoomJobOptions.ResidentWindows"/> is on).</param>
+/// <param name="options">Whether co-denoising jobs run on resident windows.</param>
+public sealed class ShardJobFields(ShardRouter router, ModelCatalog catalog, WanJobModels wanModels, ShardResidency residency, IOptions<LoomJobOptions> options) : IJobFields
 {
     /// <inheritdoc />
     public async Task<WanJobStages?> PrepareAsync(string jobId, JobSpec spec, CancellationToken cancellationToken)
@@ -22,4 +25,19 @@ public sealed class ShardJobFields(ShardRouter router, ModelCatalog catalog, Wan
     /// <inheritdoc />
     public IVelocityField Field(string jobId, JobSpec spec, TemporalWindow window, FrameConditioning? given, JobCounters counters, WanJobStages? wan)
         => new ShardWindowField(jobId, spec, window, given, router, counters, wan?.Inputs(window));
+
+    /// <inheritdoc />
+    public JobRun.OpenResident? Resident(string jobId, long epoch, JobRecipe recipe, JobCounters counters, WanJobStages? wan)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        if (!options.Value.ResidentWindows || !recipe.IsStepwise)
+        {
+            return null;
+        }
+        return async (latent, stepsDone, conditioning, cancellationToken) =>
+        {
+            ResidentShardWindows windows = await residency.OpenAsync(jobId, epoch, recipe, latent, stepsDone, conditioning, counters, w => wan?.Inputs(w), cancellationToken).ConfigureAwait(false);
+            return (windows.Windows, windows);
+        };
+    }
 }

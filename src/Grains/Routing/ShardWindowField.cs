@@ -35,18 +35,24 @@ public sealed class ShardWindowField : IVelocityField
         Window = window;
         _router = router;
         _counters = counters;
+        (_conditioning, _conditioningKey) = Conditioning(given, inputs);
+        _guidanceAt = inputs?.GuidanceAt;
+        _expertAt = inputs?.ExpertAt;
+    }
+
+    /// <summary>What a shard is sent to condition a window on: the given frames inside it and a Wan job's encoded inputs, with its key; nulls when none.</summary>
+    public static (WindowConditioning? Conditioning, string? Key) Conditioning(FrameConditioning? given, WindowInputs? inputs)
+    {
+        WindowConditioning? conditioning = null;
         if (given is { Any: true })
         {
-            _conditioning = new WindowConditioning(WireCodec.ToBytes(given.Clean), given.Given.ToArray());
-            _conditioningKey = _conditioning.Key();
+            conditioning = new WindowConditioning(WireCodec.ToBytes(given.Clean), given.Given.ToArray());
         }
         if (inputs is not null)
         {
-            _conditioning = new WindowConditioning(_conditioning?.Clean ?? [], _conditioning?.Given ?? [], [.. inputs.Tensors]);
-            _conditioningKey = _conditioning.Key();
-            _guidanceAt = inputs.GuidanceAt;
-            _expertAt = inputs.ExpertAt;
+            conditioning = new WindowConditioning(conditioning?.Clean ?? [], conditioning?.Given ?? [], [.. inputs.Tensors]);
         }
+        return (conditioning, conditioning?.Key());
     }
 
     /// <summary>The window this field evaluates.</summary>

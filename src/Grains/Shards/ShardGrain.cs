@@ -8,7 +8,7 @@ namespace Loom.Grains.Shards;
 /// requests to the device's worker thread and awaits them, so many requests wait in the worker's priority queue.
 /// </summary>
 [ShardPlacement, Reentrant]
-public sealed class ShardGrain(ShardHost host) : Grain, IShardGrain
+public sealed class ShardGrain(ShardHost host, ResidentWindows residents) : Grain, IShardGrain
 {
     /// <inheritdoc />
     public Task<WindowResult> EvaluateAsync(WindowRequest request, CancellationToken cancellationToken = default)
@@ -17,6 +17,35 @@ public sealed class ShardGrain(ShardHost host) : Grain, IShardGrain
     /// <inheritdoc />
     public Task<DecodeResult> DecodeAsync(DecodeRequest request, CancellationToken cancellationToken = default)
         => host.Worker(this.GetPrimaryKeyString()).DecodeAsync(request, cancellationToken);
+
+    /// <inheritdoc />
+    public Task ResidentOpenAsync(ResidentOpenRequest request)
+    {
+        residents.Open(this.GetPrimaryKeyString(), request);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<ResidentRoundResult> ResidentRoundAsync(ResidentRoundRequest request, CancellationToken cancellationToken = default)
+        => residents.RoundAsync(request, cancellationToken);
+
+    /// <inheritdoc />
+    public Task ResidentHaloAsync(ResidentHalo halo)
+    {
+        residents.Deliver(halo);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<(long[] Shape, WireTensor Latent)> ResidentFramesAsync(ResidentJob job, int window, int stepsDone)
+        => residents.FramesAsync(job, window, stepsDone);
+
+    /// <inheritdoc />
+    public Task ResidentCloseAsync(ResidentJob job)
+    {
+        residents.Close(job);
+        return Task.CompletedTask;
+    }
 
     /// <inheritdoc />
     public Task<ShardInfo> GetInfoAsync()

@@ -269,8 +269,8 @@ public sealed class WindowedSampler
         }
     }
 
-    /// <summary>The part of <paramref name="conditioning"/> inside <paramref name="window"/>, or null when no frame there is given.</summary>
-    private static FrameConditioning? Slice(FrameConditioning? conditioning, TemporalWindow window)
+    /// <summary>The part of <paramref name="conditioning"/> inside <paramref name="window"/> (its clean values owned by the caller), or null when no frame there is given.</summary>
+    public static FrameConditioning? Slice(FrameConditioning? conditioning, TemporalWindow window)
     {
         if (conditioning is null)
         {

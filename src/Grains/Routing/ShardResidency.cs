@@ -1,0 +1,131 @@
+using Loom.Contracts.Jobs;
+using Loom.Contracts.Shards;
+using Loom.Grains.Jobs;
+using Loom.Grains.Shards;
+using Loom.Sampling.Fields;
+using Loom.Sampling.Windows;
+using TorchSharp;
+
+namespace Loom.Grains.Routing;
+
+/// <summary>
+/// Places a co-denoising job's windows on shards for the whole job (resident windows, <see cref="LoomJobOptions.ResidentWindows"/>)
+/// and reaches them: each window's slice of the latent is sent once, then every round is a small message each way per
+/// window (the step, the iteration, which windows skip, which samples settled; certain counts back) while velocities
+/// over shared frames go shard to shard. The job's latent comes back only for a checkpoint and the result.
+/// </summary>
+/// <param name="grains">Reaches the shards.</param>
+/// <param name="router">The live shards.</param>
+public sealed class ShardResidency(IGrainFactory grains, ShardRouter router)
+{
+    /// <summary>
+    /// Opens <paramref name="recipe"/>'s windows on shards from <paramref name="latent"/> (borrowed) after
+    /// <paramref name="stepsDone"/> steps. Consecutive windows go to consecutive shards of one silo where they can (their
+    /// shared frames then stay in the silo), starting at a shard chosen by the job's id so concurrent jobs spread.
+    /// </summary>
+    /// <exception cref="ShardUnavailableException">No live shard takes work.</exception>
+    public async Task<ResidentShardWindows> OpenAsync(
+        string jobId, long epoch, JobRecipe recipe, torch.Tensor latent, int stepsDone, FrameConditioning? conditioning, JobCounters counters,
+        Func<TemporalWindow, WindowInputs?> inputs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        JobSpec spec = recipe.Spec;
+        ShardInfo[] live = (await router.ShardsAsync(cancellationToken).ConfigureAwait(false)).Where(s => !s.Draining).ToArray();
+        ShardInfo[] holding = live.Where(s => s.Models.Contains(spec.Model)).ToArray();
+        string[] shards = (holding.Length > 0 ? holding : live).Select(s => s.ShardId).Order(StringComparer.Ordinal).ToArray();
+        if (shards.Length == 0)
+        {
+            throw new ShardUnavailableException($"no live shard to place job {jobId}'s resident windows on.");
+        }
+        IReadOnlyList<TemporalWindow> windows = recipe.Windows.Windows;
+        int offset = (int)((uint)StringComparer.Ordinal.GetHashCode(jobId) % (uint)shards.Length);
+        string[] placement = windows.Select(w => shards[(offset + (int)((long)w.Index * shards.Length / windows.Count)) % shards.Length]).ToArray();
+        var job = new ResidentJob(jobId, epoch);
+        var remote = new ResidentShardWindows(grains, job, recipe, placement, counters);
+        try
+        {
+            await Task.WhenAll(windows.Select(window => Task.Run(async () =>
+            {
+                FrameConditioning? given = WindowedSampler.Slice(conditioning, window);
+                WindowInputs? windowInputs = inputs(window);
+                (WindowConditioning? windowConditioning, string? key) = ShardWindowField.Conditioning(given, windowInputs);
+                given?.Clean.Dispose();
+                using torch.Tensor part = TensorBlock.Run(() => latent.narrow(WindowFusion.FrameAxis, window.Start, window.Length).contiguous());
+                var request = new ResidentOpenRequest(job, spec, window.Index, placement, stepsDone, part.shape, WireCodec.Encode(part, WirePrecision.Float32), key, windowConditioning);
+                remote.Inputs[window.Index] = windowInputs;
+                await grains.GetGrain<IShardGrain>(placement[window.Index]).ResidentOpenAsync(request).WaitAsync(cancellationToken).ConfigureAwait(false);
+                counters.Called(request.Latent.Data.Length, 0);
+            }, cancellationToken))).ConfigureAwait(false);
+        }
+        catch
+        {
+            remote.Dispose();
+            throw;
+        }
+        return remote;
+    }
+}
+
+/// <summary>A job's windows resident on shards, as its <see cref="ResidentCoDenoise"/> coordinator sees them; disposing closes them.</summary>
+public sealed class ResidentShardWindows : IDisposable
+{
+    private readonly IGrainFactory _grains;
+    private readonly ResidentJob _job;
+    private readonly JobRecipe _recipe;
+    private readonly string[] _placement;
+    private readonly JobCounters _counters;
+
+    internal ResidentShardWindows(IGrainFactory grains, ResidentJob job, JobRecipe recipe, string[] placement, JobCounters counters)
+    {
+        (_grains, _job, _recipe, _placement, _counters) = (grains, job, recipe, placement, counters);
+        Inputs = new WindowInputs?[placement.Length];
+        Windows = recipe.Windows.Windows.Select(w => (IResidentWindow)new Remote(this, w)).ToArray();
+    }
+
+    /// <summary>The windows, in plan order.</summary>
+    public IReadOnlyList<IResidentWindow> Windows { get; }
+
+    /// <summary>Each window's shard.</summary>
+    public IReadOnlyList<string> Placement => _placement;
+
+    /// <summary>A Wan job's inputs per window (guidance and expert by timestep), or nulls.</summary>
+    internal WindowInputs?[] Inputs { get; }
+
+    /// <summary>Closes the windows on every silo that holds some (best effort: a silo that is gone took them with it; an idle window is dropped by its silo later).</summary>
+    public void Dispose()
+    {
+        foreach (string shard in _placement.Distinct())
+        {
+            _ = _grains.GetGrain<IShardGrain>(shard).ResidentCloseAsync(_job).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+        }
+    }
+
+    private sealed class Remote(ResidentShardWindows owner, TemporalWindow window) : IResidentWindow
+    {
+        public TemporalWindow Window { get; } = window;
+
+        public async Task<ResidentRoundReport> RoundAsync(ResidentRoundOrder order, CancellationToken cancellationToken)
+        {
+            double timestep = owner._recipe.Schedule.Timestep(order.Step);
+            WindowInputs? inputs = owner.Inputs[Window.Index];
+            var request = new ResidentRoundRequest(owner._job, Window.Index, order.Step, order.Iteration, order.Planned, order.Skip, order.Settled,
+                inputs?.GuidanceAt(timestep) ?? owner._recipe.Spec.Guidance, inputs?.ExpertAt?.Invoke(timestep));
+            ResidentRoundResult result = await owner._grains.GetGrain<IShardGrain>(owner._placement[Window.Index]).ResidentRoundAsync(request, cancellationToken).ConfigureAwait(false);
+            if (!result.Skipped)
+            {
+                owner._counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);
+                owner._counters.Evaluated(Window.Index, result.Evaluations);
+            }
+            owner._counters.Called(0, 0);
+            return new ResidentRoundReport(result.CertainCells, result.AllCertain, result.Evaluations, result.SkippedEvaluations, result.Skipped, result.SentValues);
+        }
+
+        public async Task<torch.Tensor> OwnedFramesAsync(int stepsDone, CancellationToken cancellationToken)
+        {
+            (long[] shape, WireTensor latent) = await owner._grains.GetGrain<IShardGrain>(owner._placement[Window.Index])
+                .ResidentFramesAsync(owner._job, Window.Index, stepsDone).WaitAsync(cancellationToken).ConfigureAwait(false);
+            owner._counters.Called(0, latent.Data.Length);
+            return latent.ToTensor(shape);
+        }
+    }
+}

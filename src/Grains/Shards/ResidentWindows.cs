@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using Loom.Contracts.Shards;
+using Loom.Grains.Jobs;
+using Loom.Sampling.Fields;
+using Loom.Sampling.Windows;
+using TorchSharp;
+
+namespace Loom.Grains.Shards;
+
+/// <summary>
+/// The resident windows of co-denoising jobs on this silo's shards: each keeps its slice of the job's latent and
+/// P&amp;P state between rounds and steps (<see cref="ResidentWindowWorker"/>), is evaluated by its shard's worker
+/// exactly as a job-owned window is (the same request, wire precision and conditioning), and sends its velocity over
+/// shared frames to its neighbours' shards. A window untouched for <see cref="IdleAfter"/> (its job died without
+/// closing it) is dropped when the next window opens.
+/// </summary>
+/// <param name="host">This silo's shards.</param>
+/// <param name="grains">Reaches the neighbours' shards.</param>
+public sealed class ResidentWindows(ShardHost host, IGrainFactory grains) : IDisposable
+{
+    /// <summary>How long a job's windows stay without a call before the next open drops them.</summary>
+    public static readonly TimeSpan IdleAfter = TimeSpan.FromMinutes(15);
+
+    private readonly ConcurrentDictionary<ResidentJob, JobWindows> _jobs = new();
+
+    /// <summary>Windows resident here now.</summary>
+    public int Count => _jobs.Values.Sum(j => j.Windows.Count);
+
+    /// <summary>Opens (or re-opens) a window on shard <paramref name="shardId"/>.</summary>
+    /// <exception cref="ArgumentException">The request does not fit the job it names.</exception>
+    public void Open(string shardId, ResidentOpenRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        DropIdle();
+        ShardWorker worker = host.Worker(shardId);
+        JobRecipe recipe = JobRecipe.Resolve(request.Spec);
+        if (request.Window < 0 || request.Window >= recipe.Windows.Windows.Count || request.Shards.Length != recipe.Windows.Windows.Count)
+        {
+            throw new ArgumentException($"window {request.Window} and {request.Shards.Length} shards do not fit job {request.Job.JobId}'s {recipe.Windows.Windows.Count} windows.", nameof(request));
+        }
+        TemporalWindow window = recipe.Windows.Windows[request.Window];
+        JobWindows job = _jobs.GetOrAdd(request.Job, _ => new JobWindows());
+        job.Touch();
+        var entry = new Entry(shardId);
+        torch.Tensor latent = request.Latent.ToTensor(request.Shape);
+        FrameConditioning? given = null;
+        if (request.Conditioning is { } conditioning && conditioning.Given.Any(g => g))
+        {
+            given = new FrameConditioning(new WireTensor(conditioning.Clean, WirePrecision.Float32).ToTensor(request.Shape), conditioning.Given);
+        }
+        var halos = new GrainHalos(grains, request.Job, request.Shards, request.Spec.Wire, job.Board);
+        string jobId = request.Job.JobId;
+        var spec = request.Spec;
+        entry.Worker = new ResidentWindowWorker(recipe.Windows, spec.Blend.ToSampler(), recipe.Schedule, recipe.Refinement, recipe.Seeds, window, latent, request.StepsDone, given, halos,
+            async (input, context, token) =>
+            {
+                // The request a job-owned window sends for this input (ShardWindowField), so the shard computes the same bits.
+                var evaluation = new WindowRequest(
+                    jobId, spec.Model, spec.Priority, spec.Exact, context.Step, context.Iteration, context.Sigma, entry.Guidance,
+                    input.shape, WireCodec.Encode(input, spec.Wire), request.ConditioningKey, request.Conditioning, context.Timestep, window.Start, entry.Expert);
+                WindowResult result = await worker.EvaluateAsync(evaluation, token).ConfigureAwait(false);
+                torch.Tensor velocity = TensorBlock.Run(() => result.Velocity.ToTensor(input.shape).to(input.dtype));
+                return new Prediction(velocity, result.Evaluations);
+            });
+        if (job.Windows.TryGetValue(request.Window, out Entry? previous))
+        {
+            previous.Worker?.Dispose();
+        }
+        job.Windows[request.Window] = entry;
+    }
+
+    /// <summary>Runs one round of a window here.</summary>
+    /// <exception cref="InvalidOperationException">The window is not resident here (its silo restarted, or the job closed it).</exception>
+    public async Task<ResidentRoundResult> RoundAsync(ResidentRoundRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Entry entry = Find(request.Job, request.Window);
+        (entry.Guidance, entry.Expert) = (request.Guidance, request.Expert);
+        ResidentRoundReport report = await entry.Worker!.RoundAsync(
+            new ResidentRoundOrder(request.Step, request.Iteration, request.Planned, request.Skip, request.Settled), cancellationToken).ConfigureAwait(false);
+        return new ResidentRoundResult(report.CertainCells, report.AllCertain, report.Evaluations, report.SkippedEvaluations, report.Skipped, report.SentValues, entry.ShardId);
+    }
+
+    /// <summary>Delivers a neighbour's part to a window here; dropped when the job's windows are gone (closed after a failure).</summary>
+    public void Deliver(ResidentHalo halo)
+    {
+        ArgumentNullException.ThrowIfNull(halo);
+        if (_jobs.TryGetValue(halo.Job, out JobWindows? job))
+        {
+            job.Touch();
+            job.Board.Deposit(new HaloKey(halo.To, halo.Step, halo.Iteration, halo.From, halo.Frame), halo.Values.ToTensor(halo.Shape));
+        }
+    }
+
+    /// <summary>A window's latent over the frames it answers for after <paramref name="stepsDone"/> steps, float32.</summary>
+    public async Task<(long[] Shape, WireTensor Latent)> FramesAsync(ResidentJob job, int window, int stepsDone)
+    {
+        Entry entry = Find(job, window);
+        using torch.Tensor frames = await entry.Worker!.OwnedFramesAsync(stepsDone, CancellationToken.None).ConfigureAwait(false);
+        return (frames.shape, WireCodec.Encode(frames, WirePrecision.Float32));
+    }
+
+    /// <summary>Drops a job's windows on this silo.</summary>
+    public void Close(ResidentJob job)
+    {
+        if (_jobs.TryRemove(job, out JobWindows? windows))
+        {
+            windows.Dispose();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (ResidentJob job in _jobs.Keys.ToArray())
+        {
+            Close(job);
+        }
+    }
+
+    private Entry Find(ResidentJob job, int window)
+    {
+        if (_jobs.TryGetValue(job, out JobWindows? windows) && windows.Windows.TryGetValue(window, out Entry? entry) && entry.Worker is not null)
+        {
+            windows.Touch();
+            return entry;
+        }
+        throw new InvalidOperationException($"window {window} of job {job.JobId} (epoch {job.Epoch}) is not resident on silo {host.Silo}: its silo restarted or the job closed it.");
+    }
+
+    private void DropIdle()
+    {
+        DateTime cutoff = DateTime.UtcNow - IdleAfter;
+        foreach (var (key, job) in _jobs.ToArray())
+        {
+            if (job.LastUsed < cutoff)
+            {
+                Close(key);
+            }
+        }
+    }
+
+    private sealed class Entry(string shardId)
+    {
+        public string ShardId { get; } = shardId;
+
+        public ResidentWindowWorker? Worker { get; set; }
+
+        public double Guidance { get; set; }
+
+        public string? Expert { get; set; }
+    }
+
+    private sealed class JobWindows : IDisposable
+    {
+        public HaloBoard Board { get; } = new();
+
+        public ConcurrentDictionary<int, Entry> Windows { get; } = new();
+
+        public DateTime LastUsed { get; private set; } = DateTime.UtcNow;
+
+        public void Touch() => LastUsed = DateTime.UtcNow;
+
+        public void Dispose()
+        {
+            foreach (Entry entry in Windows.Values)
+            {
+                entry.Worker?.Dispose();
+            }
+            Windows.Clear();
+            Board.Dispose();
+        }
+    }
+
+    /// <summary>Velocities over shared frames sent to the reading window's shard as a grain call; received from this silo's board.</summary>
+    private sealed class GrainHalos(IGrainFactory grains, ResidentJob job, string[] shards, WirePrecision wire, HaloBoard board) : IHaloExchange
+    {
+        public Task SendAsync(HaloKey key, torch.Tensor part, CancellationToken cancellationToken)
+        {
+            var halo = new ResidentHalo(job, key.To, key.Step, key.Iteration, key.From, key.Frame, part.shape, WireCodec.Encode(part, wire));
+            return grains.GetGrain<IShardGrain>(shards[key.To]).ResidentHaloAsync(halo).WaitAsync(cancellationToken);
+        }
+
+        public Task<torch.Tensor> ReceiveAsync(HaloKey key, CancellationToken cancellationToken) => board.ReceiveAsync(key, cancellationToken);
+    }
+}

@@ -1,0 +1,33 @@
+using Loom.Contracts.Jobs;
+namespace Loom.Cluster.Tests;
+
+/// <summary>
+/// Resident windows (<c>Loom:ResidentWindows</c>): each window's latent and refinement state stay on one shard for the
+/// job, velocities over shared frames go shard to shard, and the job gets the same bits as when it holds the latent.
+/// </summary>
+public sealed class ResidentWindowTests
+{
+    private static readonly Dictionary<string, string> Resident = new() { ["ResidentWindows"] = "true" };
+
+    [Fact]
+    public async Task A_six_window_job_on_resident_windows_gives_the_reference_bits_and_sends_each_window_once()
+    {
+        await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 3, settings: Resident);
+        // Given frames, refinement on steps 1-3 with windows skipped once certain: every resident path is used.
+        JobSpec spec = Specs.SixWindows(seed: 7);
+
+        await cluster.SubmitAsync("resident", spec);
+        JobStatus done = await cluster.WaitFinalAsync("resident");
+
+        Assert.True(done.Phase == JobPhase.Completed, $"{done.Phase}: {done.Error}");
+        Assert.Equal(await cluster.ReferenceHashAsync(spec), done.LatentSha256);
+        Assert.Equal(6 * 6 + 3 * 6, done.Evaluations + done.SkippedEvaluations);
+        // Six windows, one shard each for the whole job, on more than one silo.
+        Assert.InRange(done.Shards.Count, 3, 6);
+        Assert.True(done.Shards.Select(s => s[..s.LastIndexOf('/')]).Distinct().Count() >= 2, $"shards: {string.Join(", ", done.Shards)}");
+        // The job sent each window's latent once (float32); what came back is the latent, whole, once per checkpoint.
+        long windowValues = 3L * 6 * 32 * 32, videoValues = 3L * 26 * 32 * 32;
+        Assert.Equal(6 * windowValues * 4, done.BytesSent);
+        Assert.Equal(spec.Steps * videoValues * 4, done.BytesReceived);
+    }
+}
