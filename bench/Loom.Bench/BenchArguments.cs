@@ -67,4 +67,13 @@ public sealed class BenchArguments
 
     /// <summary>A text option, or its default.</summary>
     public string Text(string name, string fallback) => _options.TryGetValue(name, out string? text) ? text : fallback;
+
+    /// <summary>The passes <c>--resident no|yes|both</c> asks for: false for the job holding the latent, true for resident windows.</summary>
+    public bool[] ResidentPasses(string fallback) => Text("resident", fallback) switch
+    {
+        "no" => [false],
+        "yes" => [true],
+        "both" => [false, true],
+        var other => throw new ArgumentException($"--resident must be no, yes or both; got '{other}'."),
+    };
 }

@@ -21,7 +21,9 @@ public static class ScalingBenchmark
     /// Runs it: <c>--shards --real (counts or none) --silos --windows --window --overlap --steps --plan --jobs --checkpoint-every --forward-ms --models</c>,
     /// <c>--workloads</c> (long,batch by default), <c>--fp32 no</c> (leaves out the wire fp32 row), <c>--phases yes</c> (adds the per-step phase columns from the silos' <c>/metrics</c>)
     /// and <c>--warm-steps --warm-plan</c> (the untimed warm-up job: 5 steps of the measured plan by default), and
-    /// <c>--warm-seconds</c> (warm-up jobs repeat until the silos have run this long, 30 by default: the JIT settles).
+    /// <c>--warm-seconds</c> (warm-up jobs repeat until the silos have run this long, 30 by default: the JIT settles), and
+    /// <c>--resident no|yes|both</c> (the silos' <c>ResidentWindows</c>: windows stay on their shards; <c>both</c> adds the
+    /// long video on resident windows beside the job-owned rows, each on its own cluster).
     /// </summary>
     public static async Task<BenchTable> RunAsync(BenchArguments args)
     {
@@ -42,6 +44,8 @@ public static class ScalingBenchmark
         string plan = args.Text("plan", "1-4:2");
         string[] workloads = args.Text("workloads", "long,batch").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         bool phases = args.Text("phases", "no") == "yes";
+        string residentMode = args.Text("resident", "no");
+        bool[] residentPasses = args.ResidentPasses("no");
         int rounds = RefinementPlan.Parse(plan).Nfe(steps, guided: false);
         if (overlap >= window)
         {
@@ -62,13 +66,21 @@ public static class ScalingBenchmark
             ["forward"] = $"{forward * 1000:F1} ms per window ({(args.Double("forward-ms", 0) > 0 ? "--forward-ms" : "measured on the physics model, 1 thread")})",
             ["silos"] = $"up to {maxSilos} processes, shards split evenly",
             ["checkpoint every"] = $"{checkpointEvery} steps",
+            ["resident windows"] = residentMode,
             ["warm-up"] = $"one untimed job of each workload first, {args.Text("warm-plan", plan)} (--warm-steps, --warm-plan), then one-window jobs on every shard until {args.Double("warm-seconds", 30):F0} s after the silos started (--warm-seconds)",
         }, ["workload", "shards", "kind", "wall s", "speedup", "ideal s", "efficiency", "msgs/step", "KB sent/step", "KB recv/step", "overhead ms/step", "silo cpu ms/step",
             .. phases ? PhaseColumns : []]);
 
         var rows = new List<(string Workload, string Kind, int Shards, double Wall, double Ideal, JobStatus[] Done, double Cpu, PhaseSeconds? Phases)>();
-        async Task Measure(string kind, int shards, double simulatedSeconds)
+        async Task Measure(string kind, int shards, double simulatedSeconds, bool resident)
         {
+            // With --resident both, the resident pass measures the long video only (the batch's jobs are one window each).
+            string[] measured = resident && residentPasses.Length > 1 ? workloads.Where(w => w == "long").ToArray() : workloads;
+            if (measured.Length == 0)
+            {
+                return;
+            }
+            string label = resident ? ", resident" : "";
             int silos = Math.Min(shards, maxSilos);
             if (shards % silos != 0)
             {
@@ -78,6 +90,7 @@ public static class ScalingBenchmark
             {
                 ["MaxRunningJobs"] = (jobCount + 1).ToString(CultureInfo.InvariantCulture), ["PreloadModels"] = "true",
                 ["SimulatedForward"] = TimeSpan.FromSeconds(simulatedSeconds).ToString("c", CultureInfo.InvariantCulture),
+                ["ResidentWindows"] = resident ? "true" : "false",
             };
             await using BenchCluster cluster = await BenchCluster.StartAsync(models, silos, shards / silos, settings);
             // Warm-up, untimed: JIT on every silo, shard grains activated, given frames cached on the shards. The measured
@@ -109,20 +122,20 @@ public static class ScalingBenchmark
                 return (done, cpu, before is null ? null : (await cluster.PhasesAsync()).Minus(before));
             }
 
-            if (workloads.Contains("long"))
+            if (measured.Contains("long"))
             {
                 var one = await Timed([($"long-{run}", longVideo)]);
-                rows.Add(("long video", kind, shards, BenchCluster.Span(one.Done), rounds * Math.Ceiling(windows / (double)shards) * forward, one.Done, one.Cpu, one.Phases));
+                rows.Add(($"long video{label}", kind, shards, BenchCluster.Span(one.Done), rounds * Math.Ceiling(windows / (double)shards) * forward, one.Done, one.Cpu, one.Phases));
             }
-            if (workloads.Contains("long") && kind == "simulated" && shards == shardCounts.Where(s => s >= windows).DefaultIfEmpty(shardCounts.Max()).Min() && args.Text("fp32", "yes") == "yes")
+            if (measured.Contains("long") && !resident && kind == "simulated" && shards == shardCounts.Where(s => s >= windows).DefaultIfEmpty(shardCounts.Max()).Min() && args.Text("fp32", "yes") == "yes")
             {
                 var full = await Timed([($"long32-{run}", longVideo with { Wire = WirePrecision.Float32 })]);
                 rows.Add(("long video, wire fp32", kind, shards, BenchCluster.Span(full.Done), rounds * Math.Ceiling(windows / (double)shards) * forward, full.Done, full.Cpu, full.Phases));
             }
-            if (workloads.Contains("batch"))
+            if (measured.Contains("batch"))
             {
                 var batch = await Timed(Enumerable.Range(0, jobCount).Select(i => ($"batch-{run}-{i}", small with { Seed = i })).ToArray());
-                rows.Add(("batch", kind, shards, BenchCluster.Span(batch.Done), rounds * Math.Ceiling(jobCount / (double)shards) * forward, batch.Done, batch.Cpu, batch.Phases));
+                rows.Add(($"batch{label}", kind, shards, BenchCluster.Span(batch.Done), rounds * Math.Ceiling(jobCount / (double)shards) * forward, batch.Done, batch.Cpu, batch.Phases));
                 DateTimeOffset first = batch.Done.Min(d => d.SubmittedAt);
                 double[] started = batch.Done.Select(d => (d.StartedAt!.Value - first).TotalSeconds).Order().ToArray();
                 double[] running = batch.Done.Select(d => (d.FinishedAt!.Value - d.StartedAt!.Value).TotalSeconds).Order().ToArray();
@@ -133,18 +146,22 @@ public static class ScalingBenchmark
             }
         }
 
-        foreach (int shards in realCounts)
+        foreach (bool resident in residentPasses)
         {
-            await Measure("real", shards, 0);
-        }
-        foreach (int shards in shardCounts)
-        {
-            await Measure("simulated", shards, forward);
+            foreach (int shards in realCounts)
+            {
+                await Measure("real", shards, 0, resident);
+            }
+            foreach (int shards in shardCounts)
+            {
+                await Measure("simulated", shards, forward, resident);
+            }
         }
 
         foreach (var row in rows)
         {
-            string workload = row.Workload.Split(',')[0]; // the fp32 row is compared with the same video's first row
+            // Speedup against the fewest shards of the same rows (the fp32 row against the video's job-owned rows).
+            string workload = row.Workload.Contains("fp32", StringComparison.Ordinal) ? row.Workload.Split(',')[0] : row.Workload;
             double baseline = rows.Where(r => r.Workload == workload && r.Kind == row.Kind).MinBy(r => r.Shards).Wall;
             int jobSteps = row.Done.Length * steps;
             long calls = row.Done.Sum(s => s.Messages);

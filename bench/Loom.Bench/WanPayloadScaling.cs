@@ -30,7 +30,10 @@ public static class WanPayloadScaling
     /// <summary>Frame size of the stand-in model: 3 x 160 x 208 = 16 x 60 x 104 values per latent frame.</summary>
     public const int Height = 160, Width = 208;
 
-    /// <summary>Runs it: <c>--wan 1.3b|14b --windows 16,32 --shards 16 --silos 4 --overlap 5 --steps --plan --checkpoint-every --forward-ms --constants-only true --ab true --ab-windows 4 --ab-steps 2 --ab-plan 0-1:2</c>.</summary>
+    /// <summary>
+    /// Runs it: <c>--wan 1.3b|14b --windows 16,32 --shards 16 --silos 4 --overlap 5 --steps --plan --checkpoint-every --forward-ms --constants-only true --ab true --ab-windows 4 --ab-steps 2 --ab-plan 0-1:2</c>
+    /// and <c>--resident no|yes|both</c> (both by default: the job owns the latent, then the windows stay on their shards, each on its own cluster).
+    /// </summary>
     public static async Task<BenchTable> RunAsync(BenchArguments args)
     {
         string wan = args.Text("wan", "1.3b");
@@ -40,6 +43,7 @@ public static class WanPayloadScaling
         int maxSilos = args.Int("silos", 4), overlap = args.Int("overlap", 5), steps = args.Int("steps", 12), checkpointEvery = args.Int("checkpoint-every", 1);
         string plan = args.Text("plan", "1-4:2");
         bool constantsOnly = args.Text("constants-only", "false") == "true";
+        bool[] residentPasses = args.ResidentPasses("both");
         int rounds = RefinementPlan.Parse(plan).Nfe(steps, guided: false);
         if (overlap >= WindowLatents)
         {
@@ -76,7 +80,7 @@ public static class WanPayloadScaling
         try
         {
             WritePayloadModel(Path.Combine(models, "wan480-world-model.safetensors"));
-            foreach (int shards in shardCounts)
+            foreach ((bool resident, int shards) in residentPasses.SelectMany(r => shardCounts.Select(n => (r, n))))
             {
                 int silos = Math.Min(shards, maxSilos);
                 if (shards % silos != 0)
@@ -87,6 +91,7 @@ public static class WanPayloadScaling
                 {
                     ["MaxRunningJobs"] = "4", ["PreloadModels"] = "true",
                     ["SimulatedForward"] = TimeSpan.FromMilliseconds(forwardMs).ToString("c", CultureInfo.InvariantCulture),
+                    ["ResidentWindows"] = resident ? "true" : "false",
                 };
                 await using BenchCluster cluster = await BenchCluster.StartAsync(models, silos, shards / silos, settings);
                 foreach (int windows in windowCounts)
@@ -103,7 +108,7 @@ public static class WanPayloadScaling
                     double wall = BenchCluster.Span(done);
                     double ideal = rounds * Math.Ceiling(windows / (double)shards) * forwardMs / 1000;
                     table.Add([
-                        "long video (job owns the latent)", windows, shards, wall, ideal, ideal / wall, (wall - ideal) * 1000 / rounds,
+                        resident ? "long video (windows resident)" : "long video (job owns the latent)", windows, shards, wall, ideal, ideal / wall, (wall - ideal) * 1000 / rounds,
                         status.BytesSent / 1e6 / rounds, status.BytesReceived / 1e6 / rounds, cpu * 1000 / rounds,
                         .. ScalingBenchmark.PhaseValues(phases, steps, status.Messages)]);
                 }

@@ -30,4 +30,23 @@ public sealed class ResidentWindowTests
         Assert.Equal(6 * windowValues * 4, done.BytesSent);
         Assert.Equal(spec.Steps * videoValues * 4, done.BytesReceived);
     }
+
+    [Fact]
+    public async Task Killing_a_silo_that_holds_resident_windows_resumes_from_the_checkpoint_with_the_same_video()
+    {
+        await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 3, settings: Resident);
+        JobSpec spec = Specs.SixWindows(seed: 33, steps: 30) with { Plan = "1-10:1" };
+        await cluster.SubmitAsync("resident-kill", spec);
+        JobStatus running = await cluster.WaitAsync("resident-kill",
+            s => s.IsFinal || (s.StepsDone >= 3 && s.Shards.Any(shard => !shard.StartsWith(s.Host + "/", StringComparison.Ordinal))));
+        Assert.False(running.IsFinal, "the job must still be running when a silo dies");
+        string victim = running.Shards.Select(s => s[..s.LastIndexOf('/')]).First(silo => silo != running.Host);
+
+        await cluster.SiloOf(victim).KillAsync();
+        JobStatus done = await cluster.WaitFinalAsync("resident-kill");
+
+        Assert.True(done.Phase == JobPhase.Completed, $"{done.Phase}: {done.Error}");
+        Assert.True(done.Resumes >= 1, "the windows on the dead silo were lost: the job must have resumed from its checkpoint");
+        Assert.Equal(await cluster.ReferenceHashAsync(spec), done.LatentSha256);
+    }
 }

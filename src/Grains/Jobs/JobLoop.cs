@@ -143,10 +143,12 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
             bool draining = host.Draining;
             if (StepPolicy.CheckpointNow(run, draining))
             {
-                // Written behind the next step (CheckpointBehind): its bytes are taken now, the write waited for at the next hand-over.
-                (int stepsDone, byte[] latent, double[] done) = (run.StepsDone, await run.CheckpointAsync(cancellationToken), [.. fractions]);
+                // Written behind the next step (CheckpointBehind): its bytes are taken now (a resident run's gathered from its
+                // windows beside the next step's rounds, which keep that latent until the step after), the write waited for at
+                // the next hand-over.
+                (int stepsDone, Task<byte[]> latent, double[] done) = (run.StepsDone, run.CheckpointAsync(cancellationToken), [.. fractions]);
                 fractions.Clear();
-                await checkpoints.HandOverAsync(stepsDone, () => CheckpointAsync(stepsDone, latent, done, epoch, cancellationToken));
+                await checkpoints.HandOverAsync(stepsDone, async () => await CheckpointAsync(stepsDone, await latent, done, epoch, cancellationToken));
                 if (host.CancelRequested)
                 {
                     return JobLoopEnd.Cancelled;

@@ -185,7 +185,11 @@ public sealed class JobRun : IDisposable
         return new JobStep(StepsDone, [report], IsWholeRun: false);
     }
 
-    /// <summary>The current latent's float32 bytes, as checkpointed (and resumed with <see cref="Resume"/>); a resident run's gathered from its windows.</summary>
+    /// <summary>
+    /// The current latent's float32 bytes, as checkpointed (and resumed with <see cref="Resume"/>); a resident run's
+    /// gathered from its windows, which may run beside the next step (the windows keep the latent it reads until the
+    /// step after that begins).
+    /// </summary>
     public async Task<byte[]> CheckpointAsync(CancellationToken cancellationToken = default)
     {
         if (_latent is null && _resident is not null)

@@ -18,10 +18,14 @@ namespace Loom.Grains.Routing;
 /// <param name="router">The live shards.</param>
 public sealed class ShardResidency(IGrainFactory grains, ShardRouter router)
 {
+    /// <summary>Attempts at placing a job's windows, each without the shards that refused the one before.</summary>
+    public const int PlacementAttempts = 3;
+
     /// <summary>
     /// Opens <paramref name="recipe"/>'s windows on shards from <paramref name="latent"/> (borrowed) after
     /// <paramref name="stepsDone"/> steps. Consecutive windows go to consecutive shards of one silo where they can (their
-    /// shared frames then stay in the silo), starting at a shard chosen by the job's id so concurrent jobs spread.
+    /// shared frames then stay in the silo), starting at a shard chosen by the job's id so concurrent jobs spread. A shard
+    /// that fails to open its window (its silo just died and the directory still lists it) is left out of the next attempt.
     /// </summary>
     /// <exception cref="ShardUnavailableException">No live shard takes work.</exception>
     public async Task<ResidentShardWindows> OpenAsync(
@@ -29,9 +33,35 @@ public sealed class ShardResidency(IGrainFactory grains, ShardRouter router)
         Func<TemporalWindow, WindowInputs?> inputs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(recipe);
-        JobSpec spec = recipe.Spec;
-        ShardInfo[] live = (await router.ShardsAsync(cancellationToken).ConfigureAwait(false)).Where(s => !s.Draining).ToArray();
-        ShardInfo[] holding = live.Where(s => s.Models.Contains(spec.Model)).ToArray();
+        var refused = new HashSet<string>(StringComparer.Ordinal);
+        for (int attempt = 1; ; attempt++)
+        {
+            string[] placement = await PlaceAsync(jobId, recipe, refused, cancellationToken).ConfigureAwait(false);
+            var remote = new ResidentShardWindows(grains, new ResidentJob(jobId, epoch), recipe, placement, counters);
+            Task[] opens = recipe.Windows.Windows.Select(window => Task.Run(() => OpenWindowAsync(remote, window, latent, stepsDone, conditioning, inputs(window), cancellationToken), cancellationToken)).ToArray();
+            try
+            {
+                await Task.WhenAll(opens).ConfigureAwait(false);
+                return remote;
+            }
+            catch (Exception) when (attempt < PlacementAttempts && !cancellationToken.IsCancellationRequested)
+            {
+                remote.Dispose();
+                refused.UnionWith(opens.Select((task, w) => (task, w)).Where(o => o.task.IsFaulted).Select(o => placement[o.w]));
+            }
+            catch
+            {
+                remote.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Each window's shard: the live shards that hold the model (else all live ones), less <paramref name="refused"/>, in order, from an offset by the job's id.</summary>
+    private async Task<string[]> PlaceAsync(string jobId, JobRecipe recipe, HashSet<string> refused, CancellationToken cancellationToken)
+    {
+        ShardInfo[] live = (await router.ShardsAsync(cancellationToken).ConfigureAwait(false)).Where(s => !s.Draining && !refused.Contains(s.ShardId)).ToArray();
+        ShardInfo[] holding = live.Where(s => s.Models.Contains(recipe.Spec.Model)).ToArray();
         string[] shards = (holding.Length > 0 ? holding : live).Select(s => s.ShardId).Order(StringComparer.Ordinal).ToArray();
         if (shards.Length == 0)
         {
@@ -39,30 +69,21 @@ public sealed class ShardResidency(IGrainFactory grains, ShardRouter router)
         }
         IReadOnlyList<TemporalWindow> windows = recipe.Windows.Windows;
         int offset = (int)((uint)StringComparer.Ordinal.GetHashCode(jobId) % (uint)shards.Length);
-        string[] placement = windows.Select(w => shards[(offset + (int)((long)w.Index * shards.Length / windows.Count)) % shards.Length]).ToArray();
-        var job = new ResidentJob(jobId, epoch);
-        var remote = new ResidentShardWindows(grains, job, recipe, placement, counters);
-        try
-        {
-            await Task.WhenAll(windows.Select(window => Task.Run(async () =>
-            {
-                FrameConditioning? given = WindowedSampler.Slice(conditioning, window);
-                WindowInputs? windowInputs = inputs(window);
-                (WindowConditioning? windowConditioning, string? key) = ShardWindowField.Conditioning(given, windowInputs);
-                given?.Clean.Dispose();
-                using torch.Tensor part = TensorBlock.Run(() => latent.narrow(WindowFusion.FrameAxis, window.Start, window.Length).contiguous());
-                var request = new ResidentOpenRequest(job, spec, window.Index, placement, stepsDone, part.shape, WireCodec.Encode(part, WirePrecision.Float32), key, windowConditioning);
-                remote.Inputs[window.Index] = windowInputs;
-                await grains.GetGrain<IShardGrain>(placement[window.Index]).ResidentOpenAsync(request).WaitAsync(cancellationToken).ConfigureAwait(false);
-                counters.Called(request.Latent.Data.Length, 0);
-            }, cancellationToken))).ConfigureAwait(false);
-        }
-        catch
-        {
-            remote.Dispose();
-            throw;
-        }
-        return remote;
+        return windows.Select(w => shards[(offset + (int)((long)w.Index * shards.Length / windows.Count)) % shards.Length]).ToArray();
+    }
+
+    private async Task OpenWindowAsync(
+        ResidentShardWindows remote, TemporalWindow window, torch.Tensor latent, int stepsDone, FrameConditioning? conditioning, WindowInputs? inputs, CancellationToken cancellationToken)
+    {
+        FrameConditioning? given = WindowedSampler.Slice(conditioning, window);
+        (WindowConditioning? windowConditioning, string? key) = ShardWindowField.Conditioning(given, inputs);
+        given?.Clean.Dispose();
+        using torch.Tensor part = TensorBlock.Run(() => latent.narrow(WindowFusion.FrameAxis, window.Start, window.Length).contiguous());
+        var request = new ResidentOpenRequest(remote.Job, remote.Recipe.Spec, window.Index, [.. remote.Placement], stepsDone, part.shape,
+            WireCodec.Encode(part, WirePrecision.Float32), key, windowConditioning);
+        remote.Inputs[window.Index] = inputs;
+        await grains.GetGrain<IShardGrain>(remote.Placement[window.Index]).ResidentOpenAsync(request).WaitAsync(cancellationToken).ConfigureAwait(false);
+        remote.Counters.Called(request.Latent.Data.Length, 0);
     }
 }
 
@@ -87,6 +108,15 @@ public sealed class ResidentShardWindows : IDisposable
 
     /// <summary>Each window's shard.</summary>
     public IReadOnlyList<string> Placement => _placement;
+
+    /// <summary>The job and its loop's epoch.</summary>
+    internal ResidentJob Job => _job;
+
+    /// <summary>The job.</summary>
+    internal JobRecipe Recipe => _recipe;
+
+    /// <summary>The run's counts.</summary>
+    internal JobCounters Counters => _counters;
 
     /// <summary>A Wan job's inputs per window (guidance and expert by timestep), or nulls.</summary>
     internal WindowInputs?[] Inputs { get; }

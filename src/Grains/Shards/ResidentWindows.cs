@@ -39,7 +39,7 @@ public sealed class ResidentWindows(ShardHost host, IGrainFactory grains) : IDis
             throw new ArgumentException($"window {request.Window} and {request.Shards.Length} shards do not fit job {request.Job.JobId}'s {recipe.Windows.Windows.Count} windows.", nameof(request));
         }
         TemporalWindow window = recipe.Windows.Windows[request.Window];
-        JobWindows job = _jobs.GetOrAdd(request.Job, _ => new JobWindows());
+        JobWindows job = _jobs.GetOrAdd(request.Job, _ => new JobWindows(new ResidentNoise(recipe.Seeds, recipe.SampleShape)));
         job.Touch();
         var entry = new Entry(shardId);
         torch.Tensor latent = request.Latent.ToTensor(request.Shape);
@@ -51,7 +51,7 @@ public sealed class ResidentWindows(ShardHost host, IGrainFactory grains) : IDis
         var halos = new GrainHalos(grains, request.Job, request.Shards, request.Spec.Wire, job.Board);
         string jobId = request.Job.JobId;
         var spec = request.Spec;
-        entry.Worker = new ResidentWindowWorker(recipe.Windows, spec.Blend.ToSampler(), recipe.Schedule, recipe.Refinement, recipe.Seeds, window, latent, request.StepsDone, given, halos,
+        entry.Worker = new ResidentWindowWorker(recipe.Windows, spec.Blend.ToSampler(), recipe.Schedule, recipe.Refinement, recipe.Seeds, window, latent, request.StepsDone, given, job.Noise, halos,
             async (input, context, token) =>
             {
                 // The request a job-owned window sends for this input (ShardWindowField), so the shard computes the same bits.
@@ -151,9 +151,12 @@ public sealed class ResidentWindows(ShardHost host, IGrainFactory grains) : IDis
         public string? Expert { get; set; }
     }
 
-    private sealed class JobWindows : IDisposable
+    private sealed class JobWindows(ResidentNoise noise) : IDisposable
     {
         public HaloBoard Board { get; } = new();
+
+        /// <summary>The job's P&amp;P noise, one whole-video draw per round for all its windows on this silo.</summary>
+        public ResidentNoise Noise { get; } = noise;
 
         public ConcurrentDictionary<int, Entry> Windows { get; } = new();
 
@@ -169,6 +172,7 @@ public sealed class ResidentWindows(ShardHost host, IGrainFactory grains) : IDis
             }
             Windows.Clear();
             Board.Dispose();
+            Noise.Dispose();
         }
     }
 

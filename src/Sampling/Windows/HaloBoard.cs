@@ -14,9 +14,6 @@ public sealed class HaloBoard : IHaloExchange, IDisposable
     private readonly ConcurrentDictionary<HaloKey, TaskCompletionSource<Tensor>> _boxes = new();
     private bool _disposed;
 
-    /// <summary>Parts delivered and not yet taken.</summary>
-    public int Waiting => _boxes.Count(b => b.Value.Task.IsCompletedSuccessfully);
-
     /// <summary>Leaves <paramref name="part"/> (owned by the board until taken) for its reader.</summary>
     /// <exception cref="InvalidOperationException">A part with this key was already delivered.</exception>
     public void Deposit(HaloKey key, Tensor part)

@@ -22,6 +22,7 @@ public sealed class ResidentCoDenoise : IDisposable
     private readonly long[] _seeds;
     private readonly long _cellsPerSample;
     private readonly HaloBoard? _board;
+    private readonly ResidentNoise? _noise;
     private readonly List<FrameConditioning>? _slices;
     private int _evaluationsPerWindow = 1;
 
@@ -33,6 +34,8 @@ public sealed class ResidentCoDenoise : IDisposable
     {
         _slices = slices;
         _board = new HaloBoard();
+        long[] sampleShape = latent.shape[1..];
+        _noise = new ResidentNoise(seeds, sampleShape);
         var windows = new List<IResidentWindow>(plan.Windows.Count);
         try
         {
@@ -41,7 +44,7 @@ public sealed class ResidentCoDenoise : IDisposable
                 FrameConditioning? given = conditioning is { Any: true }
                     ? new FrameConditioning(Narrow(conditioning.Clean, window), conditioning.Given.Skip(window.Start).Take(window.Length).ToArray())
                     : null;
-                windows.Add(new ResidentWindowWorker(plan, blend, schedule, refinement, seeds, window, Narrow(latent, window), stepsDone, given, _board,
+                windows.Add(new ResidentWindowWorker(plan, blend, schedule, refinement, seeds, window, Narrow(latent, window), stepsDone, given, _noise, _board,
                     (input, context, token) => evaluator.EvaluateAsync(window, input, context, token)));
             }
         }
@@ -49,6 +52,7 @@ public sealed class ResidentCoDenoise : IDisposable
         {
             windows.OfType<IDisposable>().ToList().ForEach(w => w.Dispose());
             _board.Dispose();
+            _noise.Dispose();
             throw;
         }
         _windows = windows.ToArray();
@@ -201,6 +205,7 @@ public sealed class ResidentCoDenoise : IDisposable
             (window as IDisposable)?.Dispose();
         }
         _board?.Dispose();
+        _noise?.Dispose();
         if (_slices is not null)
         {
             lock (_slices)

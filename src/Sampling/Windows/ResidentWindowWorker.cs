@@ -21,12 +21,14 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
     private readonly double[][] _weights;
     private readonly FlowSchedule _schedule;
     private readonly RefinementOptions _refinement;
-    private readonly long[] _seeds;
+    private readonly ResidentNoise _noise;
     private readonly IHaloExchange _halos;
     private readonly Func<Tensor, StepContext, CancellationToken, Task<Prediction>> _evaluate;
     private readonly ResidentWindow _state;
+    private readonly object _latentLock = new();
     private int _stepsDone;
     private int _openStep = -1;
+    private (int Step, int Iteration, Task<Tensor> Eps)? _nextNoise;
 
     /// <summary>A window starting after <paramref name="stepsDone"/> steps from <paramref name="latent"/>.</summary>
     /// <param name="plan">The job's windows.</param>
@@ -38,11 +40,12 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
     /// <param name="latent">The window's slice of the latent after <paramref name="stepsDone"/> steps (<c>[B, C, L, ...]</c>, owned from here).</param>
     /// <param name="stepsDone">Steps done.</param>
     /// <param name="given">The window's slice of the given frames (clean values and which frames), or null.</param>
+    /// <param name="noise">The job's P&amp;P noise, shared by its windows here.</param>
     /// <param name="halos">Where velocities over shared frames go and come from.</param>
     /// <param name="evaluate">The model's velocity for an input of the window (borrowed) at a step context.</param>
     public ResidentWindowWorker(
         WindowPlan plan, WindowBlend blend, FlowSchedule schedule, RefinementOptions refinement, IReadOnlyList<long> seeds, TemporalWindow window,
-        Tensor latent, int stepsDone, FrameConditioning? given, IHaloExchange halos, Func<Tensor, StepContext, CancellationToken, Task<Prediction>> evaluate)
+        Tensor latent, int stepsDone, FrameConditioning? given, ResidentNoise noise, IHaloExchange halos, Func<Tensor, StepContext, CancellationToken, Task<Prediction>> evaluate)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(latent);
@@ -54,7 +57,7 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         _weights = plan.Weights(blend);
         _schedule = schedule;
         _refinement = refinement;
-        _seeds = seeds.ToArray();
+        _noise = noise;
         _halos = halos;
         _evaluate = evaluate;
         _stepsDone = stepsDone;
@@ -122,13 +125,19 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
                 // A skipped window's cells are all certain: the merge would keep every value it holds.
                 return Report(order, evaluations: 0, skippedEvaluations: 0, skipped: true, sent: 0);
             }
-            // The whole video's noise for (seed, step, iteration), this window's frames of it.
-            using (Tensor eps = DeterministicNoise.Batch(_seeds, step, order.Iteration, _state.Latent.shape[1..], _state.Latent.dtype, _state.Latent.device,
-                new NoiseSlice(WindowFusion.FrameAxis, Window.Start, _plan.Frames)))
+            using (Tensor eps = await NoiseAsync(step, order.Iteration).ConfigureAwait(false))
             {
                 input = PredictAndPerturb.Perturb(_state.X0!, eps, s);
             }
             ownsInput = true;
+        }
+        if (order.Iteration < order.Planned)
+        {
+            // The next refinement round's noise is drawn while this round's prediction is out (the whole video's, so it
+            // costs as much as the latent is long): off the round's critical path whenever a core is free.
+            DropNextNoise();
+            int next = order.Iteration + 1;
+            _nextNoise = (step, next, Task.Run(() => DrawNoise(step, next), CancellationToken.None));
         }
 
         var received = new Dictionary<(int Window, int From), Tensor>();
@@ -184,13 +193,42 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
     /// <inheritdoc />
     public Task<Tensor> OwnedFramesAsync(int stepsDone, CancellationToken cancellationToken)
     {
-        EndOpenStep(stepsDone);
-        if (_stepsDone != stepsDone)
+        // May run beside the next step's rounds (a checkpoint gathered behind them): they read the latent and replace it
+        // only when the step after begins, under the same lock.
+        lock (_latentLock)
         {
-            throw new InvalidOperationException($"window {Window.Index} is after {_stepsDone} steps; asked for its latent after {stepsDone}.");
+            EndOpenStep(stepsDone);
+            if (_stepsDone != stepsDone)
+            {
+                throw new InvalidOperationException($"window {Window.Index} is after {_stepsDone} steps; asked for its latent after {stepsDone}.");
+            }
+            int ownedFrom = _state.OwnedFrom;
+            return Task.FromResult(TensorBlock.Run(() => _state.Latent.narrow(WindowFusion.FrameAxis, ownedFrom - Window.Start, _state.OwnedCount).contiguous().clone()));
         }
-        int ownedFrom = _state.OwnedFrom;
-        return Task.FromResult(TensorBlock.Run(() => _state.Latent.narrow(WindowFusion.FrameAxis, ownedFrom - Window.Start, _state.OwnedCount).contiguous().clone()));
+    }
+
+    /// <summary>The noise of (step, iteration) over this window: drawn ahead by the round before, or now.</summary>
+    private async Task<Tensor> NoiseAsync(int step, int iteration)
+    {
+        if (_nextNoise is { } ahead && ahead.Step == step && ahead.Iteration == iteration)
+        {
+            _nextNoise = null;
+            return await ahead.Eps.ConfigureAwait(false);
+        }
+        return DrawNoise(step, iteration);
+    }
+
+    /// <summary>The whole video's noise for (seed, step, iteration), this window's frames of it.</summary>
+    private Tensor DrawNoise(int step, int iteration) => _noise.Window(step, iteration, Window, _state.Latent.dtype, _state.Latent.device);
+
+    /// <summary>Drops noise drawn ahead for a round that did not come (the step settled early).</summary>
+    private void DropNextNoise()
+    {
+        if (_nextNoise is { } ahead)
+        {
+            _nextNoise = null;
+            _ = ahead.Eps.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        }
     }
 
     /// <summary>The segments <c>[from, from + count)</c> of <paramref name="window"/> between the plan's window edges that another window also covers.</summary>
@@ -271,17 +309,25 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
     /// <summary>Ends the step still open when step <paramref name="next"/> begins (or the latent after it is asked for): its Euler result becomes the latent.</summary>
     private void EndOpenStep(int next)
     {
-        if (_openStep >= 0 && _openStep == next - 1 && _state.Next is { } result)
+        lock (_latentLock)
         {
-            _state.Latent.Dispose();
-            _state.Latent = result;
-            _state.Next = null;
-            _state.EndStep();
-            _stepsDone = next;
-            _openStep = -1;
+            if (_openStep >= 0 && _openStep == next - 1 && _state.Next is { } result)
+            {
+                _state.Latent.Dispose();
+                _state.Latent = result;
+                _state.Next = null;
+                _state.EndStep();
+                _stepsDone = next;
+                _openStep = -1;
+                DropNextNoise();
+            }
         }
     }
 
     /// <inheritdoc />
-    public void Dispose() => _state.Dispose();
+    public void Dispose()
+    {
+        DropNextNoise();
+        _state.Dispose();
+    }
 }

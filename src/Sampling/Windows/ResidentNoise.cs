@@ -1,0 +1,109 @@
+using Loom.Sampling.Fields;
+using Loom.Sampling.Noise;
+using static TorchSharp.torch;
+
+namespace Loom.Sampling.Windows;
+
+/// <summary>
+/// The P&amp;P noise of one job for the resident windows in one place (a process, a silo). A window's noise is the whole
+/// video's for (seed, step, iteration), narrowed to its frames (that is what keeps the cut between windows invisible),
+/// so drawing it costs as much as the video is long; the windows here share one draw per round instead of each
+/// drawing it. The last <see cref="Kept"/> rounds' draws are kept: windows run rounds in lock step (the coordinator's
+/// barrier), so no window asks for an older one, and one that did would only draw it again.
+/// </summary>
+/// <param name="seeds">One seed per video.</param>
+/// <param name="sampleShape">One video's latent shape <c>[C, F, ...]</c>.</param>
+public sealed class ResidentNoise(IReadOnlyList<long> seeds, long[] sampleShape) : IDisposable
+{
+    /// <summary>Rounds whose draws are kept.</summary>
+    public const int Kept = 3;
+
+    private readonly long[] _seeds = seeds.ToArray();
+    private readonly List<Draw> _draws = [];
+    private bool _disposed;
+
+    /// <summary>Whole-video draws made so far.</summary>
+    public int Draws { get; private set; }
+
+    /// <summary>The noise of (<paramref name="step"/>, <paramref name="iteration"/>) over <paramref name="window"/>'s frames, <c>[B, C, L, ...]</c> (owned by the caller).</summary>
+    public Tensor Window(int step, int iteration, TemporalWindow window, ScalarType dtype, Device device)
+    {
+        Draw draw = Take(step, iteration);
+        try
+        {
+            Tensor whole = draw.Noise.Value;
+            return TensorBlock.Run(() => whole.narrow(WindowFusion.FrameAxis, window.Start, window.Length).contiguous().to(dtype, device));
+        }
+        finally
+        {
+            lock (_draws)
+            {
+                draw.Users--;
+                draw.FreeIfDone();
+            }
+        }
+    }
+
+    /// <summary>The draw of (step, iteration), counted as in use; older ones beyond <see cref="Kept"/> are let go.</summary>
+    private Draw Take(int step, int iteration)
+    {
+        lock (_draws)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Draw? draw = _draws.Find(d => d.Step == step && d.Iteration == iteration);
+            if (draw is null)
+            {
+                draw = new Draw(step, iteration, new Lazy<Tensor>(() => DeterministicNoise.Batch(_seeds, step, iteration, sampleShape), LazyThreadSafetyMode.ExecutionAndPublication));
+                _draws.Add(draw);
+                Draws++;
+                _draws.Sort((a, b) => (a.Step, a.Iteration).CompareTo((b.Step, b.Iteration)));
+                while (_draws.Count > Kept)
+                {
+                    _draws[0].LetGo();
+                    _draws.RemoveAt(0);
+                }
+            }
+            draw.Users++;
+            return draw;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        lock (_draws)
+        {
+            _disposed = true;
+            _draws.ForEach(d => d.LetGo());
+            _draws.Clear();
+        }
+    }
+
+    /// <summary>One round's whole-video noise, freed once let go and no window is reading it (guarded by the owner's lock).</summary>
+    private sealed class Draw(int step, int iteration, Lazy<Tensor> noise)
+    {
+        public int Step { get; } = step;
+
+        public int Iteration { get; } = iteration;
+
+        public Lazy<Tensor> Noise { get; } = noise;
+
+        public int Users { get; set; }
+
+        private bool _letGo;
+
+        public void LetGo()
+        {
+            _letGo = true;
+            FreeIfDone();
+        }
+
+        public void FreeIfDone()
+        {
+            if (_letGo && Users == 0 && Noise.IsValueCreated)
+            {
+                Noise.Value.Dispose();
+            }
+        }
+    }
+}
