@@ -32,6 +32,25 @@ public sealed class ResidentWindowTests
     }
 
     [Fact]
+    public async Task Two_jobs_on_resident_windows_at_once_with_checkpoints_every_other_step_give_their_reference_bits()
+    {
+        await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 2, settings: Resident);
+        // Every other step: a checkpoint's latent is gathered beside the next step, and the step after must wait for it.
+        JobSpec first = Specs.SixWindows(seed: 8, steps: 7) with { CheckpointEvery = 2 };
+        JobSpec second = Specs.SixWindows(seed: 9, steps: 5) with { Plan = "0-4:2" };
+        await cluster.SubmitAsync("resident-a", first);
+        await cluster.SubmitAsync("resident-b", second);
+        JobStatus a = await cluster.WaitFinalAsync("resident-a"), b = await cluster.WaitFinalAsync("resident-b");
+
+        Assert.True(a.Phase == JobPhase.Completed && b.Phase == JobPhase.Completed, $"{a.Error} {b.Error}");
+        Assert.Equal(await cluster.ReferenceHashAsync(first), a.LatentSha256);
+        Assert.Equal(await cluster.ReferenceHashAsync(second), b.LatentSha256);
+        // Latents back: after steps 2, 4 and 6 for checkpoints, and the result after step 7.
+        Assert.Equal(4 * 3L * 26 * 32 * 32 * 4, a.BytesReceived);
+        Assert.Equal(0, a.Resumes + b.Resumes);
+    }
+
+    [Fact]
     public async Task Killing_a_silo_that_holds_resident_windows_resumes_from_the_checkpoint_with_the_same_video()
     {
         await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 3, settings: Resident);

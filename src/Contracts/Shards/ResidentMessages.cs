@@ -3,13 +3,15 @@ using Loom.Contracts.Jobs;
 namespace Loom.Contracts.Shards;
 
 /// <summary>
-/// Names one job's resident windows on the shards: the job and the epoch of the loop that opened them (a newer loop's
-/// windows never meet a superseded loop's).
+/// Names one job's resident windows on the shards: the job, the epoch of the loop that opened them (a newer loop's
+/// windows never meet a superseded loop's) and the loop's placement attempt (a late close of a refused attempt never
+/// meets the next one's windows).
 /// </summary>
 /// <param name="JobId">The job.</param>
 /// <param name="Epoch">The job loop's epoch.</param>
+/// <param name="Attempt">The placement attempt within the loop, from 1.</param>
 [GenerateSerializer, Alias("loom.resident-job"), Immutable]
-public sealed record ResidentJob(string JobId, long Epoch);
+public sealed record ResidentJob(string JobId, long Epoch, int Attempt = 1);
 
 /// <summary>
 /// Opens one window of a co-denoising job on a shard, where it stays for the job: its slice of the latent (float32,

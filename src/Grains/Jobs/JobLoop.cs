@@ -147,6 +147,7 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
                 // windows beside the next step's rounds, which keep that latent until the step after), the write waited for at
                 // the next hand-over.
                 (int stepsDone, Task<byte[]> latent, double[] done) = (run.StepsDone, run.CheckpointAsync(cancellationToken), [.. fractions]);
+                _ = latent.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default); // observed even if the hand-over fails first
                 fractions.Clear();
                 await checkpoints.HandOverAsync(stepsDone, async () => await CheckpointAsync(stepsDone, await latent, done, epoch, cancellationToken));
                 if (host.CancelRequested)

@@ -23,6 +23,7 @@ public sealed class JobRun : IDisposable
     private CoDenoiseRun? _coDenoise;
     private ResidentCoDenoise? _resident;
     private IDisposable? _residentWindows;
+    private (int StepsDone, Task Gather)? _gathering;
     private Tensor? _latent;
 
     /// <summary>
@@ -176,6 +177,13 @@ public sealed class JobRun : IDisposable
             _latent!.Dispose();
             _latent = null;
         }
+        if (_gathering is { } gathering && StepsDone > gathering.StepsDone)
+        {
+            // This step moves the windows past the latent a checkpoint is still gathering: let it finish (its failure is the
+            // checkpoint write's to report).
+            _gathering = null;
+            await gathering.Gather.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+        }
         StepReport report = await _resident.StepAsync(StepsDone, cancellationToken).ConfigureAwait(false);
         StepsDone++;
         if (IsDone)
@@ -194,7 +202,9 @@ public sealed class JobRun : IDisposable
     {
         if (_latent is null && _resident is not null)
         {
-            using Tensor gathered = await _resident.GatherAsync(StepsDone, cancellationToken).ConfigureAwait(false);
+            Task<Tensor> gather = _resident.GatherAsync(StepsDone, cancellationToken);
+            _gathering = (StepsDone, gather);
+            using Tensor gathered = await gather.ConfigureAwait(false);
             return WireCodec.ToBytes(gathered);
         }
         return WireCodec.ToBytes(_latent ?? throw new InvalidOperationException("a whole run has no latent before it is done."));

@@ -37,7 +37,7 @@ public sealed class ShardResidency(IGrainFactory grains, ShardRouter router)
         for (int attempt = 1; ; attempt++)
         {
             string[] placement = await PlaceAsync(jobId, recipe, refused, cancellationToken).ConfigureAwait(false);
-            var remote = new ResidentShardWindows(grains, new ResidentJob(jobId, epoch), recipe, placement, counters);
+            var remote = new ResidentShardWindows(grains, new ResidentJob(jobId, epoch, attempt), recipe, placement, counters, router.Metrics);
             Task[] opens = recipe.Windows.Windows.Select(window => Task.Run(() => OpenWindowAsync(remote, window, latent, stepsDone, conditioning, inputs(window), cancellationToken), cancellationToken)).ToArray();
             try
             {
@@ -95,10 +95,11 @@ public sealed class ResidentShardWindows : IDisposable
     private readonly JobRecipe _recipe;
     private readonly string[] _placement;
     private readonly JobCounters _counters;
+    private readonly LoomMetrics _metrics;
 
-    internal ResidentShardWindows(IGrainFactory grains, ResidentJob job, JobRecipe recipe, string[] placement, JobCounters counters)
+    internal ResidentShardWindows(IGrainFactory grains, ResidentJob job, JobRecipe recipe, string[] placement, JobCounters counters, LoomMetrics metrics)
     {
-        (_grains, _job, _recipe, _placement, _counters) = (grains, job, recipe, placement, counters);
+        (_grains, _job, _recipe, _placement, _counters, _metrics) = (grains, job, recipe, placement, counters, metrics);
         Inputs = new WindowInputs?[placement.Length];
         Windows = recipe.Windows.Windows.Select(w => (IResidentWindow)new Remote(this, w)).ToArray();
     }
@@ -140,7 +141,19 @@ public sealed class ResidentShardWindows : IDisposable
             WindowInputs? inputs = owner.Inputs[Window.Index];
             var request = new ResidentRoundRequest(owner._job, Window.Index, order.Step, order.Iteration, order.Planned, order.Skip, order.Settled,
                 inputs?.GuidanceAt(timestep) ?? owner._recipe.Spec.Guidance, inputs?.ExpertAt?.Invoke(timestep));
-            ResidentRoundResult result = await owner._grains.GetGrain<IShardGrain>(owner._placement[Window.Index]).ResidentRoundAsync(request, cancellationToken).ConfigureAwait(false);
+            long roundStarted = owner._counters.RoundBegin();
+            ResidentRoundResult result;
+            try
+            {
+                result = await owner._grains.GetGrain<IShardGrain>(owner._placement[Window.Index]).ResidentRoundAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (owner._counters.RoundEnd())
+                {
+                    owner._metrics.Phase(StepPhase.Rounds, roundStarted);
+                }
+            }
             if (!result.Skipped)
             {
                 owner._counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);

@@ -11,17 +11,27 @@ namespace Loom.Grains.Shards;
 /// The resident windows of co-denoising jobs on this silo's shards: each keeps its slice of the job's latent and
 /// P&amp;P state between rounds and steps (<see cref="ResidentWindowWorker"/>), is evaluated by its shard's worker
 /// exactly as a job-owned window is (the same request, wire precision and conditioning), and sends its velocity over
-/// shared frames to its neighbours' shards. A window untouched for <see cref="IdleAfter"/> (its job died without
-/// closing it) is dropped when the next window opens.
+/// shared frames to its neighbours' shards. A job's windows of an older loop (epoch) are dropped when a newer one opens
+/// here, and windows untouched for <see cref="IdleAfter"/> (their job died without closing them) by a sweep.
 /// </summary>
-/// <param name="host">This silo's shards.</param>
-/// <param name="grains">Reaches the neighbours' shards.</param>
-public sealed class ResidentWindows(ShardHost host, IGrainFactory grains) : IDisposable
+public sealed class ResidentWindows : IDisposable
 {
-    /// <summary>How long a job's windows stay without a call before the next open drops them.</summary>
+    /// <summary>How long a job's windows stay without a call before a sweep drops them.</summary>
     public static readonly TimeSpan IdleAfter = TimeSpan.FromMinutes(15);
 
     private readonly ConcurrentDictionary<ResidentJob, JobWindows> _jobs = new();
+    private readonly ShardHost _host;
+    private readonly IGrainFactory _grains;
+    private readonly Timer _sweep;
+
+    /// <summary>The resident windows of this silo, swept for idle ones every minute.</summary>
+    /// <param name="host">This silo's shards.</param>
+    /// <param name="grains">Reaches the neighbours' shards.</param>
+    public ResidentWindows(ShardHost host, IGrainFactory grains)
+    {
+        (_host, _grains) = (host, grains);
+        _sweep = new Timer(_ => DropIdle(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+    }
 
     /// <summary>Windows resident here now.</summary>
     public int Count => _jobs.Values.Sum(j => j.Windows.Count);
@@ -31,14 +41,17 @@ public sealed class ResidentWindows(ShardHost host, IGrainFactory grains) : IDis
     public void Open(string shardId, ResidentOpenRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        DropIdle();
-        ShardWorker worker = host.Worker(shardId);
+        ShardWorker worker = _host.Worker(shardId);
         JobRecipe recipe = JobRecipe.Resolve(request.Spec);
         if (request.Window < 0 || request.Window >= recipe.Windows.Windows.Count || request.Shards.Length != recipe.Windows.Windows.Count)
         {
             throw new ArgumentException($"window {request.Window} and {request.Shards.Length} shards do not fit job {request.Job.JobId}'s {recipe.Windows.Windows.Count} windows.", nameof(request));
         }
         TemporalWindow window = recipe.Windows.Windows[request.Window];
+        foreach (ResidentJob older in _jobs.Keys.Where(k => k.JobId == request.Job.JobId && (k.Epoch, k.Attempt).CompareTo((request.Job.Epoch, request.Job.Attempt)) < 0).ToArray())
+        {
+            Close(older); // a superseded loop's or a refused attempt's windows: nothing will call them again
+        }
         JobWindows job = _jobs.GetOrAdd(request.Job, _ => new JobWindows(new ResidentNoise(recipe.Seeds, recipe.SampleShape)));
         job.Touch();
         var entry = new Entry(shardId);
@@ -48,10 +61,12 @@ public sealed class ResidentWindows(ShardHost host, IGrainFactory grains) : IDis
         {
             given = new FrameConditioning(new WireTensor(conditioning.Clean, WirePrecision.Float32).ToTensor(request.Shape), conditioning.Given);
         }
-        var halos = new GrainHalos(grains, request.Job, request.Shards, request.Spec.Wire, job.Board);
+        var halos = new GrainHalos(_grains, request.Job, request.Shards, request.Spec.Wire, job.Board);
         string jobId = request.Job.JobId;
         var spec = request.Spec;
-        entry.Worker = new ResidentWindowWorker(recipe.Windows, spec.Blend.ToSampler(), recipe.Schedule, recipe.Refinement, recipe.Seeds, window, latent, request.StepsDone, given, job.Noise, halos,
+        try
+        {
+            entry.Worker = new ResidentWindowWorker(recipe.Windows, spec.Blend.ToSampler(), recipe.Schedule, recipe.Refinement, recipe.Seeds, window, latent, request.StepsDone, given, job.Noise, halos,
             async (input, context, token) =>
             {
                 // The request a job-owned window sends for this input (ShardWindowField), so the shard computes the same bits.
@@ -62,11 +77,23 @@ public sealed class ResidentWindows(ShardHost host, IGrainFactory grains) : IDis
                 torch.Tensor velocity = TensorBlock.Run(() => result.Velocity.ToTensor(input.shape).to(input.dtype));
                 return new Prediction(velocity, result.Evaluations);
             });
+        }
+        catch
+        {
+            latent.Dispose();
+            given?.Clean.Dispose();
+            throw;
+        }
         if (job.Windows.TryGetValue(request.Window, out Entry? previous))
         {
             previous.Worker?.Dispose();
         }
         job.Windows[request.Window] = entry;
+        if (!_jobs.TryGetValue(request.Job, out JobWindows? still) || !ReferenceEquals(still, job))
+        {
+            job.Dispose(); // closed while this window opened: nothing will call it
+            throw new InvalidOperationException($"job {request.Job.JobId}'s windows were closed on silo {_host.Silo} while window {request.Window} opened.");
+        }
     }
 
     /// <summary>Runs one round of a window here.</summary>
@@ -74,10 +101,12 @@ public sealed class ResidentWindows(ShardHost host, IGrainFactory grains) : IDis
     public async Task<ResidentRoundResult> RoundAsync(ResidentRoundRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        Entry entry = Find(request.Job, request.Window);
+        (JobWindows job, Entry entry) = Find(request.Job, request.Window);
         (entry.Guidance, entry.Expert) = (request.Guidance, request.Expert);
+        // Ended by the caller, or by the job's windows closing here (a round waiting for a dead neighbour's frames).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, job.Closing);
         ResidentRoundReport report = await entry.Worker!.RoundAsync(
-            new ResidentRoundOrder(request.Step, request.Iteration, request.Planned, request.Skip, request.Settled), cancellationToken).ConfigureAwait(false);
+            new ResidentRoundOrder(request.Step, request.Iteration, request.Planned, request.Skip, request.Settled), stop.Token).ConfigureAwait(false);
         return new ResidentRoundResult(report.CertainCells, report.AllCertain, report.Evaluations, report.SkippedEvaluations, report.Skipped, report.SentValues, entry.ShardId);
     }
 
@@ -88,14 +117,21 @@ public sealed class ResidentWindows(ShardHost host, IGrainFactory grains) : IDis
         if (_jobs.TryGetValue(halo.Job, out JobWindows? job))
         {
             job.Touch();
-            job.Board.Deposit(new HaloKey(halo.To, halo.Step, halo.Iteration, halo.From, halo.Frame), halo.Values.ToTensor(halo.Shape));
+            try
+            {
+                job.Board.Deposit(new HaloKey(halo.To, halo.Step, halo.Iteration, halo.From, halo.Frame), halo.Values.ToTensor(halo.Shape));
+            }
+            catch (ObjectDisposedException)
+            {
+                // closed meanwhile: the part was freed
+            }
         }
     }
 
     /// <summary>A window's latent over the frames it answers for after <paramref name="stepsDone"/> steps, float32.</summary>
     public async Task<(long[] Shape, WireTensor Latent)> FramesAsync(ResidentJob job, int window, int stepsDone)
     {
-        Entry entry = Find(job, window);
+        (_, Entry entry) = Find(job, window);
         using torch.Tensor frames = await entry.Worker!.OwnedFramesAsync(stepsDone, CancellationToken.None).ConfigureAwait(false);
         return (frames.shape, WireCodec.Encode(frames, WirePrecision.Float32));
     }
@@ -112,20 +148,21 @@ public sealed class ResidentWindows(ShardHost host, IGrainFactory grains) : IDis
     /// <inheritdoc />
     public void Dispose()
     {
+        _sweep.Dispose();
         foreach (ResidentJob job in _jobs.Keys.ToArray())
         {
             Close(job);
         }
     }
 
-    private Entry Find(ResidentJob job, int window)
+    private (JobWindows Job, Entry Entry) Find(ResidentJob job, int window)
     {
         if (_jobs.TryGetValue(job, out JobWindows? windows) && windows.Windows.TryGetValue(window, out Entry? entry) && entry.Worker is not null)
         {
             windows.Touch();
-            return entry;
+            return (windows, entry);
         }
-        throw new InvalidOperationException($"window {window} of job {job.JobId} (epoch {job.Epoch}) is not resident on silo {host.Silo}: its silo restarted or the job closed it.");
+        throw new InvalidOperationException($"window {window} of job {job.JobId} (epoch {job.Epoch}) is not resident on silo {_host.Silo}: its silo restarted or the job closed it.");
     }
 
     private void DropIdle()
@@ -153,7 +190,12 @@ public sealed class ResidentWindows(ShardHost host, IGrainFactory grains) : IDis
 
     private sealed class JobWindows(ResidentNoise noise) : IDisposable
     {
+        private readonly CancellationTokenSource _closing = new();
+
         public HaloBoard Board { get; } = new();
+
+        /// <summary>Cancelled when the windows close: rounds still running end (their worker frees itself as they leave).</summary>
+        public CancellationToken Closing => _closing.Token;
 
         /// <summary>The job's P&amp;P noise, one whole-video draw per round for all its windows on this silo.</summary>
         public ResidentNoise Noise { get; } = noise;
@@ -166,6 +208,7 @@ public sealed class ResidentWindows(ShardHost host, IGrainFactory grains) : IDis
 
         public void Dispose()
         {
+            _closing.Cancel();
             foreach (Entry entry in Windows.Values)
             {
                 entry.Worker?.Dispose();

@@ -12,16 +12,31 @@ namespace Loom.Sampling.Windows;
 public sealed class HaloBoard : IHaloExchange, IDisposable
 {
     private readonly ConcurrentDictionary<HaloKey, TaskCompletionSource<Tensor>> _boxes = new();
+    private readonly object _gate = new();
     private bool _disposed;
 
     /// <summary>Leaves <paramref name="part"/> (owned by the board until taken) for its reader.</summary>
     /// <exception cref="InvalidOperationException">A part with this key was already delivered.</exception>
+    /// <exception cref="ObjectDisposedException">The board was disposed (the part is freed).</exception>
     public void Deposit(HaloKey key, Tensor part)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!Box(key).TrySetResult(part))
+        TaskCompletionSource<Tensor> box;
+        try
+        {
+            box = Box(key);
+        }
+        catch
         {
             part.Dispose();
+            throw;
+        }
+        if (!box.TrySetResult(part))
+        {
+            part.Dispose();
+            if (box.Task.IsCanceled)
+            {
+                throw new ObjectDisposedException(nameof(HaloBoard));
+            }
             throw new InvalidOperationException($"window {key.To} already holds window {key.From}'s part from frame {key.Frame} for step {key.Step}, round {key.Iteration}.");
         }
     }
@@ -36,40 +51,59 @@ public sealed class HaloBoard : IHaloExchange, IDisposable
     /// <inheritdoc />
     public async Task<Tensor> ReceiveAsync(HaloKey key, CancellationToken cancellationToken)
     {
-        Tensor part = await Box(key).Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        _boxes.TryRemove(key, out _);
+        TaskCompletionSource<Tensor> box = Box(key);
+        Tensor part = await box.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Whoever removes the box owns its part: this reader, or a disposal or a drop that came first (and freed it).
+        if (!_boxes.TryRemove(new KeyValuePair<HaloKey, TaskCompletionSource<Tensor>>(key, box)))
+        {
+            throw new ObjectDisposedException(nameof(HaloBoard));
+        }
         return part;
     }
 
     /// <summary>Drops every part of rounds before (<paramref name="step"/>, <paramref name="iteration"/>) still here (a round that failed midway).</summary>
     public void DropBefore(int step, int iteration)
     {
-        foreach (HaloKey key in _boxes.Keys.Where(k => k.Step < step || (k.Step == step && k.Iteration < iteration)).ToArray())
+        foreach (var (key, box) in _boxes.ToArray())
         {
-            if (_boxes.TryRemove(key, out var box) && box.Task.IsCompletedSuccessfully)
+            if ((key.Step < step || (key.Step == step && key.Iteration < iteration)) && _boxes.TryRemove(new KeyValuePair<HaloKey, TaskCompletionSource<Tensor>>(key, box)))
             {
-                box.Task.Result.Dispose();
+                Free(box);
             }
         }
     }
 
-    private TaskCompletionSource<Tensor> Box(HaloKey key) => _boxes.GetOrAdd(key, _ => new TaskCompletionSource<Tensor>(TaskCreationOptions.RunContinuationsAsynchronously));
+    private TaskCompletionSource<Tensor> Box(HaloKey key)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _boxes.GetOrAdd(key, _ => new TaskCompletionSource<Tensor>(TaskCreationOptions.RunContinuationsAsynchronously));
+        }
+    }
+
+    /// <summary>Frees a removed box's part, or cancels its reader.</summary>
+    private static void Free(TaskCompletionSource<Tensor> box)
+    {
+        if (!box.TrySetCanceled() && box.Task.IsCompletedSuccessfully)
+        {
+            box.Task.Result.Dispose();
+        }
+    }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        _disposed = true;
-        foreach (var box in _boxes.Values)
+        lock (_gate)
         {
-            if (box.Task.IsCompletedSuccessfully)
+            _disposed = true;
+        }
+        foreach (var (key, box) in _boxes.ToArray())
+        {
+            if (_boxes.TryRemove(new KeyValuePair<HaloKey, TaskCompletionSource<Tensor>>(key, box)))
             {
-                box.Task.Result.Dispose();
-            }
-            else
-            {
-                box.TrySetCanceled();
+                Free(box);
             }
         }
-        _boxes.Clear();
     }
 }

@@ -44,8 +44,18 @@ public sealed class ResidentCoDenoise : IDisposable
                 FrameConditioning? given = conditioning is { Any: true }
                     ? new FrameConditioning(Narrow(conditioning.Clean, window), conditioning.Given.Skip(window.Start).Take(window.Length).ToArray())
                     : null;
-                windows.Add(new ResidentWindowWorker(plan, blend, schedule, refinement, seeds, window, Narrow(latent, window), stepsDone, given, _noise, _board,
-                    (input, context, token) => evaluator.EvaluateAsync(window, input, context, token)));
+                Tensor slice = Narrow(latent, window);
+                try
+                {
+                    windows.Add(new ResidentWindowWorker(plan, blend, schedule, refinement, seeds, window, slice, stepsDone, given, _noise, _board,
+                        (input, context, token) => evaluator.EvaluateAsync(window, input, context, token)));
+                }
+                catch
+                {
+                    slice.Dispose();
+                    given?.Clean.Dispose();
+                    throw;
+                }
             }
         }
         catch
@@ -113,7 +123,20 @@ public sealed class ResidentCoDenoise : IDisposable
     public async Task<Tensor> GatherAsync(int stepsDone, CancellationToken cancellationToken = default)
     {
         var owners = _windows.Where(w => w.Window.End > ResidentWindowWorker.OwnedFrom(Plan, w.Window)).ToArray();
-        Tensor[] parts = await Task.WhenAll(owners.Select(w => w.OwnedFramesAsync(stepsDone, cancellationToken))).ConfigureAwait(false);
+        Task<Tensor>[] gathers = owners.Select(w => w.OwnedFramesAsync(stepsDone, cancellationToken)).ToArray();
+        Tensor[] parts;
+        try
+        {
+            parts = await Task.WhenAll(gathers).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (Task<Tensor> done in gathers.Where(t => t.IsCompletedSuccessfully))
+            {
+                done.Result.Dispose();
+            }
+            throw;
+        }
         try
         {
             return TensorBlock.Run(() => cat(parts, WindowFusion.FrameAxis));

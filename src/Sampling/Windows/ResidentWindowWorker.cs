@@ -26,6 +26,10 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
     private readonly Func<Tensor, StepContext, CancellationToken, Task<Prediction>> _evaluate;
     private readonly ResidentWindow _state;
     private readonly object _latentLock = new();
+    private readonly ScalarType _dtype;
+    private readonly Device _device;
+    private int _inFlight;
+    private bool _closed;
     private int _stepsDone;
     private int _openStep = -1;
     private (int Step, int Iteration, Task<Tensor> Eps)? _nextNoise;
@@ -70,6 +74,7 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
             frameMask = TensorBlock.Run(() => tensor(given.Given.ToArray(), device: latent.device).reshape(maskShape));
         }
         _state = new ResidentWindow(window, latent, OwnedFrom(plan, window), clean, frameMask);
+        (_dtype, _device) = (latent.dtype, latent.device);
     }
 
     /// <inheritdoc />
@@ -92,6 +97,19 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
     public async Task<ResidentRoundReport> RoundAsync(ResidentRoundOrder order, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(order);
+        Enter();
+        try
+        {
+            return await RoundHereAsync(order, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Leave();
+        }
+    }
+
+    private async Task<ResidentRoundReport> RoundHereAsync(ResidentRoundOrder order, CancellationToken cancellationToken)
+    {
         int w = Window.Index;
         int step = order.Step;
         double s = _schedule.Sigma(step), sNext = _schedule.NextSigma(step);
@@ -195,15 +213,46 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
     {
         // May run beside the next step's rounds (a checkpoint gathered behind them): they read the latent and replace it
         // only when the step after begins, under the same lock.
+        Enter();
+        try
+        {
+            lock (_latentLock)
+            {
+                EndOpenStep(stepsDone);
+                if (_stepsDone != stepsDone)
+                {
+                    throw new InvalidOperationException($"window {Window.Index} is after {_stepsDone} steps; asked for its latent after {stepsDone}.");
+                }
+                int ownedFrom = _state.OwnedFrom;
+                return Task.FromResult(TensorBlock.Run(() => _state.Latent.narrow(WindowFusion.FrameAxis, ownedFrom - Window.Start, _state.OwnedCount).contiguous().clone()));
+            }
+        }
+        finally
+        {
+            Leave();
+        }
+    }
+
+    /// <summary>A call begins on the window.</summary>
+    /// <exception cref="ObjectDisposedException">The window was closed.</exception>
+    private void Enter()
+    {
         lock (_latentLock)
         {
-            EndOpenStep(stepsDone);
-            if (_stepsDone != stepsDone)
+            ObjectDisposedException.ThrowIf(_closed, this);
+            _inFlight++;
+        }
+    }
+
+    /// <summary>A call ends; the last one out of a closed window frees it.</summary>
+    private void Leave()
+    {
+        lock (_latentLock)
+        {
+            if (--_inFlight == 0 && _closed)
             {
-                throw new InvalidOperationException($"window {Window.Index} is after {_stepsDone} steps; asked for its latent after {stepsDone}.");
+                Free();
             }
-            int ownedFrom = _state.OwnedFrom;
-            return Task.FromResult(TensorBlock.Run(() => _state.Latent.narrow(WindowFusion.FrameAxis, ownedFrom - Window.Start, _state.OwnedCount).contiguous().clone()));
         }
     }
 
@@ -219,7 +268,7 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
     }
 
     /// <summary>The whole video's noise for (seed, step, iteration), this window's frames of it.</summary>
-    private Tensor DrawNoise(int step, int iteration) => _noise.Window(step, iteration, Window, _state.Latent.dtype, _state.Latent.device);
+    private Tensor DrawNoise(int step, int iteration) => _noise.Window(step, iteration, Window, _dtype, _device);
 
     /// <summary>Drops noise drawn ahead for a round that did not come (the step settled early).</summary>
     private void DropNextNoise()
@@ -227,7 +276,14 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         if (_nextNoise is { } ahead)
         {
             _nextNoise = null;
-            _ = ahead.Eps.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            _ = ahead.Eps.ContinueWith(t =>
+            {
+                if (t.IsCompletedSuccessfully)
+                {
+                    t.Result.Dispose();
+                }
+                _ = t.Exception; // observed: a draw that failed for a round that never came
+            }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         }
     }
 
@@ -325,7 +381,24 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>A call still running on the window (a round cancelled by its coordinator but not yet out) frees it when it leaves.</remarks>
     public void Dispose()
+    {
+        lock (_latentLock)
+        {
+            if (_closed)
+            {
+                return;
+            }
+            _closed = true;
+            if (_inFlight == 0)
+            {
+                Free();
+            }
+        }
+    }
+
+    private void Free()
     {
         DropNextNoise();
         _state.Dispose();
