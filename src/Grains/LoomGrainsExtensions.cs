@@ -40,7 +40,7 @@ public static class LoomGrainsExtensions
         services.AddSingleton<WanJobModels>();
         services.AddSingleton<WanShardDecode>();
         services.AddSingleton<ShardHost>();
-        services.AddSingleton<ResidentWindows>();
+        services.AddSingleton(sp => new ResidentWindows(sp.GetRequiredService<ShardHost>(), sp.GetRequiredService<IGrainFactory>(), spec => JobRecipe.Resolve(spec).Resident()));
         services.AddSingleton<ShardRouter>();
         services.AddSingleton<ShardResidency>();
         services.AddSingleton<IJobFields, ShardJobFields>();

@@ -56,6 +56,9 @@ public sealed class JobRecipe
     /// <summary>The seed list of the one-video batch.</summary>
     public long[] Seeds => [Spec.Seed];
 
+    /// <summary>What a shard needs to run the job's windows resident (<see cref="Shards.ResidentWindows"/>).</summary>
+    public Shards.ResidentRecipe Resident() => new(Windows, Spec.Blend.ToSampler(), Schedule, Refinement, Seeds, SampleShape);
+
     /// <summary>Resolves a spec that was validated when it was accepted; a plan that no longer parses names the field.</summary>
     /// <exception cref="InvalidJobSpecException">The plan does not parse or does not fit the steps.</exception>
     public static JobRecipe Resolve(JobSpec spec) => new(spec, ParsePlan(spec));

@@ -27,7 +27,7 @@ public sealed class JobRun : IDisposable
     private Tensor? _latent;
 
     /// <summary>
-    /// Opens a co-denoising job's windows where they stay for the run (on shards: <see cref="Routing.ShardResidency"/>),
+    /// Opens a co-denoising job's windows where they stay for the run (on shards: <see cref="ShardResidency"/>),
     /// each from its slice of <paramref name="latent"/> (borrowed) after <paramref name="stepsDone"/> steps.
     /// </summary>
     /// <returns>The windows in plan order, and what closes them.</returns>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Loom.Contracts.Shards;
-using Loom.Grains.Jobs;
+using Loom.Sampling.Refinement;
+using Loom.Sampling.Schedules;
 using Loom.Sampling.Fields;
 using Loom.Sampling.Windows;
 using TorchSharp;
@@ -22,14 +23,16 @@ public sealed class ResidentWindows : IDisposable
     private readonly ConcurrentDictionary<ResidentJob, JobWindows> _jobs = new();
     private readonly ShardHost _host;
     private readonly IGrainFactory _grains;
+    private readonly Func<Contracts.Jobs.JobSpec, ResidentRecipe> _recipes;
     private readonly Timer _sweep;
 
     /// <summary>The resident windows of this silo, swept for idle ones every minute.</summary>
     /// <param name="host">This silo's shards.</param>
     /// <param name="grains">Reaches the neighbours' shards.</param>
-    public ResidentWindows(ShardHost host, IGrainFactory grains)
+    /// <param name="recipes">Resolves a job's spec into what its windows need (the jobs' side: <c>JobRecipe.Resident</c>).</param>
+    public ResidentWindows(ShardHost host, IGrainFactory grains, Func<Contracts.Jobs.JobSpec, ResidentRecipe> recipes)
     {
-        (_host, _grains) = (host, grains);
+        (_host, _grains, _recipes) = (host, grains, recipes);
         _sweep = new Timer(_ => DropIdle(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
     }
 
@@ -42,7 +45,7 @@ public sealed class ResidentWindows : IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         ShardWorker worker = _host.Worker(shardId);
-        JobRecipe recipe = JobRecipe.Resolve(request.Spec);
+        ResidentRecipe recipe = _recipes(request.Spec);
         if (request.Window < 0 || request.Window >= recipe.Windows.Windows.Count || request.Shards.Length != recipe.Windows.Windows.Count)
         {
             throw new ArgumentException($"window {request.Window} and {request.Shards.Length} shards do not fit job {request.Job.JobId}'s {recipe.Windows.Windows.Count} windows.", nameof(request));
@@ -66,7 +69,7 @@ public sealed class ResidentWindows : IDisposable
         var spec = request.Spec;
         try
         {
-            entry.Worker = new ResidentWindowWorker(recipe.Windows, spec.Blend.ToSampler(), recipe.Schedule, recipe.Refinement, recipe.Seeds, window, latent, request.StepsDone, given, job.Noise, halos,
+            entry.Worker = new ResidentWindowWorker(recipe.Windows, recipe.Blend, recipe.Schedule, recipe.Refinement, recipe.Seeds, window, latent, request.StepsDone, given, job.Noise, halos,
             async (input, context, token) =>
             {
                 // The request a job-owned window sends for this input (ShardWindowField), so the shard computes the same bits.
@@ -231,3 +234,12 @@ public sealed class ResidentWindows : IDisposable
         public Task<torch.Tensor> ReceiveAsync(HaloKey key, CancellationToken cancellationToken) => board.ReceiveAsync(key, cancellationToken);
     }
 }
+
+/// <summary>What a shard needs to run a job's resident windows, resolved from the job's spec by the jobs' side.</summary>
+/// <param name="Windows">The job's windows.</param>
+/// <param name="Blend">How overlapping windows' velocities are weighted.</param>
+/// <param name="Schedule">The sigmas.</param>
+/// <param name="Refinement">P&amp;P settings.</param>
+/// <param name="Seeds">One seed per video.</param>
+/// <param name="SampleShape">One video's latent shape <c>[C, F, ...]</c>.</param>
+public sealed record ResidentRecipe(WindowPlan Windows, WindowBlend Blend, FlowSchedule Schedule, RefinementOptions Refinement, long[] Seeds, long[] SampleShape);

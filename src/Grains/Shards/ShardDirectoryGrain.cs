@@ -1,6 +1,7 @@
 using Loom.Contracts.Shards;
 using Orleans.Runtime;
 
+
 namespace Loom.Grains.Shards;
 
 /// <summary>
@@ -10,6 +11,7 @@ namespace Loom.Grains.Shards;
 public sealed class ShardDirectoryGrain(IClusterMembershipService membership, Microsoft.Extensions.Options.IOptions<LoomShardOptions> options) : Grain, IShardDirectoryGrain
 {
     private readonly Dictionary<string, ShardInfo> _shards = new(StringComparer.Ordinal);
+    private readonly JobSpread _spread = new(TimeSpan.FromSeconds(1));
 
     /// <inheritdoc />
     public Task ReportAsync(ShardInfo[] shards)
@@ -34,5 +36,14 @@ public sealed class ShardDirectoryGrain(IClusterMembershipService membership, Mi
             .Where(s => s.ReportedAt >= cutoff && snapshot.GetSiloStatus(SiloAddress.FromParsableString(s.Silo)) == SiloStatus.Active)
             .OrderBy(s => s.ShardId, StringComparer.Ordinal)
             .ToArray());
+    }
+
+    /// <inheritdoc />
+    public async Task<string> PlaceJobAsync(string local, string[] candidates, int localRunning)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        ShardInfo[] live = await GetShardsAsync();
+        Dictionary<string, int> shards = candidates.Distinct(StringComparer.Ordinal).ToDictionary(c => c, c => live.Count(s => s.Silo == c), StringComparer.Ordinal);
+        return _spread.Place(local, shards, localRunning, DateTimeOffset.UtcNow);
     }
 }

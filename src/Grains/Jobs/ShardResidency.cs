@@ -1,12 +1,12 @@
 using Loom.Contracts.Jobs;
 using Loom.Contracts.Shards;
-using Loom.Grains.Jobs;
+using Loom.Grains.Routing;
 using Loom.Grains.Shards;
 using Loom.Sampling.Fields;
 using Loom.Sampling.Windows;
 using TorchSharp;
 
-namespace Loom.Grains.Routing;
+namespace Loom.Grains.Jobs;
 
 /// <summary>
 /// Places a co-denoising job's windows on shards for the whole job (resident windows, <see cref="LoomJobOptions.ResidentWindows"/>)
