@@ -67,9 +67,6 @@ public sealed class JobRun : IDisposable
     /// <summary>True when the last step ends a checkpoint interval (or the run): its latent should be saved.</summary>
     public bool CheckpointDue => Recipe.IsStepwise && StepsDone > 0 && (StepsDone % Recipe.Spec.CheckpointEvery == 0 || IsDone);
 
-    /// <summary>True when the windows stay where they are evaluated (resident) rather than the run holding the latent.</summary>
-    public bool IsResident => _openResident is not null;
-
     /// <summary>The latent after <see cref="StepsDone"/> steps (borrowed); null before a whole run is done, and between a resident run's first and last step.</summary>
     public Tensor? Latent => _latent;
 

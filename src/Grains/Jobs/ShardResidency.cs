@@ -57,7 +57,10 @@ public sealed class ShardResidency(IGrainFactory grains, ShardRouter router)
         }
     }
 
-    /// <summary>Each window's shard: the live shards that hold the model (else all live ones), less <paramref name="refused"/>, in order, from an offset by the job's id.</summary>
+    /// <summary>
+    /// Each window's shard: the live shards that hold the model (else all live ones), less <paramref name="refused"/>, in
+    /// order, from an offset by the hash of the job's id (string hashes differ per process: the offset only spreads jobs).
+    /// </summary>
     private async Task<string[]> PlaceAsync(string jobId, JobRecipe recipe, HashSet<string> refused, CancellationToken cancellationToken)
     {
         ShardInfo[] live = (await router.ShardsAsync(cancellationToken).ConfigureAwait(false)).Where(s => !s.Draining && !refused.Contains(s.ShardId)).ToArray();
@@ -91,15 +94,11 @@ public sealed class ShardResidency(IGrainFactory grains, ShardRouter router)
 public sealed class ResidentShardWindows : IDisposable
 {
     private readonly IGrainFactory _grains;
-    private readonly ResidentJob _job;
-    private readonly JobRecipe _recipe;
-    private readonly string[] _placement;
-    private readonly JobCounters _counters;
     private readonly LoomMetrics _metrics;
 
     internal ResidentShardWindows(IGrainFactory grains, ResidentJob job, JobRecipe recipe, string[] placement, JobCounters counters, LoomMetrics metrics)
     {
-        (_grains, _job, _recipe, _placement, _counters, _metrics) = (grains, job, recipe, placement, counters, metrics);
+        (_grains, Job, Recipe, Placement, Counters, _metrics) = (grains, job, recipe, placement, counters, metrics);
         Inputs = new WindowInputs?[placement.Length];
         Windows = recipe.Windows.Windows.Select(w => (IResidentWindow)new Remote(this, w)).ToArray();
     }
@@ -108,16 +107,16 @@ public sealed class ResidentShardWindows : IDisposable
     public IReadOnlyList<IResidentWindow> Windows { get; }
 
     /// <summary>Each window's shard.</summary>
-    public IReadOnlyList<string> Placement => _placement;
+    public IReadOnlyList<string> Placement { get; }
 
     /// <summary>The job and its loop's epoch.</summary>
-    internal ResidentJob Job => _job;
+    internal ResidentJob Job { get; }
 
     /// <summary>The job.</summary>
-    internal JobRecipe Recipe => _recipe;
+    internal JobRecipe Recipe { get; }
 
     /// <summary>The run's counts.</summary>
-    internal JobCounters Counters => _counters;
+    internal JobCounters Counters { get; }
 
     /// <summary>A Wan job's inputs per window (guidance and expert by timestep), or nulls.</summary>
     internal WindowInputs?[] Inputs { get; }
@@ -125,9 +124,9 @@ public sealed class ResidentShardWindows : IDisposable
     /// <summary>Closes the windows on every silo that holds some (best effort: a silo that is gone took them with it; an idle window is dropped by its silo later).</summary>
     public void Dispose()
     {
-        foreach (string shard in _placement.Distinct())
+        foreach (string shard in Placement.Distinct())
         {
-            _ = _grains.GetGrain<IShardGrain>(shard).ResidentCloseAsync(_job).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+            _ = _grains.GetGrain<IShardGrain>(shard).ResidentCloseAsync(Job).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
         }
     }
 
@@ -137,37 +136,37 @@ public sealed class ResidentShardWindows : IDisposable
 
         public async Task<ResidentRoundReport> RoundAsync(ResidentRoundOrder order, CancellationToken cancellationToken)
         {
-            double timestep = owner._recipe.Schedule.Timestep(order.Step);
+            double timestep = owner.Recipe.Schedule.Timestep(order.Step);
             WindowInputs? inputs = owner.Inputs[Window.Index];
-            var request = new ResidentRoundRequest(owner._job, Window.Index, order.Step, order.Iteration, order.Planned, order.Skip, order.Settled,
-                inputs?.GuidanceAt(timestep) ?? owner._recipe.Spec.Guidance, inputs?.ExpertAt?.Invoke(timestep));
-            long roundStarted = owner._counters.RoundBegin();
+            var request = new ResidentRoundRequest(owner.Job, Window.Index, order.Step, order.Iteration, order.Planned, order.Skip, order.Settled,
+                inputs?.GuidanceAt(timestep) ?? owner.Recipe.Spec.Guidance, inputs?.ExpertAt?.Invoke(timestep));
+            long roundStarted = owner.Counters.RoundBegin();
             ResidentRoundResult result;
             try
             {
-                result = await owner._grains.GetGrain<IShardGrain>(owner._placement[Window.Index]).ResidentRoundAsync(request, cancellationToken).ConfigureAwait(false);
+                result = await owner._grains.GetGrain<IShardGrain>(owner.Placement[Window.Index]).ResidentRoundAsync(request, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
-                if (owner._counters.RoundEnd())
+                if (owner.Counters.RoundEnd())
                 {
                     owner._metrics.Phase(StepPhase.Rounds, roundStarted);
                 }
             }
             if (!result.Skipped)
             {
-                owner._counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);
-                owner._counters.Evaluated(Window.Index, result.Evaluations);
+                owner.Counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);
+                owner.Counters.Evaluated(Window.Index, result.Evaluations);
             }
-            owner._counters.Called(0, 0);
+            owner.Counters.Called(0, 0);
             return new ResidentRoundReport(result.CertainCells, result.AllCertain, result.Evaluations, result.SkippedEvaluations, result.Skipped, result.SentValues);
         }
 
         public async Task<torch.Tensor> OwnedFramesAsync(int stepsDone, CancellationToken cancellationToken)
         {
-            (long[] shape, WireTensor latent) = await owner._grains.GetGrain<IShardGrain>(owner._placement[Window.Index])
-                .ResidentFramesAsync(owner._job, Window.Index, stepsDone).WaitAsync(cancellationToken).ConfigureAwait(false);
-            owner._counters.Called(0, latent.Data.Length);
+            (long[] shape, WireTensor latent) = await owner._grains.GetGrain<IShardGrain>(owner.Placement[Window.Index])
+                .ResidentFramesAsync(owner.Job, Window.Index, stepsDone).WaitAsync(cancellationToken).ConfigureAwait(false);
+            owner.Counters.Called(0, latent.Data.Length);
             return latent.ToTensor(shape);
         }
     }

@@ -74,16 +74,15 @@ public sealed class ShardWindowField : IVelocityField
         try
         {
             long started = Stopwatch.GetTimestamp();
-            var request = new WindowRequest(
-                _jobId, _spec.Model, _spec.Priority, _spec.Exact, context.Step, context.Iteration, context.Sigma, _guidanceAt?.Invoke(context.Timestep) ?? _spec.Guidance,
-                z.shape, WireCodec.Encode(z, _spec.Wire), _conditioningKey, null, context.Timestep, Window.Start, _expertAt?.Invoke(context.Timestep));
+            WindowRequest request = WindowEvaluation.Request(
+                _jobId, _spec, Window.Start, z, context, _guidanceAt?.Invoke(context.Timestep) ?? _spec.Guidance, _expertAt?.Invoke(context.Timestep), _conditioningKey, null);
             metrics.Phase(StepPhase.Encode, started);
             WindowResult result = await _router.EvaluateAsync(request, _conditioning, _counters, cancellationToken, _home).ConfigureAwait(false);
             _home = result.ShardId;
             _counters.Shards.AddOrUpdate(result.ShardId, 1, (_, n) => n + 1);
             _counters.Evaluated(Window.Index, result.Evaluations);
             started = Stopwatch.GetTimestamp();
-            torch.Tensor velocity = TensorBlock.Run(() => result.Velocity.ToTensor(z.shape).to(z.dtype));
+            torch.Tensor velocity = WindowEvaluation.Velocity(result, z);
             metrics.Phase(StepPhase.Decode, started);
             return new Prediction(velocity, result.Evaluations);
         }

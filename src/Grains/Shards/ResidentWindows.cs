@@ -72,13 +72,10 @@ public sealed class ResidentWindows : IDisposable
             entry.Worker = new ResidentWindowWorker(recipe.Windows, recipe.Blend, recipe.Schedule, recipe.Refinement, recipe.Seeds, window, latent, request.StepsDone, given, job.Noise, halos,
             async (input, context, token) =>
             {
-                // The request a job-owned window sends for this input (ShardWindowField), so the shard computes the same bits.
-                var evaluation = new WindowRequest(
-                    jobId, spec.Model, spec.Priority, spec.Exact, context.Step, context.Iteration, context.Sigma, entry.Guidance,
-                    input.shape, WireCodec.Encode(input, spec.Wire), request.ConditioningKey, request.Conditioning, context.Timestep, window.Start, entry.Expert);
+                // The request a job-owned window sends for this input, so the shard computes the same bits.
+                WindowRequest evaluation = WindowEvaluation.Request(jobId, spec, window.Start, input, context, entry.Guidance, entry.Expert, request.ConditioningKey, request.Conditioning);
                 WindowResult result = await worker.EvaluateAsync(evaluation, token).ConfigureAwait(false);
-                torch.Tensor velocity = TensorBlock.Run(() => result.Velocity.ToTensor(input.shape).to(input.dtype));
-                return new Prediction(velocity, result.Evaluations);
+                return new Prediction(WindowEvaluation.Velocity(result, input), result.Evaluations);
             });
         }
         catch

@@ -41,9 +41,7 @@ public sealed class ResidentCoDenoise : IDisposable
         {
             foreach (TemporalWindow window in plan.Windows)
             {
-                FrameConditioning? given = conditioning is { Any: true }
-                    ? new FrameConditioning(Narrow(conditioning.Clean, window), conditioning.Given.Skip(window.Start).Take(window.Length).ToArray())
-                    : null;
+                FrameConditioning? given = WindowedSampler.Slice(conditioning, window);
                 Tensor slice = Narrow(latent, window);
                 try
                 {

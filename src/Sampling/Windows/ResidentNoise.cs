@@ -25,26 +25,25 @@ public sealed class ResidentNoise(IReadOnlyList<long> seeds, long[] sampleShape)
     /// <summary>Whole-video draws made so far.</summary>
     public int Draws { get; private set; }
 
+    /// <summary>Starts drawing the noise of (<paramref name="step"/>, <paramref name="iteration"/>) on a pool thread, for a round to come.</summary>
+    public void DrawAhead(int step, int iteration) => Release(Take(step, iteration));
+
     /// <summary>The noise of (<paramref name="step"/>, <paramref name="iteration"/>) over <paramref name="window"/>'s frames, <c>[B, C, L, ...]</c> (owned by the caller).</summary>
-    public Tensor Window(int step, int iteration, TemporalWindow window, ScalarType dtype, Device device)
+    public async Task<Tensor> WindowAsync(int step, int iteration, TemporalWindow window, ScalarType dtype, Device device)
     {
         Draw draw = Take(step, iteration);
         try
         {
-            Tensor whole = draw.Noise.Value;
+            Tensor whole = await draw.Noise.ConfigureAwait(false);
             return TensorBlock.Run(() => whole.narrow(WindowFusion.FrameAxis, window.Start, window.Length).contiguous().to(dtype, device));
         }
         finally
         {
-            lock (_draws)
-            {
-                draw.Users--;
-                draw.FreeIfDone();
-            }
+            Release(draw);
         }
     }
 
-    /// <summary>The draw of (step, iteration), counted as in use; older ones beyond <see cref="Kept"/> are let go.</summary>
+    /// <summary>The draw of (step, iteration), started if new and counted as in use; older ones beyond <see cref="Kept"/> are let go.</summary>
     private Draw Take(int step, int iteration)
     {
         lock (_draws)
@@ -53,7 +52,16 @@ public sealed class ResidentNoise(IReadOnlyList<long> seeds, long[] sampleShape)
             Draw? draw = _draws.Find(d => d.Step == step && d.Iteration == iteration);
             if (draw is null)
             {
-                draw = new Draw(step, iteration, new Lazy<Tensor>(() => DeterministicNoise.Batch(_seeds, step, iteration, sampleShape), LazyThreadSafetyMode.ExecutionAndPublication));
+                draw = new Draw(step, iteration, Task.Run(() => DeterministicNoise.Batch(_seeds, step, iteration, sampleShape)));
+                Draw drawn = draw;
+                _ = draw.Noise.ContinueWith(t =>
+                {
+                    _ = t.Exception; // a failed draw is thrown to the windows that await it
+                    lock (_draws)
+                    {
+                        drawn.FreeIfDone(); // let go before it was done
+                    }
+                }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
                 _draws.Add(draw);
                 Draws++;
                 _draws.Sort((a, b) => (a.Step, a.Iteration).CompareTo((b.Step, b.Iteration)));
@@ -68,6 +76,15 @@ public sealed class ResidentNoise(IReadOnlyList<long> seeds, long[] sampleShape)
         }
     }
 
+    private void Release(Draw draw)
+    {
+        lock (_draws)
+        {
+            draw.Users--;
+            draw.FreeIfDone();
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -79,18 +96,18 @@ public sealed class ResidentNoise(IReadOnlyList<long> seeds, long[] sampleShape)
         }
     }
 
-    /// <summary>One round's whole-video noise, freed once let go and no window is reading it (guarded by the owner's lock).</summary>
-    private sealed class Draw(int step, int iteration, Lazy<Tensor> noise)
+    /// <summary>One round's whole-video noise, freed once let go, drawn and read by no window (guarded by the owner's lock).</summary>
+    private sealed class Draw(int step, int iteration, Task<Tensor> noise)
     {
+        private bool _letGo, _freed;
+
         public int Step { get; } = step;
 
         public int Iteration { get; } = iteration;
 
-        public Lazy<Tensor> Noise { get; } = noise;
+        public Task<Tensor> Noise { get; } = noise;
 
         public int Users { get; set; }
-
-        private bool _letGo;
 
         public void LetGo()
         {
@@ -100,9 +117,10 @@ public sealed class ResidentNoise(IReadOnlyList<long> seeds, long[] sampleShape)
 
         public void FreeIfDone()
         {
-            if (_letGo && Users == 0 && Noise.IsValueCreated)
+            if (_letGo && !_freed && Users == 0 && Noise.IsCompletedSuccessfully)
             {
-                Noise.Value.Dispose();
+                _freed = true;
+                Noise.Result.Dispose();
             }
         }
     }

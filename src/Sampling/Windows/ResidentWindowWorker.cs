@@ -1,5 +1,4 @@
 using Loom.Sampling.Fields;
-using Loom.Sampling.Noise;
 using Loom.Sampling.Refinement;
 using Loom.Sampling.Sampler;
 using Loom.Sampling.Schedules;
@@ -30,9 +29,9 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
     private readonly Device _device;
     private int _inFlight;
     private bool _closed;
+    private readonly (int From, int Count, TemporalWindow[] Others)[] _shared;
     private int _stepsDone;
     private int _openStep = -1;
-    private (int Step, int Iteration, Task<Tensor> Eps)? _nextNoise;
 
     /// <summary>A window starting after <paramref name="stepsDone"/> steps from <paramref name="latent"/>.</summary>
     /// <param name="plan">The job's windows.</param>
@@ -75,13 +74,11 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         }
         _state = new ResidentWindow(window, latent, OwnedFrom(plan, window), clean, frameMask);
         (_dtype, _device) = (latent.dtype, latent.device);
+        _shared = SharedSegments(plan, window);
     }
 
     /// <inheritdoc />
     public TemporalWindow Window => _state.Window;
-
-    /// <summary>Steps ended on this window (its latent is after them).</summary>
-    public int StepsDone => _stepsDone;
 
     /// <summary>The window's latent at the current step (borrowed).</summary>
     public Tensor Latent => _state.Latent;
@@ -143,7 +140,8 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
                 // A skipped window's cells are all certain: the merge would keep every value it holds.
                 return Report(order, evaluations: 0, skippedEvaluations: 0, skipped: true, sent: 0);
             }
-            using (Tensor eps = await NoiseAsync(step, order.Iteration).ConfigureAwait(false))
+            // The whole video's noise for (seed, step, iteration), this window's frames of it.
+            using (Tensor eps = await _noise.WindowAsync(step, order.Iteration, Window, _dtype, _device).ConfigureAwait(false))
             {
                 input = PredictAndPerturb.Perturb(_state.X0!, eps, s);
             }
@@ -153,9 +151,7 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         {
             // The next refinement round's noise is drawn while this round's prediction is out (the whole video's, so it
             // costs as much as the latent is long): off the round's critical path whenever a core is free.
-            DropNextNoise();
-            int next = order.Iteration + 1;
-            _nextNoise = (step, next, Task.Run(() => DrawNoise(step, next), CancellationToken.None));
+            _noise.DrawAhead(step, order.Iteration + 1);
         }
 
         var received = new Dictionary<(int Window, int From), Tensor>();
@@ -163,13 +159,9 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         {
             using Prediction prediction = await _evaluate(input, context with { CertainCells = order.Iteration > 0 ? _state.Certain : null }, cancellationToken).ConfigureAwait(false);
             long sent = await SendSharedAsync(order, prediction.Velocity, cancellationToken).ConfigureAwait(false);
-            foreach (TemporalWindow other in _plan.Windows)
+            foreach ((int from, _, TemporalWindow[] others) in _shared)
             {
-                if (other.Index == w || order.Skips(other.Index))
-                {
-                    continue;
-                }
-                foreach ((int from, _) in Segments(Window).Where(segment => other.Contains(segment.From)))
+                foreach (TemporalWindow other in others.Where(o => !order.Skips(o.Index)))
                 {
                     received[(other.Index, from)] = await _halos.ReceiveAsync(new HaloKey(w, step, order.Iteration, other.Index, from), cancellationToken).ConfigureAwait(false);
                 }
@@ -256,49 +248,16 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         }
     }
 
-    /// <summary>The noise of (step, iteration) over this window: drawn ahead by the round before, or now.</summary>
-    private async Task<Tensor> NoiseAsync(int step, int iteration)
+    /// <summary>
+    /// The segments <c>[from, from + count)</c> of <paramref name="window"/> between the plan's window edges that other
+    /// windows also cover, with those windows: what the window sends each round and what it receives.
+    /// </summary>
+    private static (int From, int Count, TemporalWindow[] Others)[] SharedSegments(WindowPlan plan, TemporalWindow window)
     {
-        if (_nextNoise is { } ahead && ahead.Step == step && ahead.Iteration == iteration)
-        {
-            _nextNoise = null;
-            return await ahead.Eps.ConfigureAwait(false);
-        }
-        return DrawNoise(step, iteration);
-    }
-
-    /// <summary>The whole video's noise for (seed, step, iteration), this window's frames of it.</summary>
-    private Tensor DrawNoise(int step, int iteration) => _noise.Window(step, iteration, Window, _dtype, _device);
-
-    /// <summary>Drops noise drawn ahead for a round that did not come (the step settled early).</summary>
-    private void DropNextNoise()
-    {
-        if (_nextNoise is { } ahead)
-        {
-            _nextNoise = null;
-            _ = ahead.Eps.ContinueWith(t =>
-            {
-                if (t.IsCompletedSuccessfully)
-                {
-                    t.Result.Dispose();
-                }
-                _ = t.Exception; // observed: a draw that failed for a round that never came
-            }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-        }
-    }
-
-    /// <summary>The segments <c>[from, from + count)</c> of <paramref name="window"/> between the plan's window edges that another window also covers.</summary>
-    private IEnumerable<(int From, int Count)> Segments(TemporalWindow window)
-    {
-        int[] edges = _plan.Windows.SelectMany(o => new[] { o.Start, o.End }).Where(e => e >= window.Start && e <= window.End).Distinct().Order().ToArray();
-        for (int e = 0; e + 1 < edges.Length; e++)
-        {
-            int from = edges[e];
-            if (_plan.Windows.Any(other => other.Index != window.Index && other.Contains(from)))
-            {
-                yield return (from, edges[e + 1] - from);
-            }
-        }
+        int[] edges = plan.Edges(window.Start, window.End);
+        return edges.Zip(edges.Skip(1), (from, to) => (From: from, Count: to - from, Others: plan.Windows.Where(o => o.Index != window.Index && o.Contains(from)).ToArray()))
+            .Where(segment => segment.Others.Length > 0)
+            .ToArray();
     }
 
     /// <summary>Sends the velocity over each shared segment to every window that covers it and evaluates this round; returns the values sent.</summary>
@@ -309,11 +268,11 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         var parts = new List<Tensor>();
         try
         {
-            foreach ((int from, int count) in Segments(Window))
+            foreach ((int from, int count, TemporalWindow[] others) in _shared)
             {
                 Tensor part = velocity.narrow(WindowFusion.FrameAxis, from - Window.Start, count);
                 parts.Add(part);
-                foreach (TemporalWindow reader in _plan.Windows.Where(o => o.Index != Window.Index && o.Contains(from) && !order.Skips(o.Index)))
+                foreach (TemporalWindow reader in others.Where(o => !order.Skips(o.Index)))
                 {
                     sends.Add(_halos.SendAsync(new HaloKey(reader.Index, order.Step, order.Iteration, Window.Index, from), part, cancellationToken));
                     sent += part.numel();
@@ -375,7 +334,6 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
                 _state.EndStep();
                 _stepsDone = next;
                 _openStep = -1;
-                DropNextNoise();
             }
         }
     }
@@ -398,9 +356,5 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         }
     }
 
-    private void Free()
-    {
-        DropNextNoise();
-        _state.Dispose();
-    }
+    private void Free() => _state.Dispose();
 }

@@ -48,7 +48,7 @@ public static class WindowFusion
     /// </summary>
     private static Tensor FuseFrames(WindowPlan plan, double[][] weights, Func<TemporalWindow, int, int, Tensor?> partOver, Tensor like, int first, int last)
     {
-        int[] edges = plan.Windows.SelectMany(w => new[] { w.Start, w.End }).Where(e => e >= first && e <= last).Distinct().Order().ToArray();
+        int[] edges = plan.Edges(first, last);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var segments = new List<Tensor>(edges.Length - 1);

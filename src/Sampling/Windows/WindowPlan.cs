@@ -66,6 +66,10 @@ public sealed class WindowPlan
     [JsonIgnore]
     public IReadOnlyList<TemporalWindow> Windows => _windows;
 
+    /// <summary>The windows' edges (starts and ends) in <c>[first, last]</c>, ascending, each once: fusion works segment by segment between them.</summary>
+    public int[] Edges(int first, int last)
+        => _windows.SelectMany(w => new[] { w.Start, w.End }).Where(e => e >= first && e <= last).Distinct().Order().ToArray();
+
     /// <summary>Frames window <paramref name="index"/> shares with the window before it (0 for the first).</summary>
     public int OverlapBefore(int index) => index == 0 ? 0 : _windows[index - 1].End - _windows[index].Start;
 
