@@ -139,12 +139,94 @@ public sealed class ResidentCoDenoiseTests
     }
 
     [Fact]
+    public async Task AWindowStartsTheRoundThatFollowsBeforeItIsAskedAndTheAskJoinsIt()
+    {
+        // Step 0 is a plain Euler step; step 1 refines once. What follows step 0 does not depend on any report.
+        WindowedSampler sampler = Sampler(new WindowPlan(40, 16, 4), new RefinementOptions(RefinementPlan.Parse("1-2:1"), tau: 0.02));
+        var (owned, _) = await JobOwnedAsync(sampler);
+        var evaluator = new CountingEvaluator(new FieldWindowEvaluator(w => WindowField(w, null)));
+        using Tensor initial = SelfRefiningSampler.InitialLatent(Seeds, Shape);
+        using ResidentCoDenoise run = sampler.StartResident(Seeds, initial, evaluator: evaluator);
+        await run.StepAsync(0);
+        // Not asked for step 1 yet: every window evaluates its first round all the same, and goes no further.
+        await evaluator.WaitForAsync(step: 1, iteration: 0, windows: 3);
+        Assert.DoesNotContain(evaluator.Calls.Keys, k => k.Step == 1 && k.Iteration == 1);
+        IReadOnlyList<StepReport> steps = await run.SampleAsync(firstStep: 1);
+        using Tensor resident = await run.GatherAsync(steps.Count + 1);
+        using (owned)
+        {
+            Assert.True(Bits.Same(owned, resident), "running ahead changed the bits");
+        }
+        // Each round of each window was evaluated once: the asks joined the rounds started ahead.
+        int rounds = RefinementPlan.Parse("1-2:1").Nfe(6, guided: false);
+        Assert.Equal(3 * rounds, evaluator.Calls.Count);
+        Assert.All(evaluator.Calls.Values, n => Assert.Equal(1, n));
+    }
+
+    [Fact]
+    public async Task ACheckpointGatherOvertakenByTheNextStepReadsTheLatentItAskedFor()
+    {
+        WindowedSampler sampler = Sampler(new WindowPlan(40, 16, 4), RefinementOptions.None);
+        using Tensor initial = SelfRefiningSampler.InitialLatent(Seeds, Shape);
+        Tensor afterThree = initial;
+        using (CoDenoiseRun owned = sampler.StartCoDenoise(null))
+        {
+            for (int step = 0; step < 3; step++)
+            {
+                StepOutcome outcome = await owned.Sampler.StepAsync(afterThree, step, Seeds);
+                if (!ReferenceEquals(afterThree, initial))
+                {
+                    afterThree.Dispose();
+                }
+                afterThree = outcome.Latent;
+            }
+        }
+        var evaluator = new CountingEvaluator(new FieldWindowEvaluator(w => WindowField(w, null)));
+        using ResidentCoDenoise run = sampler.StartResident(Seeds, initial, evaluator: evaluator);
+        for (int step = 0; step < 4; step++)
+        {
+            await run.StepAsync(step);
+        }
+        // The windows are into step 4 (their latent is after 4 steps) when the checkpoint after 3 is gathered.
+        await evaluator.WaitForAsync(step: 4, iteration: 0, windows: 3);
+        using (afterThree)
+        using (Tensor gathered = await run.GatherAsync(3))
+        {
+            Assert.True(Bits.Same(afterThree, gathered), "the latent gathered after 3 steps differs from the job-owned one");
+        }
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => run.GatherAsync(2));
+        Assert.Contains("asked for its latent after 2", error.Message);
+    }
+
+    [Fact]
     public void AWrongLatentNamesItsShape()
     {
         WindowedSampler sampler = Sampler(new WindowPlan(40, 16, 4), RefinementOptions.None);
         using Tensor wrong = zeros([2, 3, 39, 5, 7]);
         var error = Assert.Throws<ArgumentException>(() => sampler.StartResident(Seeds, wrong));
         Assert.Equal("latent", error.ParamName);
+    }
+
+    /// <summary>Counts the evaluations of each (window, step, iteration).</summary>
+    private sealed class CountingEvaluator(IWindowEvaluator inner) : IWindowEvaluator
+    {
+        public System.Collections.Concurrent.ConcurrentDictionary<(int Window, int Step, int Iteration), int> Calls { get; } = new();
+
+        public Task<Prediction> EvaluateAsync(TemporalWindow window, Tensor windowLatent, StepContext context, CancellationToken cancellationToken = default)
+        {
+            Calls.AddOrUpdate((window.Index, context.Step, context.Iteration), 1, (_, n) => n + 1);
+            return inner.EvaluateAsync(window, windowLatent, context, cancellationToken);
+        }
+
+        /// <summary>Waits (up to a minute) until <paramref name="windows"/> windows have evaluated the round.</summary>
+        public async Task WaitForAsync(int step, int iteration, int windows)
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            while (Calls.Keys.Count(k => k.Step == step && k.Iteration == iteration) < windows)
+            {
+                await Task.Delay(10, limit.Token);
+            }
+        }
     }
 
     private static string Summary(StepReport s) =>

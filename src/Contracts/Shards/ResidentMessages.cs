@@ -27,11 +27,14 @@ public sealed record ResidentJob(string JobId, long Epoch, int Attempt = 1);
 /// <param name="Latent">The window's latent, float32.</param>
 /// <param name="ConditioningKey">The conditioning's key, or null when none.</param>
 /// <param name="Conditioning">Given frames inside the window and a Wan job's encoded inputs, or null.</param>
+/// <param name="Guidance">Per step of the job: the classifier-free guidance scale (what the job decides per timestep, sent once so a window can run a round before it is asked).</param>
+/// <param name="Experts">Per step: the expert of a several-expert model, or null for a one-expert model.</param>
 [GenerateSerializer, Alias("loom.resident-open"), Immutable]
 public sealed record ResidentOpenRequest(
-    ResidentJob Job, JobSpec Spec, int Window, string[] Shards, int StepsDone, long[] Shape, WireTensor Latent, string? ConditioningKey, WindowConditioning? Conditioning);
+    ResidentJob Job, JobSpec Spec, int Window, string[] Shards, int StepsDone, long[] Shape, WireTensor Latent, string? ConditioningKey, WindowConditioning? Conditioning,
+    double[] Guidance, string[]? Experts);
 
-/// <summary>One round of one resident window (<c>ResidentRoundOrder</c> in the sampler), with what the job decides per timestep.</summary>
+/// <summary>One round of one resident window (<c>ResidentRoundOrder</c> in the sampler).</summary>
 /// <param name="Job">The job and its loop's epoch.</param>
 /// <param name="Window">The window.</param>
 /// <param name="Step">Outer step.</param>
@@ -39,10 +42,16 @@ public sealed record ResidentOpenRequest(
 /// <param name="Planned">K planned for the step.</param>
 /// <param name="Skip">Per window of the plan: skipped this round (empty at iteration 0).</param>
 /// <param name="Settled">Per sample: settled (empty at iteration 0).</param>
-/// <param name="Guidance">Classifier-free guidance scale at this step.</param>
-/// <param name="Expert">The expert of a several-expert model at this step, or null.</param>
+/// <param name="Next">The round that follows whatever the windows report, which the window starts as soon as this one is done; null when it depends on them.</param>
 [GenerateSerializer, Alias("loom.resident-round"), Immutable]
-public sealed record ResidentRoundRequest(ResidentJob Job, int Window, int Step, int Iteration, int Planned, bool[] Skip, bool[] Settled, double Guidance, string? Expert);
+public sealed record ResidentRoundRequest(ResidentJob Job, int Window, int Step, int Iteration, int Planned, bool[] Skip, bool[] Settled, ResidentNextRound? Next);
+
+/// <summary>A round a resident window runs before it is asked (no window skips it, no sample has settled).</summary>
+/// <param name="Step">Outer step.</param>
+/// <param name="Iteration">Round within the step.</param>
+/// <param name="Planned">K planned for the step.</param>
+[GenerateSerializer, Alias("loom.resident-next-round"), Immutable]
+public sealed record ResidentNextRound(int Step, int Iteration, int Planned);
 
 /// <summary>A resident window's answer to one round.</summary>
 /// <param name="CertainCells">Per sample: certain cells over the frames the window answers for (empty at iteration 0).</param>

@@ -82,9 +82,13 @@ public sealed class ShardResidency(IGrainFactory grains, ShardRouter router)
         (WindowConditioning? windowConditioning, string? key) = ShardWindowField.Conditioning(given, inputs);
         given?.Clean.Dispose();
         using torch.Tensor part = TensorBlock.Run(() => latent.narrow(WindowFusion.FrameAxis, window.Start, window.Length).contiguous());
-        var request = new ResidentOpenRequest(remote.Job, remote.Recipe.Spec, window.Index, [.. remote.Placement], stepsDone, part.shape,
-            WireCodec.Encode(part, WirePrecision.Float32), key, windowConditioning);
-        remote.Inputs[window.Index] = inputs;
+        // What the job decides per timestep, for every step: a window may run a round before it is asked.
+        JobRecipe recipe = remote.Recipe;
+        double[] timesteps = Enumerable.Range(0, recipe.Schedule.Steps).Select(recipe.Schedule.Timestep).ToArray();
+        double[] guidance = timesteps.Select(t => inputs?.GuidanceAt(t) ?? recipe.Spec.Guidance).ToArray();
+        string[]? experts = inputs?.ExpertAt is { } expertAt ? timesteps.Select(expertAt).ToArray() : null;
+        var request = new ResidentOpenRequest(remote.Job, recipe.Spec, window.Index, [.. remote.Placement], stepsDone, part.shape,
+            WireCodec.Encode(part, WirePrecision.Float32), key, windowConditioning, guidance, experts);
         await grains.GetGrain<IShardGrain>(remote.Placement[window.Index]).ResidentOpenAsync(request).WaitAsync(cancellationToken).ConfigureAwait(false);
         remote.Counters.Called(request.Latent.Data.Length, 0);
     }
@@ -99,7 +103,6 @@ public sealed class ResidentShardWindows : IDisposable
     internal ResidentShardWindows(IGrainFactory grains, ResidentJob job, JobRecipe recipe, string[] placement, JobCounters counters, LoomMetrics metrics)
     {
         (_grains, Job, Recipe, Placement, Counters, _metrics) = (grains, job, recipe, placement, counters, metrics);
-        Inputs = new WindowInputs?[placement.Length];
         Windows = recipe.Windows.Windows.Select(w => (IResidentWindow)new Remote(this, w)).ToArray();
     }
 
@@ -118,9 +121,6 @@ public sealed class ResidentShardWindows : IDisposable
     /// <summary>The run's counts.</summary>
     internal JobCounters Counters { get; }
 
-    /// <summary>A Wan job's inputs per window (guidance and expert by timestep), or nulls.</summary>
-    internal WindowInputs?[] Inputs { get; }
-
     /// <summary>Closes the windows on every silo that holds some (best effort: a silo that is gone took them with it; an idle window is dropped by its silo later).</summary>
     public void Dispose()
     {
@@ -136,10 +136,8 @@ public sealed class ResidentShardWindows : IDisposable
 
         public async Task<ResidentRoundReport> RoundAsync(ResidentRoundOrder order, CancellationToken cancellationToken)
         {
-            double timestep = owner.Recipe.Schedule.Timestep(order.Step);
-            WindowInputs? inputs = owner.Inputs[Window.Index];
             var request = new ResidentRoundRequest(owner.Job, Window.Index, order.Step, order.Iteration, order.Planned, order.Skip, order.Settled,
-                inputs?.GuidanceAt(timestep) ?? owner.Recipe.Spec.Guidance, inputs?.ExpertAt?.Invoke(timestep));
+                order.Next is { } next ? new ResidentNextRound(next.Step, next.Iteration, next.Planned) : null);
             long roundStarted = owner.Counters.RoundBegin();
             ResidentRoundResult result;
             try

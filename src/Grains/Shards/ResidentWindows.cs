@@ -50,6 +50,10 @@ public sealed class ResidentWindows : IDisposable
         {
             throw new ArgumentException($"window {request.Window} and {request.Shards.Length} shards do not fit job {request.Job.JobId}'s {recipe.Windows.Windows.Count} windows.", nameof(request));
         }
+        if (request.Guidance.Length != recipe.Schedule.Steps || request.Experts is { } named && named.Length != recipe.Schedule.Steps)
+        {
+            throw new ArgumentException($"job {request.Job.JobId}'s guidance and experts must name each of its {recipe.Schedule.Steps} steps; got {request.Guidance.Length} and {request.Experts?.Length}.", nameof(request));
+        }
         TemporalWindow window = recipe.Windows.Windows[request.Window];
         foreach (ResidentJob older in _jobs.Keys.Where(k => k.JobId == request.Job.JobId && (k.Epoch, k.Attempt).CompareTo((request.Job.Epoch, request.Job.Attempt)) < 0).ToArray())
         {
@@ -58,13 +62,14 @@ public sealed class ResidentWindows : IDisposable
         JobWindows job = _jobs.GetOrAdd(request.Job, _ => new JobWindows(new ResidentNoise(recipe.Seeds, recipe.SampleShape)));
         job.Touch();
         var entry = new Entry(shardId);
+        (double[] guidance, string[]? experts) = (request.Guidance, request.Experts);
         torch.Tensor latent = request.Latent.ToTensor(request.Shape);
         FrameConditioning? given = null;
         if (request.Conditioning is { } conditioning && conditioning.Given.Any(g => g))
         {
             given = new FrameConditioning(new WireTensor(conditioning.Clean, WirePrecision.Float32).ToTensor(request.Shape), conditioning.Given);
         }
-        var halos = new GrainHalos(_grains, request.Job, request.Shards, request.Spec.Wire, job.Board);
+        var halos = new GrainHalos(_grains, request.Job, request.Shards, request.Spec.Wire, job.Board, _host.Holds);
         string jobId = request.Job.JobId;
         var spec = request.Spec;
         try
@@ -73,7 +78,7 @@ public sealed class ResidentWindows : IDisposable
             async (input, context, token) =>
             {
                 // The request a job-owned window sends for this input, so the shard computes the same bits.
-                WindowRequest evaluation = WindowEvaluation.Request(jobId, spec, window.Start, input, context, entry.Guidance, entry.Expert, request.ConditioningKey, request.Conditioning);
+                WindowRequest evaluation = WindowEvaluation.Request(jobId, spec, window.Start, input, context, guidance[context.Step], experts?[context.Step], request.ConditioningKey, request.Conditioning);
                 WindowResult result = await worker.EvaluateAsync(evaluation, token).ConfigureAwait(false);
                 return new Prediction(WindowEvaluation.Velocity(result, input), result.Evaluations);
             });
@@ -102,11 +107,11 @@ public sealed class ResidentWindows : IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         (JobWindows job, Entry entry) = Find(request.Job, request.Window);
-        (entry.Guidance, entry.Expert) = (request.Guidance, request.Expert);
         // Ended by the caller, or by the job's windows closing here (a round waiting for a dead neighbour's frames).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, job.Closing);
+        ResidentRoundOrder? next = request.Next is { } n ? new ResidentRoundOrder(n.Step, n.Iteration, n.Planned, [], []) : null;
         ResidentRoundReport report = await entry.Worker!.RoundAsync(
-            new ResidentRoundOrder(request.Step, request.Iteration, request.Planned, request.Skip, request.Settled), stop.Token).ConfigureAwait(false);
+            new ResidentRoundOrder(request.Step, request.Iteration, request.Planned, request.Skip, request.Settled, next), stop.Token).ConfigureAwait(false);
         return new ResidentRoundResult(report.CertainCells, report.AllCertain, report.Evaluations, report.SkippedEvaluations, report.Skipped, report.SentValues, entry.ShardId);
     }
 
@@ -182,10 +187,6 @@ public sealed class ResidentWindows : IDisposable
         public string ShardId { get; } = shardId;
 
         public ResidentWindowWorker? Worker { get; set; }
-
-        public double Guidance { get; set; }
-
-        public string? Expert { get; set; }
     }
 
     private sealed class JobWindows(ResidentNoise noise) : IDisposable
@@ -219,11 +220,20 @@ public sealed class ResidentWindows : IDisposable
         }
     }
 
-    /// <summary>Velocities over shared frames sent to the reading window's shard as a grain call; received from this silo's board.</summary>
-    private sealed class GrainHalos(IGrainFactory grains, ResidentJob job, string[] shards, WirePrecision wire, HaloBoard board) : IHaloExchange
+    /// <summary>
+    /// Velocities over shared frames sent to the reading window's shard, a grain call when it is on another silo and
+    /// straight to this silo's board when it is here; received from this silo's board.
+    /// </summary>
+    private sealed class GrainHalos(IGrainFactory grains, ResidentJob job, string[] shards, WirePrecision wire, HaloBoard board, Func<string, bool> here) : IHaloExchange
     {
         public Task SendAsync(HaloKey key, torch.Tensor part, CancellationToken cancellationToken)
         {
+            if (here(shards[key.To]))
+            {
+                // Rounded to the wire precision as the message would have been: the reader gets the same bits.
+                board.Deposit(key, TensorBlock.Run(() => WireCodec.Round(part, wire)));
+                return Task.CompletedTask;
+            }
             var halo = new ResidentHalo(job, key.To, key.Step, key.Iteration, key.From, key.Frame, part.shape, WireCodec.Encode(part, wire));
             return grains.GetGrain<IShardGrain>(shards[key.To]).ResidentHaloAsync(halo).WaitAsync(cancellationToken);
         }

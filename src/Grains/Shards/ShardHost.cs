@@ -47,6 +47,9 @@ public sealed class ShardHost : IDisposable
         ? worker
         : throw new ShardUnavailableException($"shard {shardId} does not take work on silo {Silo}.");
 
+    /// <summary>Whether shard <paramref name="shardId"/> is one of this silo's (accepting work or not).</summary>
+    public bool Holds(string shardId) => _workers.ContainsKey(shardId);
+
     /// <summary>True once the silo drains: the shards are reported as draining, and routers place work elsewhere.</summary>
     public bool Draining { get; private set; }
 

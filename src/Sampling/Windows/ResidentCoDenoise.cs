@@ -166,7 +166,11 @@ public sealed class ResidentCoDenoise : IDisposable
         int predictions = 0, evaluations = 0, refineEvaluations = 0, skippedEvaluations = 0;
         int batch = _seeds.Length;
 
-        ResidentRoundReport[] reports = await RoundAsync(new ResidentRoundOrder(step, 0, planned, [], []), cancellationToken).ConfigureAwait(false);
+        // What follows a round regardless of the reports rides on its order, for each window to start when done (a
+        // stop in between closes the windows, which ends it): the first refinement, and the next step after the last.
+        ResidentRoundOrder? nextStep = step + 1 < Schedule.Steps ? new ResidentRoundOrder(step + 1, 0, Refinement.Plan.ExtraAt(step + 1), [], []) : null;
+        var first = new ResidentRoundOrder(step, 0, planned, [], [], planned > 0 ? new ResidentRoundOrder(step, 1, planned, [], []) : nextStep);
+        ResidentRoundReport[] reports = await RoundAsync(first, cancellationToken).ConfigureAwait(false);
         predictions++;
         (int done, int skipped) = Tally(reports);
         evaluations += done;
@@ -179,7 +183,7 @@ public sealed class ResidentCoDenoise : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             // A window is skipped when every cell of it is certain: its own mask's, or its sample settled.
             bool[] skip = reports.Select(r => SkipCertainWindows && r.AllCertain.Length == batch && Enumerable.Range(0, batch).All(b => settled[b] || r.AllCertain[b])).ToArray();
-            reports = await RoundAsync(new ResidentRoundOrder(step, iteration, planned, skip, (bool[])settled.Clone()), cancellationToken).ConfigureAwait(false);
+            reports = await RoundAsync(new ResidentRoundOrder(step, iteration, planned, skip, (bool[])settled.Clone(), iteration == planned ? nextStep : null), cancellationToken).ConfigureAwait(false);
             predictions++;
             (done, skipped) = Tally(reports);
             evaluations += done;

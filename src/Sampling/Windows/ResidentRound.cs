@@ -12,10 +12,26 @@ namespace Loom.Sampling.Windows;
 /// <param name="Planned">K planned for the step (a window keeps a certain mask only when K &gt; 0).</param>
 /// <param name="Skip">Per window of the plan: skipped this round. Empty at iteration 0 (none skipped).</param>
 /// <param name="Settled">Per sample: settled by an earlier iteration of this step. Empty at iteration 0.</param>
-public sealed record ResidentRoundOrder(int Step, int Iteration, int Planned, bool[] Skip, bool[] Settled)
+/// <param name="Next">
+/// The round that follows this one whatever the windows report (the step's first refinement after its first
+/// prediction; the next step's first prediction after the step's last planned round), or null when what follows
+/// depends on the reports (the early exit, the skips). A window starts it as soon as this round is done, before it is
+/// asked, so the coordinator's round trip is off the critical path; the ask then joins the round already running.
+/// </param>
+public sealed record ResidentRoundOrder(int Step, int Iteration, int Planned, bool[] Skip, bool[] Settled, ResidentRoundOrder? Next = null)
 {
     /// <summary>Whether window <paramref name="index"/> skips this round.</summary>
     public bool Skips(int index) => Skip.Length > index && Skip[index];
+
+    /// <summary>Whether <paramref name="other"/> asks for the same round (skips and settled samples compared by value, a missing entry read as false; <see cref="Next"/> aside).</summary>
+    public bool SameRound(ResidentRoundOrder other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Step == other.Step && Iteration == other.Iteration && Planned == other.Planned && SameFlags(Skip, other.Skip) && SameFlags(Settled, other.Settled);
+    }
+
+    private static bool SameFlags(bool[] a, bool[] b)
+        => Enumerable.Range(0, Math.Max(a.Length, b.Length)).All(i => (i < a.Length && a[i]) == (i < b.Length && b[i]));
 }
 
 /// <summary>One window's answer to a <see cref="ResidentRoundOrder"/>.</summary>
@@ -32,7 +48,9 @@ public sealed record ResidentRoundReport(long[] CertainCells, bool[] AllCertain,
 
 /// <summary>
 /// One window of a resident co-denoise as its coordinator sees it: in this process (<see cref="ResidentWindowWorker"/>)
-/// or on a shard, reached by messages. Rounds of one window never overlap.
+/// or on a shard, reached by messages. A window's rounds update it one after another: a round begins once the one
+/// before has updated the window (that one may still be waiting for its sends to be acknowledged), and at most one
+/// round ahead of the asks (<see cref="ResidentRoundOrder.Next"/>).
 /// </summary>
 public interface IResidentWindow
 {
@@ -44,7 +62,8 @@ public interface IResidentWindow
 
     /// <summary>
     /// The window's latent after <paramref name="stepsDone"/> steps over the frames it answers for
-    /// (<c>[B, C, owned, ...]</c>, owned by the caller); the step before is ended first if it is still open.
+    /// (<c>[B, C, owned, ...]</c>, owned by the caller); the step before is ended first if it is still open. The window
+    /// may have run one step further ahead (<see cref="ResidentRoundOrder.Next"/>): it keeps the latent one step back.
     /// </summary>
     Task<TorchSharp.torch.Tensor> OwnedFramesAsync(int stepsDone, CancellationToken cancellationToken);
 }

@@ -23,6 +23,9 @@ internal sealed class ResidentWindow : IDisposable
     /// <summary>The window's latent <c>[B, C, L, ...]</c> at the current step (owned).</summary>
     public Tensor Latent { get; set; }
 
+    /// <summary>The latent one step before <see cref="Latent"/> (owned), kept for a checkpoint's gather that a window running ahead overtook; null before the first step here.</summary>
+    public Tensor? Previous { get; set; }
+
     /// <summary>
     /// First video frame this window answers for when the whole latent is gathered or cells are counted: its frames
     /// from here to its end are covered by no earlier window (so every frame is counted once).
@@ -61,6 +64,7 @@ internal sealed class ResidentWindow : IDisposable
     {
         EndStep();
         Latent.Dispose();
+        Previous?.Dispose();
         Given?.Dispose();
         FrameMask?.Dispose();
     }

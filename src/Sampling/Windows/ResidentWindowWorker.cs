@@ -27,8 +27,13 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
     private readonly object _latentLock = new();
     private readonly ScalarType _dtype;
     private readonly Device _device;
+    private readonly CancellationTokenSource _closing = new();
     private int _inFlight;
     private bool _closed;
+    private bool _freed;
+    private (ResidentRoundOrder Order, Task<ResidentRoundReport> Round)? _ahead;
+    private ResidentRoundOrder? _followOn;
+    private bool _updated;
     private readonly (int From, int Count, TemporalWindow[] Others)[] _shared;
     private int _stepsDone;
     private int _openStep = -1;
@@ -91,18 +96,98 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         => window.Index == 0 ? window.Start : Math.Min(window.End, Math.Max(window.Start, plan.Windows[window.Index - 1].End));
 
     /// <inheritdoc />
-    public async Task<ResidentRoundReport> RoundAsync(ResidentRoundOrder order, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A round this window already started ahead (the previous order's <see cref="ResidentRoundOrder.Next"/>) is joined,
+    /// not run again. <paramref name="order"/>'s own next round starts as soon as this one has updated the window, before
+    /// the acknowledgements of its sends and the report: only its neighbours' velocities hold it back. A round started
+    /// ahead runs until its window closes, whatever happens to the ask that joins it.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">The window started another round ahead than the one asked for.</exception>
+    public Task<ResidentRoundReport> RoundAsync(ResidentRoundOrder order, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(order);
-        Enter();
+        Task<ResidentRoundReport> round;
+        ResidentRoundOrder? startNow = null;
+        lock (_latentLock)
+        {
+            if (_ahead is { } ahead)
+            {
+                if (!ahead.Order.SameRound(order))
+                {
+                    throw new InvalidOperationException(
+                        $"window {Window.Index} started step {ahead.Order.Step}, round {ahead.Order.Iteration} ahead as its order said, but was asked for step {order.Step}, round {order.Iteration} (or other skips or settled samples).");
+                }
+                _ahead = null;
+                round = ahead.Round;
+                // What follows the round started ahead is known now: started at once if the round has updated the window.
+                if (_updated)
+                {
+                    startNow = order.Next;
+                }
+                else
+                {
+                    _followOn = order.Next;
+                }
+            }
+            else
+            {
+                ObjectDisposedException.ThrowIf(_closed, this);
+                _inFlight++;
+                (_followOn, _updated) = (order.Next, false);
+                round = RunEntered(order, cancellationToken);
+            }
+        }
+        if (startNow is not null)
+        {
+            RunAhead(startNow);
+        }
+        return round.WaitAsync(cancellationToken);
+    }
+
+    private async Task<ResidentRoundReport> RunEntered(ResidentRoundOrder order, CancellationToken cancellationToken)
+    {
         try
         {
+            await Task.Yield(); // the caller holds the lock
             return await RoundHereAsync(order, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             Leave();
         }
+    }
+
+    /// <summary>The running round has updated the window: the round that follows it, when known, starts.</summary>
+    private void Updated()
+    {
+        ResidentRoundOrder? next;
+        lock (_latentLock)
+        {
+            (next, _followOn, _updated) = (_followOn, null, true);
+        }
+        if (next is not null)
+        {
+            RunAhead(next);
+        }
+    }
+
+    /// <summary>Starts <paramref name="next"/> before it is asked, for the ask to join; ended only by the window closing.</summary>
+    private void RunAhead(ResidentRoundOrder next)
+    {
+        Task<ResidentRoundReport> round;
+        lock (_latentLock)
+        {
+            if (_closed || _ahead is not null)
+            {
+                return;
+            }
+            _inFlight++;
+            (_followOn, _updated) = (null, false);
+            round = RunEntered(next, _closing.Token);
+            _ahead = (next, round);
+        }
+        // Never joined when the job stops first: its failure (a cancellation as the window closes) is nobody's to report.
+        _ = round.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private async Task<ResidentRoundReport> RoundHereAsync(ResidentRoundOrder order, CancellationToken cancellationToken)
@@ -138,7 +223,9 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
             if (order.Skips(w))
             {
                 // A skipped window's cells are all certain: the merge would keep every value it holds.
-                return Report(order, evaluations: 0, skippedEvaluations: 0, skipped: true, sent: 0);
+                ResidentRoundReport skippedReport = Report(order, evaluations: 0, skippedEvaluations: 0, skipped: true, sent: 0);
+                Updated();
+                return skippedReport;
             }
             // The whole video's noise for (seed, step, iteration), this window's frames of it.
             using (Tensor eps = await _noise.WindowAsync(step, order.Iteration, Window, _dtype, _device).ConfigureAwait(false))
@@ -158,7 +245,9 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         try
         {
             using Prediction prediction = await _evaluate(input, context with { CertainCells = order.Iteration > 0 ? _state.Certain : null }, cancellationToken).ConfigureAwait(false);
-            long sent = await SendSharedAsync(order, prediction.Velocity, cancellationToken).ConfigureAwait(false);
+            (long sent, Task acknowledged) = SendShared(order, prediction.Velocity, cancellationToken);
+            // Observed even when the round fails before it waits for them.
+            _ = acknowledged.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             foreach ((int from, _, TemporalWindow[] others) in _shared)
             {
                 foreach (TemporalWindow other in others.Where(o => !order.Skips(o.Index)))
@@ -185,7 +274,11 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
                 _state.EndStep();
                 (_state.X0, _state.Next, _state.Certain) = merged;
             }
-            return Report(order, prediction.Evaluations, prediction.SkippedEvaluations, skipped: false, sent);
+            ResidentRoundReport report = Report(order, prediction.Evaluations, prediction.SkippedEvaluations, skipped: false, sent);
+            Updated();
+            // A send that failed fails the round (its reader would wait for ever): the coordinator then ends the others.
+            await acknowledged.ConfigureAwait(false);
+            return report;
         }
         finally
         {
@@ -211,12 +304,11 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
             lock (_latentLock)
             {
                 EndOpenStep(stepsDone);
-                if (_stepsDone != stepsDone)
-                {
-                    throw new InvalidOperationException($"window {Window.Index} is after {_stepsDone} steps; asked for its latent after {stepsDone}.");
-                }
+                Tensor latent = stepsDone == _stepsDone ? _state.Latent
+                    : stepsDone == _stepsDone - 1 && _state.Previous is { } previous ? previous
+                    : throw new InvalidOperationException($"window {Window.Index} is after {_stepsDone} steps; asked for its latent after {stepsDone}.");
                 int ownedFrom = _state.OwnedFrom;
-                return Task.FromResult(TensorBlock.Run(() => _state.Latent.narrow(WindowFusion.FrameAxis, ownedFrom - Window.Start, _state.OwnedCount).contiguous().clone()));
+                return Task.FromResult(TensorBlock.Run(() => latent.narrow(WindowFusion.FrameAxis, ownedFrom - Window.Start, _state.OwnedCount).contiguous().clone()));
             }
         }
         finally
@@ -260,8 +352,11 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
             .ToArray();
     }
 
-    /// <summary>Sends the velocity over each shared segment to every window that covers it and evaluates this round; returns the values sent.</summary>
-    private async Task<long> SendSharedAsync(ResidentRoundOrder order, Tensor velocity, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the velocity over each shared segment to every window that covers it and evaluates this round (each part
+    /// encoded or copied before this returns); the values sent, and the sends' acknowledgement.
+    /// </summary>
+    private (long Sent, Task Acknowledged) SendShared(ResidentRoundOrder order, Tensor velocity, CancellationToken cancellationToken)
     {
         long sent = 0;
         var sends = new List<Task>();
@@ -278,8 +373,7 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
                     sent += part.numel();
                 }
             }
-            await Task.WhenAll(sends).ConfigureAwait(false);
-            return sent;
+            return (sent, Task.WhenAll(sends));
         }
         finally
         {
@@ -328,7 +422,8 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         {
             if (_openStep >= 0 && _openStep == next - 1 && _state.Next is { } result)
             {
-                _state.Latent.Dispose();
+                _state.Previous?.Dispose();
+                _state.Previous = _state.Latent;
                 _state.Latent = result;
                 _state.Next = null;
                 _state.EndStep();
@@ -349,6 +444,10 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
                 return;
             }
             _closed = true;
+        }
+        _closing.Cancel(); // a round started ahead ends (outside the lock: it leaves through it)
+        lock (_latentLock)
+        {
             if (_inFlight == 0)
             {
                 Free();
@@ -356,5 +455,13 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         }
     }
 
-    private void Free() => _state.Dispose();
+    /// <summary>Frees the window's tensors once (the closing and the last round out may both get here).</summary>
+    private void Free()
+    {
+        if (!_freed)
+        {
+            _freed = true;
+            _state.Dispose();
+        }
+    }
 }
