@@ -40,7 +40,7 @@ public static class LoomGrainsExtensions
         services.AddSingleton<WanJobModels>();
         services.AddSingleton<WanShardDecode>();
         services.AddSingleton<ShardHost>();
-        services.AddSingleton(sp => new ResidentWindows(sp.GetRequiredService<ShardHost>(), sp.GetRequiredService<IGrainFactory>(), spec => JobRecipe.Resolve(spec).Resident()));
+        services.AddSingleton(sp => new ResidentWindows(sp.GetRequiredService<ShardHost>(), sp.GetRequiredService<IGrainFactory>(), spec => JobRecipe.Resolve(spec).Resident(), sp.GetRequiredService<LoomMetrics>()));
         services.AddSingleton<ShardRouter>();
         services.AddSingleton<ShardResidency>();
         services.AddSingleton<IJobFields, ShardJobFields>();

@@ -72,6 +72,9 @@ public sealed class LoomMetrics : IDisposable
             "Model forward passes of jobs run on this silo: base (the first prediction of each step), refine (refinement iterations), skipped (saved because a window was already certain).",
             ["kind"]);
         EvalRetries = metrics.CreateCounter("loom_eval_retries_total", "Window evaluations this silo's router retried on another shard.");
+        ResidentRounds = metrics.CreateCounter("loom_resident_rounds_total",
+            "Rounds of resident windows run on this silo's shards, by how they began: ahead (started as the round before ended, before the job asked: the job's round trip was off the critical path) or asked (the round depended on every window's report).",
+            ["began"]);
         WireBytes = metrics.CreateCounter("loom_wire_bytes_total",
             "Payload bytes of window evaluations this silo's jobs sent to shards (latents, conditioning) and received (velocities).", ["direction"]);
         CorruptData = metrics.CreateCounter("loom_corrupt_data_total",
@@ -94,6 +97,8 @@ public sealed class LoomMetrics : IDisposable
         }
         WireBytes.WithLabels("sent"); // both series exist from the start, at 0, so rates work from the first scrape
         WireBytes.WithLabels("received");
+        ResidentRounds.WithLabels("ahead");
+        ResidentRounds.WithLabels("asked");
         QueueWait = metrics.CreateHistogram("loom_queue_wait_seconds", "Seconds from submission to admission, per job admitted on this silo.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.05, 2, 17) });
         JobDuration = metrics.CreateHistogram("loom_job_duration_seconds", "Seconds from admission to completion, per job completed on this silo.",
@@ -177,6 +182,9 @@ public sealed class LoomMetrics : IDisposable
 
     /// <summary><c>loom_eval_retries_total</c>.</summary>
     public Counter EvalRetries { get; }
+
+    /// <summary><c>loom_resident_rounds_total{began="ahead|asked"}</c>.</summary>
+    public Counter ResidentRounds { get; }
 
     /// <summary><c>loom_wire_bytes_total{direction="sent|received"}</c>.</summary>
     public Counter WireBytes { get; }

@@ -29,6 +29,23 @@ public sealed class ResidentWindowTests
         long windowValues = 3L * 6 * 32 * 32, videoValues = 3L * 26 * 32 * 32;
         Assert.Equal(6 * windowValues * 4, done.BytesSent);
         Assert.Equal(spec.Steps * videoValues * 4, done.BytesReceived);
+        // Refining once (steps 1-3), every round but the first follows whatever the windows report: each window began
+        // it as the round before ended, and the job's ask joined it.
+        Assert.Equal((6.0 * 8, 6.0), (await RoundsAsync(cluster, "ahead"), await RoundsAsync(cluster, "asked")));
+    }
+
+    /// <summary>The silos' <c>loom_resident_rounds_total</c> for rounds that <paramref name="began"/> so, summed.</summary>
+    private static async Task<double> RoundsAsync(LoomTestCluster cluster, string began)
+    {
+        using var http = new HttpClient();
+        string series = $"loom_resident_rounds_total{{began=\"{began}\"}} ";
+        double sum = 0;
+        foreach (SiloProcess silo in cluster.Silos)
+        {
+            string text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{silo.MetricsPort}/metrics"));
+            sum += double.Parse(text.Split('\n').Single(l => l.StartsWith(series, StringComparison.Ordinal))[series.Length..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return sum;
     }
 
     [Fact]

@@ -24,15 +24,17 @@ public sealed class ResidentWindows : IDisposable
     private readonly ShardHost _host;
     private readonly IGrainFactory _grains;
     private readonly Func<Contracts.Jobs.JobSpec, ResidentRecipe> _recipes;
+    private readonly LoomMetrics _metrics;
     private readonly Timer _sweep;
 
     /// <summary>The resident windows of this silo, swept for idle ones every minute.</summary>
     /// <param name="host">This silo's shards.</param>
     /// <param name="grains">Reaches the neighbours' shards.</param>
     /// <param name="recipes">Resolves a job's spec into what its windows need (the jobs' side: <c>JobRecipe.Resident</c>).</param>
-    public ResidentWindows(ShardHost host, IGrainFactory grains, Func<Contracts.Jobs.JobSpec, ResidentRecipe> recipes)
+    /// <param name="metrics">Counts the rounds run here (<c>loom_resident_rounds_total</c>).</param>
+    public ResidentWindows(ShardHost host, IGrainFactory grains, Func<Contracts.Jobs.JobSpec, ResidentRecipe> recipes, LoomMetrics metrics)
     {
-        (_host, _grains, _recipes) = (host, grains, recipes);
+        (_host, _grains, _recipes, _metrics) = (host, grains, recipes, metrics);
         _sweep = new Timer(_ => DropIdle(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
     }
 
@@ -112,6 +114,7 @@ public sealed class ResidentWindows : IDisposable
         ResidentRoundOrder? next = request.Next is { } n ? new ResidentRoundOrder(n.Step, n.Iteration, n.Planned, [], []) : null;
         ResidentRoundReport report = await entry.Worker!.RoundAsync(
             new ResidentRoundOrder(request.Step, request.Iteration, request.Planned, request.Skip, request.Settled, next), stop.Token).ConfigureAwait(false);
+        _metrics.ResidentRounds.WithLabels(report.RanAhead ? "ahead" : "asked").Inc();
         return new ResidentRoundResult(report.CertainCells, report.AllCertain, report.Evaluations, report.SkippedEvaluations, report.Skipped, report.SentValues, entry.ShardId);
     }
 

@@ -44,7 +44,11 @@ public sealed record ResidentRoundOrder(int Step, int Iteration, int Planned, bo
 /// <param name="SkippedEvaluations">Passes the field chose not to run (<see cref="Prediction.SkippedEvaluations"/>).</param>
 /// <param name="Skipped">The window skipped the round.</param>
 /// <param name="SentValues">Latent values the window sent to neighbours (its velocity over shared frames, once per reader).</param>
-public sealed record ResidentRoundReport(long[] CertainCells, bool[] AllCertain, int Evaluations, int SkippedEvaluations, bool Skipped, long SentValues);
+public sealed record ResidentRoundReport(long[] CertainCells, bool[] AllCertain, int Evaluations, int SkippedEvaluations, bool Skipped, long SentValues)
+{
+    /// <summary>The window had started the round before it was asked (<see cref="ResidentRoundOrder.Next"/>).</summary>
+    public bool RanAhead { get; init; }
+}
 
 /// <summary>
 /// One window of a resident co-denoise as its coordinator sees it: in this process (<see cref="ResidentWindowWorker"/>)

@@ -108,10 +108,12 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         ArgumentNullException.ThrowIfNull(order);
         Task<ResidentRoundReport> round;
         ResidentRoundOrder? startNow = null;
+        bool joined = false;
         lock (_latentLock)
         {
             if (_ahead is { } ahead)
             {
+                joined = true;
                 if (!ahead.Order.SameRound(order))
                 {
                     throw new InvalidOperationException(
@@ -141,8 +143,11 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         {
             RunAhead(startNow);
         }
-        return round.WaitAsync(cancellationToken);
+        return joined ? JoinedAsync(round, cancellationToken) : round.WaitAsync(cancellationToken);
     }
+
+    private static async Task<ResidentRoundReport> JoinedAsync(Task<ResidentRoundReport> round, CancellationToken cancellationToken)
+        => (await round.WaitAsync(cancellationToken).ConfigureAwait(false)) with { RanAhead = true };
 
     private async Task<ResidentRoundReport> RunEntered(ResidentRoundOrder order, CancellationToken cancellationToken)
     {
