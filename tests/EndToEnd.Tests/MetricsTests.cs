@@ -12,7 +12,7 @@ public sealed partial class MetricsTests(SiloFixture silo)
         ["loom_jobs", "loom_queue_waiting", "loom_shard_queue_depth", "loom_shard_busy_ratio", "loom_shard_breaker_open", "loom_checkpoint_age_seconds",
          "loom_storage_full", "loom_state_store_refusing_writes", "loom_state_store_memory_ratio", "loom_watch_streams"];
 
-    private static readonly string[] Counters = ["loom_nfe_total", "loom_eval_retries_total", "loom_wire_bytes_total", "loom_corrupt_data_total", "loom_step_phase_seconds_total"];
+    private static readonly string[] Counters = ["loom_nfe_total", "loom_eval_retries_total", "loom_resident_rounds_total", "loom_wire_bytes_total", "loom_corrupt_data_total", "loom_step_phase_seconds_total"];
 
     private static readonly string[] Histograms =
         ["loom_queue_wait_seconds", "loom_job_duration_seconds", "loom_step_duration_seconds", "loom_window_eval_seconds", "loom_certain_fraction", "loom_batch_size",

@@ -29,7 +29,7 @@ public sealed record ResidentJob(string JobId, long Epoch, int Attempt = 1);
 /// <param name="Conditioning">Given frames inside the window and a Wan job's encoded inputs, or null.</param>
 /// <param name="Guidance">Per step of the job: the classifier-free guidance scale (what the job decides per timestep, sent once so a window can run a round before it is asked).</param>
 /// <param name="Experts">Per step: the expert of a several-expert model, or null for a one-expert model.</param>
-[GenerateSerializer, Alias("loom.resident-open"), Immutable]
+[GenerateSerializer, Alias("loom.resident-open.v2"), Immutable]
 public sealed record ResidentOpenRequest(
     ResidentJob Job, JobSpec Spec, int Window, string[] Shards, int StepsDone, long[] Shape, WireTensor Latent, string? ConditioningKey, WindowConditioning? Conditioning,
     double[] Guidance, string[]? Experts);
@@ -43,7 +43,7 @@ public sealed record ResidentOpenRequest(
 /// <param name="Skip">Per window of the plan: skipped this round (empty at iteration 0).</param>
 /// <param name="Settled">Per sample: settled (empty at iteration 0).</param>
 /// <param name="Next">The round that follows whatever the windows report, which the window starts as soon as this one is done; null when it depends on them.</param>
-[GenerateSerializer, Alias("loom.resident-round"), Immutable]
+[GenerateSerializer, Alias("loom.resident-round.v2"), Immutable]
 public sealed record ResidentRoundRequest(ResidentJob Job, int Window, int Step, int Iteration, int Planned, bool[] Skip, bool[] Settled, ResidentNextRound? Next);
 
 /// <summary>A round a resident window runs before it is asked (no window skips it, no sample has settled).</summary>

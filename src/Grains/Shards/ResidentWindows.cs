@@ -52,9 +52,9 @@ public sealed class ResidentWindows : IDisposable
         {
             throw new ArgumentException($"window {request.Window} and {request.Shards.Length} shards do not fit job {request.Job.JobId}'s {recipe.Windows.Windows.Count} windows.", nameof(request));
         }
-        if (request.Guidance.Length != recipe.Schedule.Steps || request.Experts is { } named && named.Length != recipe.Schedule.Steps)
+        if (request.Guidance is null || request.Guidance.Length != recipe.Schedule.Steps || request.Experts is { } named && named.Length != recipe.Schedule.Steps)
         {
-            throw new ArgumentException($"job {request.Job.JobId}'s guidance and experts must name each of its {recipe.Schedule.Steps} steps; got {request.Guidance.Length} and {request.Experts?.Length}.", nameof(request));
+            throw new ArgumentException($"job {request.Job.JobId}'s guidance and experts must name each of its {recipe.Schedule.Steps} steps; got {request.Guidance?.Length} and {request.Experts?.Length}.", nameof(request));
         }
         TemporalWindow window = recipe.Windows.Windows[request.Window];
         foreach (ResidentJob older in _jobs.Keys.Where(k => k.JobId == request.Job.JobId && (k.Epoch, k.Attempt).CompareTo((request.Job.Epoch, request.Job.Attempt)) < 0).ToArray())

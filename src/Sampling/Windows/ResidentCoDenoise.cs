@@ -223,12 +223,23 @@ public sealed class ResidentCoDenoise : IDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// A round a window began ahead may still be inside it (its field reading the given frames): what the windows in this
+    /// process share (the fields' slices, the board, the noise) is freed once each has let its last round out, at once
+    /// when none is running.
+    /// </remarks>
     public void Dispose()
     {
         foreach (IResidentWindow window in _windows)
         {
             (window as IDisposable)?.Dispose();
         }
+        Task.WhenAll(_windows.OfType<ResidentWindowWorker>().Select(w => w.Drained))
+            .ContinueWith(_ => FreeShared(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void FreeShared()
+    {
         _board?.Dispose();
         _noise?.Dispose();
         if (_slices is not null)

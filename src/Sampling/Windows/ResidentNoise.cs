@@ -8,8 +8,9 @@ namespace Loom.Sampling.Windows;
 /// The P&amp;P noise of one job for the resident windows in one place (a process, a silo). A window's noise is the whole
 /// video's for (seed, step, iteration), narrowed to its frames (that is what keeps the cut between windows invisible),
 /// so drawing it costs as much as the video is long; the windows here share one draw per round instead of each
-/// drawing it. The last <see cref="Kept"/> rounds' draws are kept: windows run rounds in lock step (the coordinator's
-/// barrier), so no window asks for an older one, and one that did would only draw it again.
+/// drawing it. The last <see cref="Kept"/> rounds' draws are kept: windows run at most one round apart (a window needs
+/// its neighbours' parts of a round to finish it, and begins at most one round ahead of the coordinator's asks), so no
+/// window asks for an older one, and one that did would only draw it again.
 /// </summary>
 /// <param name="seeds">One seed per video.</param>
 /// <param name="sampleShape">One video's latent shape <c>[C, F, ...]</c>.</param>

@@ -28,6 +28,7 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
     private readonly ScalarType _dtype;
     private readonly Device _device;
     private readonly CancellationTokenSource _closing = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;
     private bool _closed;
     private bool _freed;
@@ -380,6 +381,12 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
             }
             return (sent, Task.WhenAll(sends));
         }
+        catch
+        {
+            // A send that failed at once (a board closed under it): the ones already on their way are nobody's to report.
+            _ = Task.WhenAll(sends).ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
         finally
         {
             parts.ForEach(p => p.Dispose());
@@ -460,6 +467,9 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         }
     }
 
+    /// <summary>Completes once the window is closed and no round is inside it any more (a round begun ahead included).</summary>
+    public Task Drained => _drained.Task;
+
     /// <summary>Frees the window's tensors once (the closing and the last round out may both get here).</summary>
     private void Free()
     {
@@ -467,6 +477,7 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         {
             _freed = true;
             _state.Dispose();
+            _drained.TrySetResult();
         }
     }
 }
