@@ -64,7 +64,6 @@ public sealed class ResidentWindows : IDisposable
         JobWindows job = _jobs.GetOrAdd(request.Job, _ => new JobWindows(new ResidentNoise(recipe.Seeds, recipe.SampleShape)));
         job.Touch();
         var entry = new Entry(shardId);
-        (double[] guidance, string[]? experts) = (request.Guidance, request.Experts);
         torch.Tensor latent = request.Latent.ToTensor(request.Shape);
         FrameConditioning? given = null;
         if (request.Conditioning is { } conditioning && conditioning.Given.Any(g => g))
@@ -80,7 +79,7 @@ public sealed class ResidentWindows : IDisposable
             async (input, context, token) =>
             {
                 // The request a job-owned window sends for this input, so the shard computes the same bits.
-                WindowRequest evaluation = WindowEvaluation.Request(jobId, spec, window.Start, input, context, guidance[context.Step], experts?[context.Step], request.ConditioningKey, request.Conditioning);
+                WindowRequest evaluation = WindowEvaluation.Request(jobId, spec, window.Start, input, context, request.Guidance[context.Step], request.Experts?[context.Step], request.ConditioningKey, request.Conditioning);
                 WindowResult result = await worker.EvaluateAsync(evaluation, token).ConfigureAwait(false);
                 return new Prediction(WindowEvaluation.Velocity(result, input), result.Evaluations);
             });

@@ -27,14 +27,7 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
     private readonly object _latentLock = new();
     private readonly ScalarType _dtype;
     private readonly Device _device;
-    private readonly CancellationTokenSource _closing = new();
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _inFlight;
-    private bool _closed;
-    private bool _freed;
-    private (ResidentRoundOrder Order, Task<ResidentRoundReport> Round)? _ahead;
-    private ResidentRoundOrder? _followOn;
-    private bool _updated;
+    private readonly ResidentRoundRunner _rounds;
     private readonly (int From, int Count, TemporalWindow[] Others)[] _shared;
     private int _stepsDone;
     private int _openStep = -1;
@@ -79,6 +72,7 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
             frameMask = TensorBlock.Run(() => tensor(given.Given.ToArray(), device: latent.device).reshape(maskShape));
         }
         _state = new ResidentWindow(window, latent, OwnedFrom(plan, window), clean, frameMask);
+        _rounds = new ResidentRoundRunner(window.Index, RoundHereAsync, _state.Dispose);
         (_dtype, _device) = (latent.dtype, latent.device);
         _shared = SharedSegments(plan, window);
     }
@@ -107,94 +101,11 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
     public Task<ResidentRoundReport> RoundAsync(ResidentRoundOrder order, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(order);
-        Task<ResidentRoundReport> round;
-        ResidentRoundOrder? startNow = null;
-        bool joined = false;
-        lock (_latentLock)
-        {
-            if (_ahead is { } ahead)
-            {
-                joined = true;
-                if (!ahead.Order.SameRound(order))
-                {
-                    throw new InvalidOperationException(
-                        $"window {Window.Index} started step {ahead.Order.Step}, round {ahead.Order.Iteration} ahead as its order said, but was asked for step {order.Step}, round {order.Iteration} (or other skips or settled samples).");
-                }
-                _ahead = null;
-                round = ahead.Round;
-                // What follows the round started ahead is known now: started at once if the round has updated the window.
-                if (_updated)
-                {
-                    startNow = order.Next;
-                }
-                else
-                {
-                    _followOn = order.Next;
-                }
-            }
-            else
-            {
-                ObjectDisposedException.ThrowIf(_closed, this);
-                _inFlight++;
-                (_followOn, _updated) = (order.Next, false);
-                round = RunEntered(order, cancellationToken);
-            }
-        }
-        if (startNow is not null)
-        {
-            RunAhead(startNow);
-        }
-        return joined ? JoinedAsync(round, cancellationToken) : round.WaitAsync(cancellationToken);
+        return _rounds.AskAsync(order, cancellationToken);
     }
 
-    private static async Task<ResidentRoundReport> JoinedAsync(Task<ResidentRoundReport> round, CancellationToken cancellationToken)
-        => (await round.WaitAsync(cancellationToken).ConfigureAwait(false)) with { RanAhead = true };
-
-    private async Task<ResidentRoundReport> RunEntered(ResidentRoundOrder order, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await Task.Yield(); // the caller holds the lock
-            return await RoundHereAsync(order, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            Leave();
-        }
-    }
-
-    /// <summary>The running round has updated the window: the round that follows it, when known, starts.</summary>
-    private void Updated()
-    {
-        ResidentRoundOrder? next;
-        lock (_latentLock)
-        {
-            (next, _followOn, _updated) = (_followOn, null, true);
-        }
-        if (next is not null)
-        {
-            RunAhead(next);
-        }
-    }
-
-    /// <summary>Starts <paramref name="next"/> before it is asked, for the ask to join; ended only by the window closing.</summary>
-    private void RunAhead(ResidentRoundOrder next)
-    {
-        Task<ResidentRoundReport> round;
-        lock (_latentLock)
-        {
-            if (_closed || _ahead is not null)
-            {
-                return;
-            }
-            _inFlight++;
-            (_followOn, _updated) = (null, false);
-            round = RunEntered(next, _closing.Token);
-            _ahead = (next, round);
-        }
-        // Never joined when the job stops first: its failure (a cancellation as the window closes) is nobody's to report.
-        _ = round.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
+    /// <summary>Completes once the window is closed and no round is inside it any more (a round begun ahead included).</summary>
+    public Task Drained => _rounds.Drained;
 
     private async Task<ResidentRoundReport> RoundHereAsync(ResidentRoundOrder order, CancellationToken cancellationToken)
     {
@@ -230,7 +141,7 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
             {
                 // A skipped window's cells are all certain: the merge would keep every value it holds.
                 ResidentRoundReport skippedReport = Report(order, evaluations: 0, skippedEvaluations: 0, skipped: true, sent: 0);
-                Updated();
+                _rounds.Updated();
                 return skippedReport;
             }
             // The whole video's noise for (seed, step, iteration), this window's frames of it.
@@ -252,8 +163,7 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         {
             using Prediction prediction = await _evaluate(input, context with { CertainCells = order.Iteration > 0 ? _state.Certain : null }, cancellationToken).ConfigureAwait(false);
             (long sent, Task acknowledged) = SendShared(order, prediction.Velocity, cancellationToken);
-            // Observed even when the round fails before it waits for them.
-            _ = acknowledged.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            ResidentRoundRunner.Observe(acknowledged); // even when the round fails before it waits for them
             foreach ((int from, _, TemporalWindow[] others) in _shared)
             {
                 foreach (TemporalWindow other in others.Where(o => !order.Skips(o.Index)))
@@ -281,7 +191,7 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
                 (_state.X0, _state.Next, _state.Certain) = merged;
             }
             ResidentRoundReport report = Report(order, prediction.Evaluations, prediction.SkippedEvaluations, skipped: false, sent);
-            Updated();
+            _rounds.Updated();
             // A send that failed fails the round (its reader would wait for ever): the coordinator then ends the others.
             await acknowledged.ConfigureAwait(false);
             return report;
@@ -304,7 +214,7 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
     {
         // May run beside the next step's rounds (a checkpoint gathered behind them): they read the latent and replace it
         // only when the step after begins, under the same lock.
-        Enter();
+        _rounds.Enter();
         try
         {
             lock (_latentLock)
@@ -319,30 +229,7 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         }
         finally
         {
-            Leave();
-        }
-    }
-
-    /// <summary>A call begins on the window.</summary>
-    /// <exception cref="ObjectDisposedException">The window was closed.</exception>
-    private void Enter()
-    {
-        lock (_latentLock)
-        {
-            ObjectDisposedException.ThrowIf(_closed, this);
-            _inFlight++;
-        }
-    }
-
-    /// <summary>A call ends; the last one out of a closed window frees it.</summary>
-    private void Leave()
-    {
-        lock (_latentLock)
-        {
-            if (--_inFlight == 0 && _closed)
-            {
-                Free();
-            }
+            _rounds.Leave();
         }
     }
 
@@ -384,7 +271,7 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
         catch
         {
             // A send that failed at once (a board closed under it): the ones already on their way are nobody's to report.
-            _ = Task.WhenAll(sends).ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            ResidentRoundRunner.Observe(Task.WhenAll(sends));
             throw;
         }
         finally
@@ -446,38 +333,6 @@ public sealed class ResidentWindowWorker : IResidentWindow, IDisposable
     }
 
     /// <inheritdoc />
-    /// <remarks>A call still running on the window (a round cancelled by its coordinator but not yet out) frees it when it leaves.</remarks>
-    public void Dispose()
-    {
-        lock (_latentLock)
-        {
-            if (_closed)
-            {
-                return;
-            }
-            _closed = true;
-        }
-        _closing.Cancel(); // a round started ahead ends (outside the lock: it leaves through it)
-        lock (_latentLock)
-        {
-            if (_inFlight == 0)
-            {
-                Free();
-            }
-        }
-    }
-
-    /// <summary>Completes once the window is closed and no round is inside it any more (a round begun ahead included).</summary>
-    public Task Drained => _drained.Task;
-
-    /// <summary>Frees the window's tensors once (the closing and the last round out may both get here).</summary>
-    private void Free()
-    {
-        if (!_freed)
-        {
-            _freed = true;
-            _state.Dispose();
-            _drained.TrySetResult();
-        }
-    }
+    /// <remarks>A call still running on the window (a round cancelled by its coordinator but not yet out, or begun ahead) frees it when it leaves.</remarks>
+    public void Dispose() => _rounds.Close();
 }
