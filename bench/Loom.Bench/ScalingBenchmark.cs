@@ -135,14 +135,19 @@ public static class ScalingBenchmark
             if (measured.Contains("batch"))
             {
                 var batch = await Timed(Enumerable.Range(0, jobCount).Select(i => ($"batch-{run}-{i}", small with { Seed = i })).ToArray());
+                Dictionary<string, string> siloOf = (await cluster.Grains.GetGrain<IShardDirectoryGrain>(0).GetShardsAsync()).ToDictionary(s => s.ShardId, s => s.Silo);
+                int remote = batch.Done.Count(d => d.Shards.Any(s => siloOf.GetValueOrDefault(s) != d.Host));
+                int shared = batch.Done.SelectMany(d => d.Shards).GroupBy(s => s).Count(g => g.Count() > 1);
                 rows.Add(($"batch{label}", kind, shards, BenchCluster.Span(batch.Done), rounds * Math.Ceiling(jobCount / (double)shards) * forward, batch.Done, batch.Cpu, batch.Phases));
                 DateTimeOffset first = batch.Done.Min(d => d.SubmittedAt);
                 double[] started = batch.Done.Select(d => (d.StartedAt!.Value - first).TotalSeconds).Order().ToArray();
                 double[] running = batch.Done.Select(d => (d.FinishedAt!.Value - d.StartedAt!.Value).TotalSeconds).Order().ToArray();
-                table.Notes.Add($"batch on {shards} shards: jobs admitted {started[0]:F2}-{started[^1]:F2} s after the first submission (median {started[started.Length / 2]:F2}); " +
+                double[] accepted = batch.Done.Select(d => (d.SubmittedAt - first).TotalSeconds).Order().ToArray();
+                table.Notes.Add($"batch on {shards} shards: jobs accepted 0-{accepted[^1]:F2} s and admitted {started[0]:F2}-{started[^1]:F2} s after the first submission (median {started[started.Length / 2]:F2}); " +
                     $"admitted to done: median {running[running.Length / 2]:F2} s, longest {running[^1]:F2} s; " +
                     $"jobs per silo {string.Join("/", batch.Done.GroupBy(d => d.Host).Select(g => g.Count()).OrderDescending())}; " +
-                    $"the 3 slowest used {string.Join(", ", batch.Done.OrderByDescending(d => d.FinishedAt!.Value - d.StartedAt!.Value).Take(3).Select(d => d.Shards.Count))} shards.");
+                    $"the 3 slowest used {string.Join(", ", batch.Done.OrderByDescending(d => d.FinishedAt!.Value - d.StartedAt!.Value).Take(3).Select(d => d.Shards.Count))} shards; " +
+                    $"{remote} jobs used a shard on another silo; {shared} shards served more than one job; {batch.Done.Sum(d => d.Retries)} retries.");
             }
         }
 
