@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Loom.Contracts.Jobs;
 
 /// <summary>
@@ -9,8 +11,11 @@ namespace Loom.Contracts.Jobs;
 [Alias("loom.job-index")]
 public interface IJobIndexGrain : IGrainWithStringKey
 {
-    /// <summary>Adds a job or updates its phase; the first acceptance's sequence, time and key are kept.</summary>
-    [Alias("record")]
+    /// <summary>
+    /// Adds a job or updates its phase; the first acceptance's sequence, time and key are kept. Interleaves with other
+    /// calls (each record is its own write); one job's records are stored in the order they arrive.
+    /// </summary>
+    [Alias("record"), AlwaysInterleave]
     Task RecordAsync(JobIndexEntry entry);
 
     /// <summary>One page of jobs, newest first.</summary>

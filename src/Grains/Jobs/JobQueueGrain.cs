@@ -1,20 +1,38 @@
 using Loom.Contracts.Jobs;
+using Loom.Grains.Storage;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 
 namespace Loom.Grains.Jobs;
 
-/// <summary>Admission by priority and the keep-alive of running jobs (see <see cref="IJobQueueGrain"/>).</summary>
-public sealed class JobQueueGrain(
-    [PersistentState("queue", "jobs")] IPersistentState<JobQueueState> state,
-    IOptions<LoomJobOptions> options) : Grain, IJobQueueGrain
+/// <summary>
+/// Admission by priority and the keep-alive of running jobs (see <see cref="IJobQueueGrain"/>). Reentrant: a call
+/// changes the queue in one turn, then waits for a write of it that calls arriving meanwhile share
+/// (<see cref="CoalescedWrites"/>). One at a time, 64 submissions at once waited for 64 writes in turn and the last was
+/// accepted 0.7-0.8 s after the first; a job is started only once a write holding its admission is stored.
+/// </summary>
+[Reentrant]
+public sealed class JobQueueGrain : Grain, IJobQueueGrain
 {
     /// <summary>The cluster's one queue.</summary>
     public const string Key = "default";
 
+    private readonly IPersistentState<JobQueueState> _state;
+    private readonly IOptions<LoomJobOptions> _options;
+    private readonly CoalescedWrites _writes;
+
+    /// <summary>The queue over its persisted state.</summary>
+    public JobQueueGrain([PersistentState("queue", "jobs")] IPersistentState<JobQueueState> state, IOptions<LoomJobOptions> options)
+    {
+        _state = state;
+        _options = options;
+        _writes = new CoalescedWrites(() => state.WriteStateAsync());
+    }
+
     /// <inheritdoc />
     public async Task EnqueueAsync(string jobId, int priority)
     {
-        JobQueueState s = state.State;
+        JobQueueState s = _state.State;
         if (s.Running.Contains(jobId) || s.Waiting.Any(e => e.JobId == jobId))
         {
             return;
@@ -26,8 +44,8 @@ public sealed class JobQueueGrain(
     /// <inheritdoc />
     public async Task FinishedAsync(string jobId)
     {
-        bool changed = state.State.Running.Remove(jobId) | state.State.Waiting.RemoveAll(e => e.JobId == jobId) > 0;
-        state.State.AdmissionOrders.Remove(jobId);
+        bool changed = _state.State.Running.Remove(jobId) | _state.State.Waiting.RemoveAll(e => e.JobId == jobId) > 0;
+        _state.State.AdmissionOrders.Remove(jobId);
         await AdmitAsync(changed);
     }
 
@@ -35,28 +53,28 @@ public sealed class JobQueueGrain(
     public async Task TickAsync()
     {
         await AdmitAsync(changed: false);
-        foreach (string jobId in state.State.Running)
+        foreach (string jobId in _state.State.Running.ToArray()) // a copy: calls interleave at each await
         {
-            await GrainFactory.GetGrain<IRenderJobGrain>(jobId).EnsureRunningAsync(state.State.AdmissionOrders.GetValueOrDefault(jobId));
+            await GrainFactory.GetGrain<IRenderJobGrain>(jobId).EnsureRunningAsync(_state.State.AdmissionOrders.GetValueOrDefault(jobId));
         }
     }
 
     /// <inheritdoc />
     public async Task SetPausedAsync(bool paused)
     {
-        state.State.Paused = paused;
+        _state.State.Paused = paused;
         await AdmitAsync(changed: true);
     }
 
     /// <inheritdoc />
     public Task<QueueInfo> GetInfoAsync()
-        => Task.FromResult(new QueueInfo(state.State.Waiting.Count, state.State.Running.ToArray(), state.State.Paused, state.State.Admitted));
+        => Task.FromResult(new QueueInfo(_state.State.Waiting.Count, _state.State.Running.ToArray(), _state.State.Paused, _state.State.Admitted));
 
     private async Task AdmitAsync(bool changed)
     {
-        JobQueueState s = state.State;
+        JobQueueState s = _state.State;
         var admitted = new List<(string JobId, long Order)>();
-        while (!s.Paused && s.Running.Count < options.Value.MaxRunningJobs && s.Waiting.Count > 0)
+        while (!s.Paused && s.Running.Count < _options.Value.MaxRunningJobs && s.Waiting.Count > 0)
         {
             QueueEntry next = s.Waiting.Aggregate((best, e) => e.RunsBefore(best) ? e : best);
             s.Waiting.Remove(next);
@@ -66,7 +84,7 @@ public sealed class JobQueueGrain(
         }
         if (changed || admitted.Count > 0)
         {
-            await state.WriteStateAsync();
+            await _writes.WriteAsync();
         }
         foreach (var (jobId, order) in admitted)
         {
