@@ -48,6 +48,28 @@ public sealed class ShardChoiceTests
     }
 
     [Fact]
+    public void Without_a_home_a_shard_on_this_silo_wins_over_another_silos_that_only_measured_faster()
+    {
+        // Shard 1 (here) measured 30% slower than the idle shards of another silo: noise, and its cost is known exactly
+        // while theirs is a report's old news; shard 2 (here) has a request waiting and is no candidate.
+        bool[] local = [false, true, true];
+        for (int seed = 0; seed < 32; seed++)
+        {
+            Assert.Equal(1, ShardChoice.Pick([0.250, 0.325, 0.500], home: -1, local, new Random(seed)));
+        }
+    }
+
+    [Fact]
+    public void A_window_leaves_this_silo_when_every_shard_here_has_a_request_waiting()
+    {
+        bool[] local = [false, true, true];
+        for (int seed = 0; seed < 32; seed++)
+        {
+            Assert.Equal(0, ShardChoice.Pick([0.250, 0.500, 0.520], home: -1, local, new Random(seed)));
+        }
+    }
+
+    [Fact]
     public void Mismatched_inputs_are_refused_naming_the_argument()
     {
         var e = Assert.Throws<ArgumentException>(() => ShardChoice.Pick([0.25, 0.25], home: -1, [true], new Random(1)));

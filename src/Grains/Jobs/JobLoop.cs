@@ -78,6 +78,7 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
         }
         finally
         {
+            counters.End();
             run?.Dispose();
             wan?.Dispose();
             host.ShowLive(null);

@@ -11,12 +11,19 @@ public sealed class JobCounters
     private long _bytesReceived;
     private int _inFlight;
     private long _roundStarted;
+    private bool _ended;
 
     /// <summary>Shards that evaluated at least one window.</summary>
     public ConcurrentDictionary<string, int> Shards { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Per window index: predictions asked of it and the forward passes they cost, since the last <see cref="TakeWindows"/>.</summary>
     private readonly ConcurrentDictionary<int, (int Calls, long Evaluations)> _windows = new();
+
+    /// <summary>Whether the run's windows are done with the shards (the router stops keeping their homes for them).</summary>
+    public bool Ended => Volatile.Read(ref _ended);
+
+    /// <summary>The run's windows will ask for no more evaluations.</summary>
+    public void End() => Volatile.Write(ref _ended, true);
 
     /// <summary>Evaluations retried on another shard.</summary>
     public int Retries => Volatile.Read(ref _retries);

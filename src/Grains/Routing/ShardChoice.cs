@@ -19,7 +19,12 @@ public static class ShardChoice
 
     /// <summary>
     /// The index of the chosen shard: <paramref name="home"/> when it is within <see cref="HomeTie"/> of the cheapest;
-    /// else, among those within <see cref="Tie"/>, one on this silo, else any, at random.
+    /// else, when the cheapest shard on this silo is within <see cref="HomeTie"/> of the cheapest anywhere, one of those on
+    /// this silo within <see cref="Tie"/> of it; else one of all within <see cref="Tie"/> of the cheapest; ties at random.
+    /// This silo's shards get the same margin as home because their cost is known exactly (the router's own ledger holds
+    /// every request it sent them) while another silo's shard looks idle as of a report up to seconds old, and its own
+    /// silo's jobs are placing windows on it meanwhile: taking it on a 10% latency wobble sent 1-14 of 64 one-window
+    /// jobs on 64 shards to another silo's shard, whose own job then queued behind them.
     /// </summary>
     /// <param name="costs">Expected finish time of each shard, seconds.</param>
     /// <param name="home">The index of the window's home shard, or -1.</param>
@@ -39,8 +44,13 @@ public static class ShardChoice
         {
             return home;
         }
+        int[] here = Enumerable.Range(0, costs.Count).Where(i => local[i]).ToArray();
+        if (here.Length > 0 && here.Min(i => costs[i]) is var leastHere && leastHere <= least * HomeTie)
+        {
+            int[] cheapestHere = here.Where(i => costs[i] <= leastHere * Tie).ToArray();
+            return cheapestHere[random.Next(cheapestHere.Length)];
+        }
         int[] cheapest = Enumerable.Range(0, costs.Count).Where(i => costs[i] <= least * Tie).ToArray();
-        int[] here = cheapest.Where(i => local[i]).ToArray();
-        return here.Length > 0 ? here[random.Next(here.Length)] : cheapest[random.Next(cheapest.Length)];
+        return cheapest[random.Next(cheapest.Length)];
     }
 }

@@ -15,8 +15,8 @@ namespace Loom.Grains.Routing;
 /// Sends window evaluations to shards (one per silo, shared by the jobs it hosts). Placement: model affinity (down to
 /// Wan2.2's expert, and only where the weights fit: <see cref="ShardHoldings"/>), then the
 /// least expected finish time <c>(other routers' queue at the shard + this router's in-flight + 1) x measured latency</c>
-/// (see <see cref="ShardLedger"/>), the window's home shard kept unless a request waits there, near-ties broken by
-/// locality then at random (<see cref="ShardChoice"/>); a silo whose shard just timed out is passed over for 10 s. Resilience (Polly v8): retries on another shard (built once), and per shard a circuit breaker around a
+/// (see <see cref="ShardLedger"/>), the window's home shard kept unless a request waits there, then this silo's shards
+/// unless a request waits at each, near-ties broken at random (<see cref="ShardChoice"/>); a silo whose shard just timed out is passed over for 10 s. Resilience (Polly v8): retries on another shard (built once), and per shard a circuit breaker around a
 /// timeout per attempt, derived from the shard's measured latency (<see cref="ShardLatencies"/>). An evaluation is idempotent, so a retry anywhere gives the same bits.
 /// </summary>
 public sealed partial class ShardRouter
@@ -27,6 +27,7 @@ public sealed partial class ShardRouter
     /// <summary>How long a silo whose shard timed out is passed over (while any other silo's shard can take the window).</summary>
     private static readonly TimeSpan HungFor = TimeSpan.FromSeconds(10);
     private readonly IGrainFactory _grains;
+    private readonly ShardHost _host;
     private readonly ResiliencePipelineProvider<LoomPipelineKey> _pipelines;
     private readonly ILogger<ShardRouter> _logger;
     private readonly ResiliencePipeline _attempts;
@@ -44,11 +45,13 @@ public sealed partial class ShardRouter
     private ShardInfo[] _shards = [];
     private DateTimeOffset _shardsAt = DateTimeOffset.MinValue;
     private IReadOnlyDictionary<string, double> _othersBusy = new Dictionary<string, double>();
+    private readonly WindowHomes _homes = new();
 
     /// <summary>A router over the pipelines registered once (<see cref="LoomPipelines"/>).</summary>
-    public ShardRouter(IGrainFactory grains, ModelCatalog catalog, ResiliencePipelineProvider<LoomPipelineKey> pipelines, ShardLatencies latencies, ShardBreakers breakers, ILogger<ShardRouter> logger, LoomMetrics metrics, ILocalSiloDetails local)
+    public ShardRouter(IGrainFactory grains, ModelCatalog catalog, ResiliencePipelineProvider<LoomPipelineKey> pipelines, ShardLatencies latencies, ShardBreakers breakers, ILogger<ShardRouter> logger, LoomMetrics metrics, ILocalSiloDetails local, ShardHost host)
     {
         _grains = grains;
+        _host = host;
         _localSilo = local.SiloAddress.ToParsableString();
         _holdings = new ShardHoldings(catalog);
         _pipelines = pipelines;
@@ -95,7 +98,7 @@ public sealed partial class ShardRouter
     private async ValueTask<WindowResult> AttemptAsync(WindowRequest request, WindowConditioning? conditioning, HashSet<string> tried, JobCounters? counters, string? home, CancellationToken cancellationToken)
     {
         long picking = System.Diagnostics.Stopwatch.GetTimestamp();
-        var (shard, sent, held) = await PickAsync(request.Model, request.Expert, tried, home, cancellationToken).ConfigureAwait(false);
+        var (shard, sent, held) = await PickAsync(request.Model, request.Expert, tried, home, counters, request.WindowStart, cancellationToken).ConfigureAwait(false);
         _metrics.Phase(StepPhase.Route, picking);
         tried.Add(shard.ShardId);
         var breaker = Breaker(shard.ShardId);
@@ -111,7 +114,16 @@ public sealed partial class ShardRouter
                 WindowResult result = await breaker.Pipeline.ExecuteAsync(
                     async (ctx, state) => await state.Router.CallAsync(state.ShardId, state.Request, state.Conditioning, state.Counters, ctx.CancellationToken).ConfigureAwait(false),
                     context, (Router: this, shard.ShardId, Request: request, Conditioning: conditioning, Counters: counters)).ConfigureAwait(false);
-                _latencies.Observe(shard.ShardId, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+                TimeSpan took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                _latencies.Observe(shard.ShardId, took.TotalSeconds);
+                if (counters is not null)
+                {
+                    lock (_pickGate)
+                    {
+                        // Between two rounds a window waits for the rest of its step: a few forwards at most.
+                        _homes.Answered(counters, request.WindowStart, shard.ShardId, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(1) + 3 * took);
+                    }
+                }
                 _hungUntil.TryRemove(shard.Silo, out _);
                 computed = result.ComputeSeconds / Math.Max(1, result.BatchRequests); // its part of a batched forward
                 return result;
@@ -276,7 +288,7 @@ public sealed partial class ShardRouter
     /// Picks a shard for one evaluation of <paramref name="model"/> (<paramref name="expert"/> of it, when named) and
     /// records it as sent there (the caller ends the returned entry); Held: whether it held the weights.
     /// </summary>
-    private async Task<(ShardInfo Shard, object Sent, bool Held)> PickAsync(string model, string? expert, HashSet<string> tried, string? home, CancellationToken cancellationToken)
+    private async Task<(ShardInfo Shard, object Sent, bool Held)> PickAsync(string model, string? expert, HashSet<string> tried, string? home, JobCounters? run, int windowStart, CancellationToken cancellationToken)
     {
         ShardInfo[] live = await ShardsAsync(cancellationToken).ConfigureAwait(false);
         // Shards of a draining silo only when nothing else is live (a lone silo finishes its own jobs' current step).
@@ -299,21 +311,42 @@ public sealed partial class ShardRouter
         }
         double[] known = candidates.Where(s => s.LatencySeconds > 0).Select(s => s.LatencySeconds).Order().ToArray();
         double typical = known.Length > 0 ? known[known.Length / 2] : 0.05; // a shard not measured yet: assume the median
+        HashSet<string> homes = []; // other windows' homes, taken with the choice below
         double Cost(ShardInfo s, double loading)
         {
             double latency = s.LatencySeconds > 0 ? s.LatencySeconds : typical;
-            // Other routers' requests as of the report (this router's own, then out, taken off), plus this router's now.
-            int others = Math.Max(0, s.QueueDepth - _ledger.OutAt(s.ShardId, s.ReportedAt));
-            if (others == 0 && s.ShardId != home && _othersBusy.GetValueOrDefault(s.ShardId) >= 0.5)
+            // Other routers' requests (live on this silo, else as of the report with this router's own then out taken off),
+            // plus this router's now.
+            int inFlight = _ledger.InFlight(s.ShardId);
+            int others;
+            if (_host.QueueDepthOf(s.ShardId) is { } depth)
             {
-                others = 1; // idle at the report, but another router's job has been keeping it busy
+                // A shard on this silo is read live: every router's requests there now. Its report is up to seconds old, and
+                // a busy share from it still counted the jobs that had just ended there (a batch submitted after others
+                // sent its first windows to another silo, whose jobs it then displaced).
+                others = Math.Max(0, depth - inFlight);
             }
-            return (others + _ledger.InFlight(s.ShardId) + 1) * latency + loading; // affinity: a load costs its seconds
+            else
+            {
+                others = Math.Max(0, s.QueueDepth - _ledger.OutAt(s.ShardId, s.ReportedAt));
+                if (others == 0 && inFlight == 0 && s.ShardId != home && _othersBusy.GetValueOrDefault(s.ShardId) >= 0.5)
+                {
+                    others = 1; // idle at the report, but another router's job has been keeping it busy
+                }
+            }
+            if (others == 0 && inFlight == 0 && s.ShardId != home && homes.Contains(s.ShardId))
+            {
+                // Idle now, but the home of another of this router's windows, between its rounds: a new job's window that
+                // took it in that gap sent the home's window elsewhere, where it displaced another in turn.
+                others = 1;
+            }
+            return (others + inFlight + 1) * latency + loading; // affinity: a load costs its seconds
         }
         // Choosing and counting the choice in flight is one atomic act: a step's windows are placed concurrently, and
         // without it they all see the same idle shard and pile onto it.
         // The window's home shard (the one that evaluated it last) while nothing waits ahead of it there; else one of the
-        // cheapest shards (within 10%: latencies are noisy), one on this silo first, else any, at random (ShardChoice).
+        // cheapest on this silo while within 50% of the cheapest anywhere (their load is known exactly here), else one of the
+        // cheapest anywhere (within 10%: latencies are noisy), at random (ShardChoice).
         // Routers on different silos see one another's load only as of the directory's last report (about a second old), so two of them can pick the same idle shard and one
         // window then waits a whole forward behind the other. Home and local shards make that rare: a job keeps its shards
         // while they stay cheapest (64 one-window jobs on 64 shards over 4 silos: random among the cheapest queued a third
@@ -321,6 +354,7 @@ public sealed partial class ShardRouter
         // serialization either: a call to a shard on this silo passes the payload by reference).
         lock (_pickGate)
         {
+            homes = _homes.OfOthers(run, windowStart, now);
             var usable = _holdings.Usable(model, expert, candidates);
             var costs = new double[usable.Count];
             var local = new bool[usable.Count];

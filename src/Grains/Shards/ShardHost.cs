@@ -50,6 +50,9 @@ public sealed class ShardHost : IDisposable
     /// <summary>Whether shard <paramref name="shardId"/> is one of this silo's (accepting work or not).</summary>
     public bool Holds(string shardId) => _workers.ContainsKey(shardId);
 
+    /// <summary>Requests waiting or running at <paramref name="shardId"/> now, if it is this silo's; else null.</summary>
+    public int? QueueDepthOf(string shardId) => _workers.TryGetValue(shardId, out ShardWorker? worker) ? worker.QueueDepth : null;
+
     /// <summary>True once the silo drains: the shards are reported as draining, and routers place work elsewhere.</summary>
     public bool Draining { get; private set; }
 
