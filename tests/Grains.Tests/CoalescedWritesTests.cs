@@ -31,7 +31,7 @@ public sealed class CoalescedWritesTests
 
         writes[0].SetResult();
         await first;
-        Assert.Equal(2, writes.Count); // the shared write started once the first ended
+        Assert.True(SpinWait.SpinUntil(() => writes.Count == 2, TimeSpan.FromSeconds(10))); // the shared write started once the first ended
         Assert.Equal([1, 2, 3], stored[1]);
         Assert.False(third.IsCompleted);
         writes[1].SetResult();
@@ -43,6 +43,31 @@ public sealed class CoalescedWritesTests
         Assert.Equal([1, 2, 3, 4], stored[2]);
         writes[2].SetResult();
         await fourth;
+    }
+
+    [Fact]
+    public async Task A_call_that_changed_nothing_waits_for_the_writes_of_those_that_did()
+    {
+        var writes = new List<TaskCompletionSource>();
+        var coalesced = new CoalescedWrites(() =>
+        {
+            var write = new TaskCompletionSource();
+            writes.Add(write);
+            return write.Task;
+        });
+        Assert.True(coalesced.StoredAsync().IsCompleted); // nothing written or asked for
+
+        Task first = coalesced.WriteAsync();
+        Task stored = coalesced.StoredAsync();
+        Assert.False(stored.IsCompleted);
+        Task second = coalesced.WriteAsync(); // queued behind the first
+        Task afterBoth = coalesced.StoredAsync();
+        writes[0].SetResult();
+        await stored;
+        Assert.False(afterBoth.IsCompleted);
+        Assert.True(SpinWait.SpinUntil(() => writes.Count == 2, TimeSpan.FromSeconds(10)));
+        writes[1].SetResult();
+        await Task.WhenAll(first, second, afterBoth);
     }
 
     [Fact]
@@ -60,6 +85,7 @@ public sealed class CoalescedWritesTests
         Task third = coalesced.WriteAsync();
         writes[0].SetException(new IOException("disk full"));
         await Assert.ThrowsAsync<IOException>(() => first);
+        Assert.True(SpinWait.SpinUntil(() => writes.Count == 2, TimeSpan.FromSeconds(10)));
         writes[1].SetException(new IOException("still full"));
         Assert.Equal("still full", (await Assert.ThrowsAsync<IOException>(() => second)).Message);
         Assert.Equal("still full", (await Assert.ThrowsAsync<IOException>(() => third)).Message);

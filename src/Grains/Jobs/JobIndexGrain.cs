@@ -21,6 +21,7 @@ public sealed partial class JobIndexGrain(
     private readonly Dictionary<string, JobIndexEntry> _jobs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _keys = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Task> _recording = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _removing = new(StringComparer.Ordinal);
     private long _nextSequence = 1;
 
     /// <inheritdoc />
@@ -65,6 +66,10 @@ public sealed partial class JobIndexGrain(
         ArgumentNullException.ThrowIfNull(entry);
         // Records interleave (AlwaysInterleave): 64 jobs submitted at once were listed one write after another, and the
         // last accepted 0.4 s after the first. One job's records still go in the order they came, each after the last.
+        if (_removing.Contains(entry.JobId))
+        {
+            return; // being removed (RemoveAsync)
+        }
         Task previous = _recording.GetValueOrDefault(entry.JobId) ?? Task.CompletedTask;
         Task mine = RecordAfterAsync(previous, entry);
         _recording[entry.JobId] = mine;
@@ -84,6 +89,10 @@ public sealed partial class JobIndexGrain(
     private async Task RecordAfterAsync(Task previous, JobIndexEntry entry)
     {
         await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        if (_removing.Contains(entry.JobId))
+        {
+            return; // being removed (RemoveAsync)
+        }
         JobIndexEntry updated;
         if (_jobs.TryGetValue(entry.JobId, out JobIndexEntry? known))
         {
@@ -166,11 +175,25 @@ public sealed partial class JobIndexGrain(
     /// <inheritdoc />
     public async Task RemoveAsync(string jobId)
     {
-        if (_recording.TryGetValue(jobId, out Task? recording))
+        // A record of this job being stored, or arriving while it is removed, would list it again: the first is waited
+        // for, the second skipped (records interleave with this call).
+        _removing.Add(jobId);
+        try
         {
-            // A record of this job still being stored would list it again after its removal.
-            await recording.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            if (_recording.TryGetValue(jobId, out Task? recording))
+            {
+                await recording.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            }
+            await RemoveStoredAsync(jobId);
         }
+        finally
+        {
+            _removing.Remove(jobId);
+        }
+    }
+
+    private async Task RemoveStoredAsync(string jobId)
+    {
         foreach (string key in _keys.Where(k => k.Value == jobId).Select(k => k.Key).ToArray())
         {
             await store.UnbindKeyAsync(key);

@@ -35,6 +35,7 @@ public sealed class JobQueueGrain : Grain, IJobQueueGrain
         JobQueueState s = _state.State;
         if (s.Running.Contains(jobId) || s.Waiting.Any(e => e.JobId == jobId))
         {
+            await _writes.StoredAsync(); // it may have been queued by a call whose write is still in flight
             return;
         }
         s.Waiting.Add(new QueueEntry(jobId, priority, s.NextSequence++));
@@ -82,10 +83,9 @@ public sealed class JobQueueGrain : Grain, IJobQueueGrain
             admitted.Add((next.JobId, ++s.Admitted));
             s.AdmissionOrders[next.JobId] = s.Admitted;
         }
-        if (changed || admitted.Count > 0)
-        {
-            await _writes.WriteAsync();
-        }
+        // A call that changed nothing still waits for what others changed: a tick pokes running jobs, and a job must not
+        // start before the write holding its admission is stored.
+        await (changed || admitted.Count > 0 ? _writes.WriteAsync() : _writes.StoredAsync());
         foreach (var (jobId, order) in admitted)
         {
             await GrainFactory.GetGrain<IRenderJobGrain>(jobId).StartAsync(order);

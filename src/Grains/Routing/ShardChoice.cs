@@ -21,8 +21,8 @@ public static class ShardChoice
     /// The index of the chosen shard: <paramref name="home"/> when it is within <see cref="HomeTie"/> of the cheapest;
     /// else, when the cheapest shard on this silo is within <see cref="HomeTie"/> of the cheapest anywhere, one of those on
     /// this silo within <see cref="Tie"/> of it; else one of all within <see cref="Tie"/> of the cheapest; ties at random.
-    /// This silo's shards get the same margin as home because their cost is known exactly (the router's own ledger holds
-    /// every request it sent them) while another silo's shard looks idle as of a report up to seconds old, and its own
+    /// This silo's shards get the same margin as home because their cost is known exactly (the router reads their queues
+    /// live) while another silo's shard looks idle as of a report up to seconds old, and its own
     /// silo's jobs are placing windows on it meanwhile: taking it on a 10% latency wobble sent 1-14 of 64 one-window
     /// jobs on 64 shards to another silo's shard, whose own job then queued behind them.
     /// </summary>

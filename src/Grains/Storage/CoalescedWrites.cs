@@ -30,8 +30,17 @@ public sealed class CoalescedWrites(Func<Task> write)
         return _next = AfterAsync(_inFlight);
     }
 
+    /// <summary>
+    /// Completes when every change made before this call is stored: at once when no write is in flight or queued, else
+    /// with the last of them (throwing its failure). For a call that changed nothing but relies on what others changed.
+    /// </summary>
+    public Task StoredAsync() => _next ?? (_inFlight.IsCompleted ? Task.CompletedTask : _inFlight);
+
     private async Task AfterAsync(Task previous)
     {
+        // Back to the caller first, so _next is set before this can clear it (were the write in flight to complete on
+        // another thread just now, the await below would not yield, and later calls would join a write already begun).
+        await Task.Yield();
         // Its failure belongs to its own callers; this write is another one.
         await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         _next = null; // calls from here on may change the state after this write took its bytes: they need the next one
