@@ -48,13 +48,7 @@ public sealed class CoalescedWritesTests
     [Fact]
     public async Task A_call_that_changed_nothing_waits_for_the_writes_of_those_that_did()
     {
-        var writes = new List<TaskCompletionSource>();
-        var coalesced = new CoalescedWrites(() =>
-        {
-            var write = new TaskCompletionSource();
-            writes.Add(write);
-            return write.Task;
-        });
+        var (coalesced, writes) = Pending();
         Assert.True(coalesced.StoredAsync().IsCompleted); // nothing written or asked for
 
         Task first = coalesced.WriteAsync();
@@ -73,13 +67,7 @@ public sealed class CoalescedWritesTests
     [Fact]
     public async Task A_failed_write_fails_the_calls_that_shared_it_and_not_the_next()
     {
-        var writes = new List<TaskCompletionSource>();
-        var coalesced = new CoalescedWrites(() =>
-        {
-            var write = new TaskCompletionSource();
-            writes.Add(write);
-            return write.Task;
-        });
+        var (coalesced, writes) = Pending();
         Task first = coalesced.WriteAsync();
         Task second = coalesced.WriteAsync();
         Task third = coalesced.WriteAsync();
@@ -93,5 +81,18 @@ public sealed class CoalescedWritesTests
         Task after = coalesced.WriteAsync();
         writes[2].SetResult();
         await after;
+    }
+
+    /// <summary>Writes that complete when the test says so, one completion source per write started, in order.</summary>
+    private static (CoalescedWrites Coalesced, List<TaskCompletionSource> Writes) Pending()
+    {
+        var writes = new List<TaskCompletionSource>();
+        var coalesced = new CoalescedWrites(() =>
+        {
+            var write = new TaskCompletionSource();
+            writes.Add(write);
+            return write.Task;
+        });
+        return (coalesced, writes);
     }
 }
