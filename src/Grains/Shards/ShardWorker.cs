@@ -21,11 +21,9 @@ namespace Loom.Grains.Shards;
 public sealed class ShardWorker : IDisposable
 {
     private readonly int _maxBatch;
-    private readonly int _cacheEntries;
     private readonly List<Pending> _queue = [];
     private readonly List<PendingDecode> _decodes = [];
-    private readonly Dictionary<string, WindowConditioning> _conditioning = new(StringComparer.Ordinal);
-    private readonly Queue<string> _conditioningOrder = new();
+    private readonly ConditioningCache _conditioning;
     private readonly ShardModels _models;
     private readonly Thread _thread;
     private readonly bool _preload;
@@ -65,7 +63,7 @@ public sealed class ShardWorker : IDisposable
         _metrics = metrics;
         _evalSeconds = metrics.WindowEval.WithLabels(shardId);
         _maxBatch = Math.Max(1, maxBatch);
-        _cacheEntries = Math.Max(1, cacheEntries);
+        _conditioning = new ConditioningCache(cacheEntries);
         _thread = new Thread(Run) { IsBackground = true, Name = $"loom-shard {device}" };
         _thread.Start();
     }
@@ -137,9 +135,9 @@ public sealed class ShardWorker : IDisposable
             {
                 if (request.Conditioning is { } given)
                 {
-                    Remember(key, given);
+                    _conditioning.Remember(key, given);
                 }
-                else if (!_conditioning.ContainsKey(key))
+                else if (!_conditioning.Holds(key))
                 {
                     throw new ConditioningMissingException(key);
                 }
@@ -187,18 +185,6 @@ public sealed class ShardWorker : IDisposable
         CancellationTokenRegistration registration = cancellationToken.Register(() => completion.TrySetCanceled(cancellationToken));
         completion.Task.ContinueWith(_ => registration.Dispose(), TaskScheduler.Default);
         return completion.Task;
-    }
-
-    private void Remember(string key, WindowConditioning given)
-    {
-        if (_conditioning.TryAdd(key, given))
-        {
-            _conditioningOrder.Enqueue(key);
-            while (_conditioningOrder.Count > _cacheEntries)
-            {
-                _conditioning.Remove(_conditioningOrder.Dequeue());
-            }
-        }
     }
 
     private void Run()
@@ -410,7 +396,7 @@ public sealed class ShardWorker : IDisposable
             WindowConditioning? given = request.Conditioning;
             lock (_queue)
             {
-                if (given is null && !_conditioning.TryGetValue(key, out given))
+                if (given is null && !_conditioning.TryGet(key, out given))
                 {
                     throw new ConditioningMissingException(key); // evicted while queued: the caller resends it
                 }
