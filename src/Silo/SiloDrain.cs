@@ -19,13 +19,16 @@ namespace Loom.Silo;
 /// <item>Each job loop running here finishes its current step, checkpoints, stops and deactivates its grain; the job
 /// queue's heartbeat resumes it on another silo from that checkpoint. A loop still running at 80% of the timeout is
 /// cancelled and resumes from its previous checkpoint.</item>
+/// <item>Jobs on other silos move their windows resident on these shards elsewhere at their next step (they see the
+/// shards draining in the directory); the drain waits for that until 90% of the timeout. A window still here then is
+/// lost with the silo and its job resumes from its last checkpoint.</item>
 /// <item>The shards refuse new evaluations (a router that has not looked at the directory since retries elsewhere) and
 /// the ones queued or running finish.</item>
 /// </list>
 /// Then the host stops Orleans, which leaves the cluster.
 /// </summary>
 public sealed partial class SiloDrain(
-    ShardHost shards, LocalJobs jobs, SiloReadiness readiness, IGrainFactory grains, IClusterMembershipService membership, ILocalSiloDetails local,
+    ShardHost shards, ResidentWindows resident, LocalJobs jobs, SiloReadiness readiness, IGrainFactory grains, IClusterMembershipService membership, ILocalSiloDetails local,
     IOptions<LoomHostOptions> options, ILogger<SiloDrain> logger)
     : IHostedLifecycleService
 {
@@ -37,6 +40,9 @@ public sealed partial class SiloDrain(
     /// drain even when the loops stop in a fraction of a second.
     /// </summary>
     private static readonly TimeSpan NotServingAtLeast = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the drain looks whether other silos' jobs have moved their resident windows off.</summary>
+    private static readonly TimeSpan ResidentPoll = TimeSpan.FromMilliseconds(100);
 
     private volatile bool _started;
 
@@ -79,6 +85,20 @@ public sealed partial class SiloDrain(
             }
         }
         double loopsDone = Stopwatch.GetElapsedTime(began).TotalSeconds;
+        if (resident.InUse > 0)
+        {
+            LogWaitingForResident(logger, resident.InUse);
+            using var moved = CancellationTokenSource.CreateLinkedTokenSource(whole.Token);
+            moved.CancelAfter(TimeSpan.FromTicks(Math.Max(0, (timeout * 0.9 - Stopwatch.GetElapsedTime(began)).Ticks)));
+            while (resident.InUse > 0 && !moved.IsCancellationRequested)
+            {
+                await Task.Delay(ResidentPoll, moved.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            }
+            if (resident.InUse > 0)
+            {
+                LogResidentLeft(logger, resident.InUse);
+            }
+        }
 
         // Only other silos' routers can still be placing work here; a lone silo (embedded mode) need not wait for them.
         bool others = membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && !m.SiloAddress.Equals(local.SiloAddress));
@@ -135,6 +155,12 @@ public sealed partial class SiloDrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "drain: {Loops} job loops did not reach a step boundary in time; cancelled, they resume from their last checkpoint")]
     private static partial void LogLoopsCut(ILogger logger, int loops);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "drain: waiting for {Windows} resident windows of jobs elsewhere to move off these shards at their next step")]
+    private static partial void LogWaitingForResident(ILogger logger, int windows);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "drain: {Windows} resident windows were not moved in time; their jobs resume from their last checkpoint")]
+    private static partial void LogResidentLeft(ILogger logger, int windows);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "drained: job loops checkpointed and stopped after {LoopSeconds:F1} s, shards idle after {Seconds:F1} s; leaving the cluster")]
     private static partial void LogDrained(ILogger logger, double loopSeconds, double seconds);

@@ -14,11 +14,23 @@ namespace Loom.Cluster.Tests;
 public sealed class HungShardTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task A_job_keeps_stepping_while_a_silo_whose_shards_it_uses_is_stopped()
+    public Task A_job_keeps_stepping_while_a_silo_whose_shards_it_uses_is_stopped() => KeepsSteppingAsync(resident: false, seed: 61);
+
+    /// <summary>
+    /// Resident windows: a round on the stopped silo outlives the timeout derived from the rounds measured, the step
+    /// fails, the silo is passed over, and the job resumes from its checkpoint with its windows on the silos that answer.
+    /// </summary>
+    [Fact]
+    public Task A_job_on_resident_windows_keeps_stepping_while_a_silo_holding_some_is_stopped() => KeepsSteppingAsync(resident: true, seed: 62);
+
+    private async Task KeepsSteppingAsync(bool resident, int seed)
     {
-        var settings = new Dictionary<string, string> { ["FastFailureDetection"] = "false", ["EvaluationTimeoutFloor"] = "00:00:01", ["EvaluationTimeoutMultiple"] = "3" };
+        var settings = new Dictionary<string, string>
+        {
+            ["FastFailureDetection"] = "false", ["EvaluationTimeoutFloor"] = "00:00:01", ["EvaluationTimeoutMultiple"] = "3", ["ResidentWindows"] = resident ? "true" : "false",
+        };
         await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 3, settings: settings);
-        JobSpec spec = Specs.SixWindows(seed: 61, steps: 30) with { Plan = "1-10:1" };
+        JobSpec spec = Specs.SixWindows(seed: seed, steps: 30) with { Plan = "1-10:1" };
         await cluster.SubmitAsync("hung-shard", spec);
         JobStatus running = await cluster.WaitAsync("hung-shard", s => s.StepsDone >= 5);
         string victim = running.Shards.Select(s => s[..s.LastIndexOf('/')]).First(silo => silo != running.Host);
@@ -42,6 +54,10 @@ public sealed class HungShardTests(ITestOutputHelper output)
         JobStatus done = await cluster.WaitFinalAsync("hung-shard");
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s after SIGSTOP: {done.Phase}, {done.StepsDone} steps, {done.Retries} retries");
         Assert.True(done.Phase == JobPhase.Completed, $"{done.Phase}: {done.Error}");
+        if (resident)
+        {
+            Assert.True(done.Resumes >= 1, "the windows on the stopped silo could not answer: the job must have resumed from its checkpoint");
+        }
         Assert.Equal(await cluster.ReferenceHashAsync(spec), done.LatentSha256);
     }
 }

@@ -34,6 +34,16 @@ public sealed class ResidentWindowTests
         Assert.Equal((6.0 * 8, 6.0), (await RoundsAsync(cluster, "ahead"), await RoundsAsync(cluster, "asked")));
     }
 
+    /// <summary>Submits <paramref name="spec"/> and waits until it has run 3 steps with windows on a silo other than its host; that silo.</summary>
+    private static async Task<(JobStatus Running, string Other)> RunningOnTwoSilosAsync(LoomTestCluster cluster, string jobId, JobSpec spec)
+    {
+        await cluster.SubmitAsync(jobId, spec);
+        JobStatus running = await cluster.WaitAsync(jobId,
+            s => s.IsFinal || (s.StepsDone >= 3 && s.Shards.Any(shard => !shard.StartsWith(s.Host + "/", StringComparison.Ordinal))));
+        Assert.False(running.IsFinal, "the job must still be running when a silo holding its windows goes");
+        return (running, running.Shards.Select(s => s[..s.LastIndexOf('/')]).First(silo => silo != running.Host));
+    }
+
     /// <summary>The silos' <c>loom_resident_rounds_total</c> for rounds that <paramref name="began"/> so, summed.</summary>
     private static async Task<double> RoundsAsync(LoomTestCluster cluster, string began)
     {
@@ -72,17 +82,36 @@ public sealed class ResidentWindowTests
     {
         await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 3, settings: Resident);
         JobSpec spec = Specs.SixWindows(seed: 33, steps: 30) with { Plan = "1-10:1" };
-        await cluster.SubmitAsync("resident-kill", spec);
-        JobStatus running = await cluster.WaitAsync("resident-kill",
-            s => s.IsFinal || (s.StepsDone >= 3 && s.Shards.Any(shard => !shard.StartsWith(s.Host + "/", StringComparison.Ordinal))));
-        Assert.False(running.IsFinal, "the job must still be running when a silo dies");
-        string victim = running.Shards.Select(s => s[..s.LastIndexOf('/')]).First(silo => silo != running.Host);
+        (_, string victim) = await RunningOnTwoSilosAsync(cluster, "resident-kill", spec);
 
         await cluster.SiloOf(victim).KillAsync();
         JobStatus done = await cluster.WaitFinalAsync("resident-kill");
 
         Assert.True(done.Phase == JobPhase.Completed, $"{done.Phase}: {done.Error}");
         Assert.True(done.Resumes >= 1, "the windows on the dead silo were lost: the job must have resumed from its checkpoint");
+        Assert.Equal(await cluster.ReferenceHashAsync(spec), done.LatentSha256);
+    }
+
+    [Fact]
+    public async Task Draining_a_silo_that_holds_resident_windows_moves_them_and_the_job_loses_no_step()
+    {
+        await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(silos: 3,
+            settings: new Dictionary<string, string>(Resident) { ["DrainTimeout"] = TimeSpan.FromSeconds(30).ToString() });
+        JobSpec spec = Specs.SixWindows(seed: 34, steps: 150) with { Plan = "1-20:1" };
+        (JobStatus running, string leaving) = await RunningOnTwoSilosAsync(cluster, "resident-drain", spec);
+
+        // SIGTERM: the silo drains; the job, hosted elsewhere, takes its latent back between steps and opens its windows
+        // on the shards that stay, before the silo leaves.
+        SiloProcess silo = cluster.SiloOf(leaving);
+        var (exitCode, elapsed) = await silo.TerminateAsync(TimeSpan.FromSeconds(45));
+        Assert.True(exitCode == 0, $"the silo exited with {exitCode?.ToString() ?? "nothing (still running)"} after {elapsed.TotalSeconds:F1} s");
+        Assert.Contains("drain: waiting for", silo.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("were not moved in time", silo.Log, StringComparison.Ordinal);
+        JobStatus done = await cluster.WaitFinalAsync("resident-drain");
+
+        Assert.True(done.Phase == JobPhase.Completed, $"{done.Phase}: {done.Error}");
+        Assert.True(done.Resumes == 0, $"resumed {done.Resumes} times; job's silo log:\n{cluster.SiloOf(running.Host).Log}");
+        Assert.Contains("moved its resident windows off draining shards", cluster.SiloOf(running.Host).Log, StringComparison.Ordinal);
         Assert.Equal(await cluster.ReferenceHashAsync(spec), done.LatentSha256);
     }
 }

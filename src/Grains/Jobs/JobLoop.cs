@@ -134,7 +134,12 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
             // Independent and chained runs go whole in one step; their windows' reports are the job's live progress.
             WindowRunTally? tally = run.Recipe.IsStepwise ? null : new WindowRunTally(run.Recipe.Windows.Windows.Count, run.Recipe.Steps, run.Recipe.PassesPerPrediction);
             host.ShowLive(tally);
+            int moves = run.Moves;
             JobStep step = await Task.Run(() => run.StepAsync(tally is null ? null : tally.Add, cancellationToken), cancellationToken);
+            if (run.Moves != moves)
+            {
+                LogWindowsMoved(logger, host.JobId, step.StepsDone - 1);
+            }
             if (tally is not null)
             {
                 Job.CertainFractions = [.. tally.CertainFractions()];

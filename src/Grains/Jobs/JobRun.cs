@@ -22,7 +22,7 @@ public sealed class JobRun : IDisposable
     private readonly OpenResident? _openResident;
     private CoDenoiseRun? _coDenoise;
     private ResidentCoDenoise? _resident;
-    private IDisposable? _residentWindows;
+    private IResidentPlacement? _residentWindows;
     private (int StepsDone, Task Gather)? _gathering;
     private Tensor? _latent;
 
@@ -30,8 +30,8 @@ public sealed class JobRun : IDisposable
     /// Opens a co-denoising job's windows where they stay for the run (on shards: <see cref="ShardResidency"/>),
     /// each from its slice of <paramref name="latent"/> (borrowed) after <paramref name="stepsDone"/> steps.
     /// </summary>
-    /// <returns>The windows in plan order, and what closes them.</returns>
-    public delegate Task<(IReadOnlyList<IResidentWindow> Windows, IDisposable Close)> OpenResident(
+    /// <returns>The windows, which say when they should move.</returns>
+    public delegate Task<IResidentPlacement> OpenResident(
         Tensor latent, int stepsDone, FrameConditioning? conditioning, CancellationToken cancellationToken);
 
     private JobRun(
@@ -60,6 +60,9 @@ public sealed class JobRun : IDisposable
 
     /// <summary>Outer steps finished.</summary>
     public int StepsDone { get; private set; }
+
+    /// <summary>Times a resident run moved its windows off draining shards between steps.</summary>
+    public int Moves { get; private set; }
 
     /// <summary>True once every step is done: <see cref="Latent"/> is the result.</summary>
     public bool IsDone => StepsDone >= Recipe.Steps;
@@ -165,12 +168,16 @@ public sealed class JobRun : IDisposable
     /// </summary>
     private async Task<JobStep> ResidentStepAsync(CancellationToken cancellationToken)
     {
+        if (_resident is not null && await _residentWindows!.ShouldMoveAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await MoveResidentAsync(cancellationToken).ConfigureAwait(false);
+        }
         if (_resident is null)
         {
-            var (windows, close) = await _openResident!(_latent!, StepsDone, _conditioning, cancellationToken).ConfigureAwait(false);
-            _residentWindows = close;
+            IResidentPlacement placement = await _openResident!(_latent!, StepsDone, _conditioning, cancellationToken).ConfigureAwait(false);
+            _residentWindows = placement;
             _resident = new ResidentCoDenoise(Recipe.Windows, Recipe.Schedule, Recipe.Refinement, _sampler.SkipCertainWindows, Recipe.Seeds,
-                Recipe.SampleShape.Skip(1).Aggregate(1L, (a, b) => a * b), windows);
+                Recipe.SampleShape.Skip(1).Aggregate(1L, (a, b) => a * b), placement.Windows);
             _latent!.Dispose();
             _latent = null;
         }
@@ -188,6 +195,25 @@ public sealed class JobRun : IDisposable
             _latent = await _resident.GatherAsync(StepsDone, cancellationToken).ConfigureAwait(false);
         }
         return new JobStep(StepsDone, [report], IsWholeRun: false);
+    }
+
+    /// <summary>
+    /// Takes the latent back from the windows after <see cref="StepsDone"/> steps and closes them, so the next step opens
+    /// them anew (off the draining shards): what a resume from a checkpoint at this step would do, so the same bits.
+    /// </summary>
+    private async Task MoveResidentAsync(CancellationToken cancellationToken)
+    {
+        if (_gathering is { } gathering)
+        {
+            // A checkpoint still gathering reads these windows: let it finish first (its failure is its write's to report).
+            _gathering = null;
+            await gathering.Gather.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+        }
+        _latent = await _resident!.GatherAsync(StepsDone, cancellationToken).ConfigureAwait(false);
+        _resident.Dispose();
+        _residentWindows!.Dispose();
+        (_resident, _residentWindows) = (null, null);
+        Moves++;
     }
 
     /// <summary>

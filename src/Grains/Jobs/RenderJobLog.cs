@@ -18,6 +18,9 @@ internal static partial class RenderJobLog
     [LoggerMessage(Level = LogLevel.Information, Message = "job {JobId} stopped after step {Steps} with a checkpoint: its silo is draining; it resumes on another silo")]
     internal static partial void LogDrained(ILogger logger, string jobId, int steps);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {JobId} moved its resident windows off draining shards after step {Steps}")]
+    internal static partial void LogWindowsMoved(ILogger logger, string jobId, int steps);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "job {JobId} interrupted ({Failures} in a row: {Error}: {Detail}); it resumes from its checkpoint")]
     internal static partial void LogInterrupted(ILogger logger, string jobId, int failures, string error, string detail);
 

@@ -34,10 +34,8 @@ public sealed class ShardJobFields(ShardRouter router, ModelCatalog catalog, Wan
         {
             return null;
         }
+        int opened = 0;
         return async (latent, stepsDone, conditioning, cancellationToken) =>
-        {
-            ResidentShardWindows windows = await residency.OpenAsync(jobId, epoch, recipe, latent, stepsDone, conditioning, counters, w => wan?.Inputs(w), cancellationToken).ConfigureAwait(false);
-            return (windows.Windows, windows);
-        };
+            await residency.OpenAsync(jobId, epoch, recipe, latent, stepsDone, conditioning, counters, w => wan?.Inputs(w), opened++, cancellationToken).ConfigureAwait(false);
     }
 }

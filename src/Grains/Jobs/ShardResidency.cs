@@ -4,6 +4,7 @@ using Loom.Grains.Routing;
 using Loom.Grains.Shards;
 using Loom.Sampling.Fields;
 using Loom.Sampling.Windows;
+using Microsoft.Extensions.Options;
 using TorchSharp;
 
 namespace Loom.Grains.Jobs;
@@ -15,11 +16,15 @@ namespace Loom.Grains.Jobs;
 /// over shared frames go shard to shard. The job's latent comes back only for a checkpoint and the result.
 /// </summary>
 /// <param name="grains">Reaches the shards.</param>
-/// <param name="router">The live shards.</param>
-public sealed class ShardResidency(IGrainFactory grains, ShardRouter router)
+/// <param name="router">The live shards, and the silos passed over as hung.</param>
+/// <param name="evaluation">How long a round may take: a multiple of the rounds measured, as for a job-owned evaluation.</param>
+public sealed class ShardResidency(IGrainFactory grains, ShardRouter router, IOptions<LoomEvaluationOptions> evaluation)
 {
     /// <summary>Attempts at placing a job's windows, each without the shards that refused the one before.</summary>
     public const int PlacementAttempts = 3;
+
+    /// <summary>Longest a window's open may take (a slice of the latent and the window's conditioning, no model work).</summary>
+    public static readonly TimeSpan OpenTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Opens <paramref name="recipe"/>'s windows on shards from <paramref name="latent"/> (borrowed) after
@@ -27,17 +32,20 @@ public sealed class ShardResidency(IGrainFactory grains, ShardRouter router)
     /// shared frames then stay in the silo), starting at a shard chosen by the job's id so concurrent jobs spread. A shard
     /// that fails to open its window (its silo just died and the directory still lists it) is left out of the next attempt.
     /// </summary>
+    /// <param name="opening">This loop's opens before this one (its windows moved off draining shards): the windows are
+    /// told apart from those of earlier opens that a silo may still hold.</param>
     /// <exception cref="ShardUnavailableException">No live shard takes work.</exception>
     public async Task<ResidentShardWindows> OpenAsync(
         string jobId, long epoch, JobRecipe recipe, torch.Tensor latent, int stepsDone, FrameConditioning? conditioning, JobCounters counters,
-        Func<TemporalWindow, WindowInputs?> inputs, CancellationToken cancellationToken)
+        Func<TemporalWindow, WindowInputs?> inputs, int opening, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         var refused = new HashSet<string>(StringComparer.Ordinal);
         for (int attempt = 1; ; attempt++)
         {
             string[] placement = await PlaceAsync(jobId, recipe, refused, cancellationToken).ConfigureAwait(false);
-            var remote = new ResidentShardWindows(grains, new ResidentJob(jobId, epoch, attempt), recipe, placement, counters, router.Metrics);
+            var remote = new ResidentShardWindows(grains, router, new ResidentJob(jobId, epoch, opening * PlacementAttempts + attempt), recipe, placement, counters,
+                new ShardLatencies(evaluation.Value));
             Task[] opens = recipe.Windows.Windows.Select(window => Task.Run(() => OpenWindowAsync(remote, window, latent, stepsDone, conditioning, inputs(window), cancellationToken), cancellationToken)).ToArray();
             try
             {
@@ -58,12 +66,17 @@ public sealed class ShardResidency(IGrainFactory grains, ShardRouter router)
     }
 
     /// <summary>
-    /// Each window's shard: the live shards that hold the model (else all live ones), less <paramref name="refused"/>, in
+    /// Each window's shard: the live shards that hold the model (else all live ones), less <paramref name="refused"/> and
+    /// those of silos passed over as hung (unless that leaves none), in
     /// order, from an offset by the hash of the job's id (string hashes differ per process: the offset only spreads jobs).
     /// </summary>
     private async Task<string[]> PlaceAsync(string jobId, JobRecipe recipe, HashSet<string> refused, CancellationToken cancellationToken)
     {
         ShardInfo[] live = (await router.ShardsAsync(cancellationToken).ConfigureAwait(false)).Where(s => !s.Draining && !refused.Contains(s.ShardId)).ToArray();
+        if (live.Any(s => !router.IsHung(s.Silo)))
+        {
+            live = live.Where(s => !router.IsHung(s.Silo)).ToArray();
+        }
         ShardInfo[] holding = live.Where(s => s.Models.Contains(recipe.Spec.Model)).ToArray();
         string[] shards = (holding.Length > 0 ? holding : live).Select(s => s.ShardId).Order(StringComparer.Ordinal).ToArray();
         if (shards.Length == 0)
@@ -89,20 +102,31 @@ public sealed class ShardResidency(IGrainFactory grains, ShardRouter router)
         string[]? experts = inputs?.ExpertAt is { } expertAt ? timesteps.Select(expertAt).ToArray() : null;
         var request = new ResidentOpenRequest(remote.Job, recipe.Spec, window.Index, [.. remote.Placement], stepsDone, part.shape,
             WireCodec.Encode(part, WirePrecision.Float32), key, windowConditioning, guidance, experts);
-        await grains.GetGrain<IShardGrain>(remote.Placement[window.Index]).ResidentOpenAsync(request).WaitAsync(cancellationToken).ConfigureAwait(false);
+        string shard = remote.Placement[window.Index];
+        try
+        {
+            await grains.GetGrain<IShardGrain>(shard).ResidentOpenAsync(request).WaitAsync(OpenTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            router.MarkHung(ShardKey.SiloOf(shard)); // the next attempt places on other silos
+            throw;
+        }
         remote.Counters.Called(request.Latent.Data.Length, 0);
     }
 }
 
 /// <summary>A job's windows resident on shards, as its <see cref="ResidentCoDenoise"/> coordinator sees them; disposing closes them.</summary>
-public sealed class ResidentShardWindows : IDisposable
+public sealed class ResidentShardWindows : IResidentPlacement
 {
     private readonly IGrainFactory _grains;
+    private readonly ShardRouter _router;
+    private readonly ShardLatencies _rounds;
     private readonly LoomMetrics _metrics;
 
-    internal ResidentShardWindows(IGrainFactory grains, ResidentJob job, JobRecipe recipe, string[] placement, JobCounters counters, LoomMetrics metrics)
+    internal ResidentShardWindows(IGrainFactory grains, ShardRouter router, ResidentJob job, JobRecipe recipe, string[] placement, JobCounters counters, ShardLatencies rounds)
     {
-        (_grains, Job, Recipe, Placement, Counters, _metrics) = (grains, job, recipe, placement, counters, metrics);
+        (_grains, _router, _rounds, Job, Recipe, Placement, Counters, _metrics) = (grains, router, rounds, job, recipe, placement, counters, router.Metrics);
         Windows = recipe.Windows.Windows.Select(w => (IResidentWindow)new Remote(this, w)).ToArray();
     }
 
@@ -121,6 +145,13 @@ public sealed class ResidentShardWindows : IDisposable
     /// <summary>The run's counts.</summary>
     internal JobCounters Counters { get; }
 
+    /// <inheritdoc />
+    public async Task<bool> ShouldMoveAsync(CancellationToken cancellationToken)
+    {
+        ShardInfo[] shards = await _router.ShardsAsync(cancellationToken).ConfigureAwait(false);
+        return shards.Any(s => s.Draining && Placement.Contains(s.ShardId, StringComparer.Ordinal));
+    }
+
     /// <summary>Closes the windows on every silo that holds some (best effort: a silo that is gone took them with it; an idle window is dropped by its silo later).</summary>
     public void Dispose()
     {
@@ -138,11 +169,24 @@ public sealed class ResidentShardWindows : IDisposable
         {
             var request = new ResidentRoundRequest(owner.Job, Window.Index, order.Step, order.Iteration, order.Planned, order.Skip, order.Settled,
                 order.Next is { } next ? new ResidentNextRound(next.Step, next.Iteration, next.Planned) : null);
-            long roundStarted = owner.Counters.RoundBegin();
+            long roundStarted = owner.Counters.RoundBegin(), began = System.Diagnostics.Stopwatch.GetTimestamp();
+            string shard = owner.Placement[Window.Index];
+            // A round outliving many times the rounds measured on its shard: the shard's silo is likely hung (stopped, not
+            // yet declared dead). The step fails, the silo is passed over, and the job resumes from its checkpoint on
+            // shards that answer.
+            TimeSpan timeout = owner._rounds.TimeoutFor(shard);
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(timeout);
             ResidentRoundResult result;
             try
             {
-                result = await owner._grains.GetGrain<IShardGrain>(owner.Placement[Window.Index]).ResidentRoundAsync(request, cancellationToken).ConfigureAwait(false);
+                result = await owner._grains.GetGrain<IShardGrain>(shard).ResidentRoundAsync(request, bounded.Token).WaitAsync(bounded.Token).ConfigureAwait(false);
+                owner._rounds.Observe(shard, System.Diagnostics.Stopwatch.GetElapsedTime(began).TotalSeconds);
+            }
+            catch (OperationCanceledException) when (bounded.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                owner._router.MarkHung(ShardKey.SiloOf(shard));
+                throw new TimeoutException($"window {Window.Index}'s round (step {order.Step}, iteration {order.Iteration}) on shard {shard} took over {timeout.TotalSeconds:F1} s: its silo is passed over and the job resumes from its checkpoint.");
             }
             finally
             {
@@ -162,8 +206,20 @@ public sealed class ResidentShardWindows : IDisposable
 
         public async Task<torch.Tensor> OwnedFramesAsync(int stepsDone, CancellationToken cancellationToken)
         {
-            (long[] shape, WireTensor latent) = await owner._grains.GetGrain<IShardGrain>(owner.Placement[Window.Index])
-                .ResidentFramesAsync(owner.Job, Window.Index, stepsDone).WaitAsync(cancellationToken).ConfigureAwait(false);
+            // Bounded as a round is: a checkpoint gathering from a hung silo would hold up the job's resume.
+            string shard = owner.Placement[Window.Index];
+            TimeSpan timeout = owner._rounds.TimeoutFor(shard);
+            (long[] shape, WireTensor latent) result;
+            try
+            {
+                result = await owner._grains.GetGrain<IShardGrain>(shard).ResidentFramesAsync(owner.Job, Window.Index, stepsDone).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                owner._router.MarkHung(ShardKey.SiloOf(shard));
+                throw new TimeoutException($"window {Window.Index}'s latent after step {stepsDone} did not come from shard {shard} within {timeout.TotalSeconds:F1} s: its silo is passed over.");
+            }
+            (long[] shape, WireTensor latent) = result;
             owner.Counters.Called(0, latent.Data.Length);
             return latent.ToTensor(shape);
         }

@@ -95,6 +95,15 @@ public sealed partial class ShardRouter
         }
     }
 
+    /// <summary>
+    /// Passes silo <paramref name="silo"/> over for a while: a call there outlived many times its usual time (a resident
+    /// window's round; the router's own calls mark it themselves). A success there clears it.
+    /// </summary>
+    public void MarkHung(string silo) => _hungUntil[silo] = DateTimeOffset.UtcNow + HungFor;
+
+    /// <summary>True while silo <paramref name="silo"/> is passed over as hung (<see cref="MarkHung"/>).</summary>
+    public bool IsHung(string silo) => _hungUntil.TryGetValue(silo, out DateTimeOffset until) && until > DateTimeOffset.UtcNow;
+
     private async ValueTask<WindowResult> AttemptAsync(WindowRequest request, WindowConditioning? conditioning, HashSet<string> tried, JobCounters? counters, string? home, CancellationToken cancellationToken)
     {
         long picking = System.Diagnostics.Stopwatch.GetTimestamp();

@@ -41,6 +41,15 @@ public sealed class ResidentWindows : IDisposable
     /// <summary>Windows resident here now.</summary>
     public int Count => _jobs.Values.Sum(j => j.Windows.Count);
 
+    /// <summary>How long a job's windows count as in use (<see cref="InUse"/>) after their last call when no round runs.</summary>
+    public static readonly TimeSpan InUseAfterCall = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Windows of jobs that are still using them: a round runs, or a call came within <see cref="InUseAfterCall"/>. A
+    /// draining silo waits for these to be moved (windows whose job died without closing them are not waited for).
+    /// </summary>
+    public int InUse => _jobs.Values.Where(j => j.Running > 0 || DateTime.UtcNow - j.LastUsed < InUseAfterCall).Sum(j => j.Windows.Count);
+
     /// <summary>Opens (or re-opens) a window on shard <paramref name="shardId"/>.</summary>
     /// <exception cref="ArgumentException">The request does not fit the job it names.</exception>
     public void Open(string shardId, ResidentOpenRequest request)
@@ -111,8 +120,18 @@ public sealed class ResidentWindows : IDisposable
         // Ended by the caller, or by the job's windows closing here (a round waiting for a dead neighbour's frames).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, job.Closing);
         ResidentRoundOrder? next = request.Next is { } n ? new ResidentRoundOrder(n.Step, n.Iteration, n.Planned, [], []) : null;
-        ResidentRoundReport report = await entry.Worker!.RoundAsync(
-            new ResidentRoundOrder(request.Step, request.Iteration, request.Planned, request.Skip, request.Settled, next), stop.Token).ConfigureAwait(false);
+        ResidentRoundReport report;
+        Interlocked.Increment(ref job.Running);
+        try
+        {
+            report = await entry.Worker!.RoundAsync(
+                new ResidentRoundOrder(request.Step, request.Iteration, request.Planned, request.Skip, request.Settled, next), stop.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref job.Running);
+            job.Touch();
+        }
         _metrics.ResidentRounds.WithLabels(report.RanAhead ? "ahead" : "asked").Inc();
         return new ResidentRoundResult(report.CertainCells, report.AllCertain, report.Evaluations, report.SkippedEvaluations, report.Skipped, report.SentValues, entry.ShardId);
     }
@@ -206,6 +225,9 @@ public sealed class ResidentWindows : IDisposable
         public ConcurrentDictionary<int, Entry> Windows { get; } = new();
 
         public DateTime LastUsed { get; private set; } = DateTime.UtcNow;
+
+        /// <summary>Rounds running now (a field for <see cref="Interlocked"/>).</summary>
+        public int Running;
 
         public void Touch() => LastUsed = DateTime.UtcNow;
 

@@ -8,6 +8,9 @@ public static class ShardKey
     /// <summary>The key of device <paramref name="index"/> on <paramref name="silo"/>.</summary>
     public static string For(SiloAddress silo, int index) => $"{silo.ToParsableString()}/{index}";
 
+    /// <summary>The silo part of a key, as <see cref="Contracts.Shards.ShardInfo.Silo"/> names it.</summary>
+    public static string SiloOf(string key) => key[..Math.Max(0, key.LastIndexOf('/'))];
+
     /// <summary>Splits a key back into its silo and device index.</summary>
     /// <exception cref="FormatException">Not a shard key.</exception>
     public static (SiloAddress Silo, int Index) Parse(string key)
