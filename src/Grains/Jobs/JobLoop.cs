@@ -27,6 +27,9 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
     /// <summary>The checkpoint and failure policy, kept across the loop's restarts.</summary>
     public StepPolicy Policy { get; } = new();
 
+    /// <summary>True when the last run ended in a passing failure: the job stays Running, to be resumed from its checkpoint.</summary>
+    public bool Interrupted { get; private set; }
+
     /// <summary>
     /// Runs the job from its checkpoint to its result under a new epoch, and ends it (Completed, or Failed when
     /// <see cref="Policy"/> says so). Never throws: a passing failure leaves the job Running for the queue's heartbeat
@@ -40,6 +43,7 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
         ArgumentNullException.ThrowIfNull(recipe);
         JobSpec spec = recipe.Spec;
         JobRun? run = null;
+        Interrupted = false;
         WanJobStages? wan = null;
         try
         {
@@ -218,6 +222,7 @@ public sealed class JobLoop(IJobLoopHost host, IJobFields fields, JobArtifacts a
                 break;
             case LoopFault.Interrupted:
                 LogInterrupted(logger, host.JobId, Policy.FailuresInRow, e.GetType().Name, e.Message);
+                Interrupted = true;
                 break;
             case LoopFault.Failed:
                 LogFailed(logger, e, host.JobId);

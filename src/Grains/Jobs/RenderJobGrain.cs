@@ -43,6 +43,11 @@ public sealed class RenderJobGrain(
     private JobRecipe? _recipe;
     private JobArtifacts? _artifacts;
     private JobLoop? _jobLoop;
+
+    /// <summary>How soon an interrupted loop resumes from its checkpoint on its own.</summary>
+    private static readonly TimeSpan ResumeAfter = TimeSpan.FromSeconds(1);
+
+    private IGrainTimer? _resumeSoon;
     private WindowRunTally? _windowRun;
 
     private string JobId => this.GetPrimaryKeyString();
@@ -238,7 +243,22 @@ public sealed class RenderJobGrain(
         {
             _loop = null;
             jobs.LoopEnded(JobId);
+            if (Loop.Interrupted && !cancellationToken.IsCancellationRequested)
+            {
+                // Resumed from here shortly, not only by the queue's heartbeat: the queue's grain may sit on the very silo
+                // that hung (a resident window's round timed out there), and then no heartbeat gets through until
+                // membership declares that silo dead.
+                _resumeSoon?.Dispose();
+                _resumeSoon = this.RegisterGrainTimer(static (self, _) => self.ResumeSoonAsync(), this, new GrainTimerCreationOptions(ResumeAfter, Timeout.InfiniteTimeSpan));
+            }
         }
+    }
+
+    private Task ResumeSoonAsync()
+    {
+        _resumeSoon?.Dispose();
+        _resumeSoon = null;
+        return EnsureRunningAsync(Job.AdmissionOrder);
     }
 
     private async Task FinishAsync(JobPhase phase, string? error)
