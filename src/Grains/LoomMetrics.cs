@@ -76,7 +76,7 @@ public sealed class LoomMetrics : IDisposable
             "Rounds of resident windows run on this silo's shards, by how they began: ahead (started as the round before ended, before the job asked: the job's round trip was off the critical path) or asked (the round depended on every window's report).",
             ["began"]);
         WireBytes = metrics.CreateCounter("loom_wire_bytes_total",
-            "Payload bytes of window evaluations this silo's jobs sent to shards (latents, conditioning) and received (velocities).", ["direction"]);
+            "Payload bytes of window evaluations this silo's jobs sent to shards (latents, conditioning; a resident window's slice when it opens) and received (velocities; resident windows' latents gathered for a checkpoint or the result).", ["direction"]);
         CorruptData = metrics.CreateCounter("loom_corrupt_data_total",
             "Stored data found corrupt on this silo, by kind: checkpoint (the job restarted from step 0), result (not served: DATA_LOSS), job_state (the job left out of lists).",
             ["kind"]);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Loom.Contracts.Jobs;
 using Loom.Contracts.Shards;
 using Loom.Grains.Routing;
@@ -18,8 +19,12 @@ namespace Loom.Grains.Jobs;
 /// <param name="grains">Reaches the shards.</param>
 /// <param name="router">The live shards, and the silos passed over as hung.</param>
 /// <param name="evaluation">How long a round may take: a multiple of the rounds measured, as for a job-owned evaluation.</param>
-public sealed class ShardResidency(IGrainFactory grains, ShardRouter router, IOptions<LoomEvaluationOptions> evaluation)
+/// <param name="host">This silo's shards, whose loads are read live.</param>
+public sealed class ShardResidency(IGrainFactory grains, ShardRouter router, IOptions<LoomEvaluationOptions> evaluation, ShardHost host)
 {
+    /// <summary>Windows this silo's jobs hold open on each shard now.</summary>
+    private readonly ConcurrentDictionary<string, int> _placed = new(StringComparer.Ordinal);
+
     /// <summary>Attempts at placing a job's windows, each without the shards that refused the one before.</summary>
     public const int PlacementAttempts = 3;
 
@@ -44,8 +49,12 @@ public sealed class ShardResidency(IGrainFactory grains, ShardRouter router, IOp
         for (int attempt = 1; ; attempt++)
         {
             string[] placement = await PlaceAsync(jobId, recipe, refused, cancellationToken).ConfigureAwait(false);
+            foreach (string shard in placement)
+            {
+                _placed.AddOrUpdate(shard, 1, (_, n) => n + 1);
+            }
             var remote = new ResidentShardWindows(grains, router, new ResidentJob(jobId, epoch, opening * PlacementAttempts + attempt), recipe, placement, counters,
-                new ShardLatencies(evaluation.Value));
+                new ShardLatencies(evaluation.Value), Closed);
             Task[] opens = recipe.Windows.Windows.Select(window => Task.Run(() => OpenWindowAsync(remote, window, latent, stepsDone, conditioning, inputs(window), cancellationToken), cancellationToken)).ToArray();
             try
             {
@@ -67,8 +76,11 @@ public sealed class ShardResidency(IGrainFactory grains, ShardRouter router, IOp
 
     /// <summary>
     /// Each window's shard: the live shards that hold the model (else all live ones), less <paramref name="refused"/> and
-    /// those of silos passed over as hung (unless that leaves none), in
-    /// order, from an offset by the hash of the job's id (string hashes differ per process: the offset only spreads jobs).
+    /// those of silos passed over as hung (unless that leaves none), in order, consecutive windows on consecutive shards
+    /// (of one silo where they can: their shared frames then stay in the silo), from the offset whose shards are least
+    /// loaded; ties go to the offset by the hash of the job's id (string hashes differ per process: it only spreads jobs).
+    /// A shard's load: its requests waiting or running (read live on this silo, else as last reported), or, where more,
+    /// the windows this silo's jobs hold open there (jobs opened in the same moment see each other at once).
     /// </summary>
     private async Task<string[]> PlaceAsync(string jobId, JobRecipe recipe, HashSet<string> refused, CancellationToken cancellationToken)
     {
@@ -78,14 +90,52 @@ public sealed class ShardResidency(IGrainFactory grains, ShardRouter router, IOp
             live = live.Where(s => !router.IsHung(s.Silo)).ToArray();
         }
         ShardInfo[] holding = live.Where(s => s.Models.Contains(recipe.Spec.Model)).ToArray();
-        string[] shards = (holding.Length > 0 ? holding : live).Select(s => s.ShardId).Order(StringComparer.Ordinal).ToArray();
+        ShardInfo[] shards = (holding.Length > 0 ? holding : live).OrderBy(s => s.ShardId, StringComparer.Ordinal).ToArray();
         if (shards.Length == 0)
         {
             throw new ShardUnavailableException($"no live shard to place job {jobId}'s resident windows on.");
         }
-        IReadOnlyList<TemporalWindow> windows = recipe.Windows.Windows;
-        int offset = (int)((uint)StringComparer.Ordinal.GetHashCode(jobId) % (uint)shards.Length);
-        return windows.Select(w => shards[(offset + (int)((long)w.Index * shards.Length / windows.Count)) % shards.Length]).ToArray();
+        int[] load = shards.Select(s => Math.Max(host.QueueDepthOf(s.ShardId) ?? s.QueueDepth, _placed.GetValueOrDefault(s.ShardId))).ToArray();
+        int count = recipe.Windows.Windows.Count;
+        int offset = LeastLoadedOffset(load, count, (int)((uint)StringComparer.Ordinal.GetHashCode(jobId) % (uint)shards.Length));
+        return Enumerable.Range(0, count).Select(w => shards[ShardOf(offset, w, count, shards.Length)].ShardId).ToArray();
+    }
+
+    /// <summary>The shard (of <paramref name="shards"/>) of window <paramref name="window"/> of <paramref name="windows"/> placed from <paramref name="offset"/>: consecutive windows on consecutive shards, spread over all.</summary>
+    public static int ShardOf(int offset, int window, int windows, int shards) => (offset + (int)((long)window * shards / windows)) % shards;
+
+    /// <summary>
+    /// The offset whose shards (<see cref="ShardOf"/>) carry the least of <paramref name="load"/> in all; of equal ones,
+    /// the first from <paramref name="preferred"/> on.
+    /// </summary>
+    public static int LeastLoadedOffset(IReadOnlyList<int> load, int windows, int preferred)
+    {
+        ArgumentNullException.ThrowIfNull(load);
+        int best = preferred;
+        long least = long.MaxValue;
+        for (int k = 0; k < load.Count; k++)
+        {
+            int offset = (preferred + k) % load.Count;
+            long cost = 0;
+            for (int w = 0; w < windows; w++)
+            {
+                cost += load[ShardOf(offset, w, windows, load.Count)];
+            }
+            if (cost < least)
+            {
+                (least, best) = (cost, offset);
+            }
+        }
+        return best;
+    }
+
+    /// <summary>A placement's windows closed: they no longer load their shards.</summary>
+    private void Closed(IReadOnlyList<string> placement)
+    {
+        foreach (string shard in placement)
+        {
+            _placed.AddOrUpdate(shard, 0, (_, n) => Math.Max(0, n - 1));
+        }
     }
 
     private async Task OpenWindowAsync(
@@ -113,6 +163,7 @@ public sealed class ShardResidency(IGrainFactory grains, ShardRouter router, IOp
             throw;
         }
         remote.Counters.Called(request.Latent.Data.Length, 0);
+        router.Metrics.WireBytes.WithLabels("sent").Inc(request.Latent.Data.Length);
     }
 }
 
@@ -123,10 +174,13 @@ public sealed class ResidentShardWindows : IResidentPlacement
     private readonly ShardRouter _router;
     private readonly ShardLatencies _rounds;
     private readonly LoomMetrics _metrics;
+    private readonly Action<IReadOnlyList<string>> _closed;
+    private int _disposed;
 
-    internal ResidentShardWindows(IGrainFactory grains, ShardRouter router, ResidentJob job, JobRecipe recipe, string[] placement, JobCounters counters, ShardLatencies rounds)
+    internal ResidentShardWindows(
+        IGrainFactory grains, ShardRouter router, ResidentJob job, JobRecipe recipe, string[] placement, JobCounters counters, ShardLatencies rounds, Action<IReadOnlyList<string>> closed)
     {
-        (_grains, _router, _rounds, Job, Recipe, Placement, Counters, _metrics) = (grains, router, rounds, job, recipe, placement, counters, router.Metrics);
+        (_grains, _router, _rounds, Job, Recipe, Placement, Counters, _metrics, _closed) = (grains, router, rounds, job, recipe, placement, counters, router.Metrics, closed);
         Windows = recipe.Windows.Windows.Select(w => (IResidentWindow)new Remote(this, w)).ToArray();
     }
 
@@ -155,6 +209,11 @@ public sealed class ResidentShardWindows : IResidentPlacement
     /// <summary>Closes the windows on every silo that holds some (best effort: a silo that is gone took them with it; an idle window is dropped by its silo later).</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        _closed(Placement);
         foreach (string shard in Placement.Distinct())
         {
             _ = _grains.GetGrain<IShardGrain>(shard).ResidentCloseAsync(Job).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
@@ -221,6 +280,7 @@ public sealed class ResidentShardWindows : IResidentPlacement
             }
             (long[] shape, WireTensor latent) = result;
             owner.Counters.Called(0, latent.Data.Length);
+            owner._metrics.WireBytes.WithLabels("received").Inc(latent.Data.Length);
             return latent.ToTensor(shape);
         }
     }
