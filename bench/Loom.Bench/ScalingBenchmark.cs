@@ -22,7 +22,7 @@ public static class ScalingBenchmark
     /// <c>--workloads</c> (long,batch by default), <c>--fp32 no</c> (leaves out the wire fp32 row), <c>--phases yes</c> (adds the per-step phase columns from the silos' <c>/metrics</c>)
     /// and <c>--warm-steps --warm-plan</c> (the untimed warm-up job: 5 steps of the measured plan by default), and
     /// <c>--warm-seconds</c> (warm-up jobs repeat until the silos have run this long, 30 by default: the JIT settles), and
-    /// <c>--resident no|yes|both</c> (the silos' <c>ResidentWindows</c>: windows stay on their shards; <c>both</c> adds the
+    /// <c>--resident no|yes|both</c> (the silos' <c>ResidentWindows</c>, yes by default as on a silo: windows stay on their shards; <c>both</c> adds the
     /// long video on resident windows beside the job-owned rows, each on its own cluster).
     /// </summary>
     public static async Task<BenchTable> RunAsync(BenchArguments args)
@@ -44,8 +44,8 @@ public static class ScalingBenchmark
         string plan = args.Text("plan", "1-4:2");
         string[] workloads = args.Text("workloads", "long,batch").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         bool phases = args.Text("phases", "no") == "yes";
-        string residentMode = args.Text("resident", "no");
-        bool[] residentPasses = args.ResidentPasses("no");
+        string residentMode = args.Text("resident", "yes");
+        bool[] residentPasses = args.ResidentPasses("yes");
         int rounds = RefinementPlan.Parse(plan).Nfe(steps, guided: false);
         if (overlap >= window)
         {
@@ -138,7 +138,7 @@ public static class ScalingBenchmark
                 Dictionary<string, string> siloOf = (await cluster.Grains.GetGrain<IShardDirectoryGrain>(0).GetShardsAsync()).ToDictionary(s => s.ShardId, s => s.Silo);
                 int remote = batch.Done.Count(d => d.Shards.Any(s => siloOf.GetValueOrDefault(s) != d.Host));
                 int shared = batch.Done.SelectMany(d => d.Shards).GroupBy(s => s).Count(g => g.Count() > 1);
-                rows.Add(($"batch{label}", kind, shards, BenchCluster.Span(batch.Done), rounds * Math.Ceiling(jobCount / (double)shards) * forward, batch.Done, batch.Cpu, batch.Phases));
+                rows.Add(("batch", kind, shards, BenchCluster.Span(batch.Done), rounds * Math.Ceiling(jobCount / (double)shards) * forward, batch.Done, batch.Cpu, batch.Phases));
                 DateTimeOffset first = batch.Done.Min(d => d.SubmittedAt);
                 double[] started = batch.Done.Select(d => (d.StartedAt!.Value - first).TotalSeconds).Order().ToArray();
                 double[] running = batch.Done.Select(d => (d.FinishedAt!.Value - d.StartedAt!.Value).TotalSeconds).Order().ToArray();

@@ -15,13 +15,15 @@ public sealed class LoomJobOptions
     public int MaxRunningJobs { get; set; } = 16;
 
     /// <summary>
-    /// Co-denoising jobs keep each window's latent and refinement state on the shard that evaluates it for the whole job
-    /// (resident windows): a round is then a small message per window, the velocities over shared frames go shard to
-    /// shard, and the job's silo does no whole-latent arithmetic; the latent comes back for checkpoints and the result.
-    /// Same bits as the default, where the job holds the latent and sends each window's slice every round
-    /// (docs/coordination-model.md). A shard lost mid-job costs the steps since the last checkpoint.
+    /// Co-denoising jobs of two windows or more keep each window's latent and refinement state on the shard that evaluates
+    /// it for the whole job (resident windows): a round is then a small message per window, the velocities over shared
+    /// frames go shard to shard, and the job's silo does no whole-latent arithmetic; the latent comes back for checkpoints
+    /// and the result. Same bits as when the job holds the latent and sends each window's slice every round
+    /// (docs/coordination-model.md), which one-window jobs, models served by expert (Wan2.2 A14B) and <c>false</c> here
+    /// keep. A window's shard lost mid-job costs the steps since the last checkpoint; a draining one costs none (the
+    /// windows move between steps).
     /// </summary>
-    public bool ResidentWindows { get; set; }
+    public bool ResidentWindows { get; set; } = true;
 
     /// <summary>Bounds on submitted specs (<c>Loom:Limits:*</c>).</summary>
     public JobLimits Limits { get; set; } = new();

@@ -19,10 +19,11 @@ public sealed class DrainTests(ITestOutputHelper output)
     {
         await using LoomTestCluster cluster = await LoomTestCluster.StartAsync(
             silos: 3, settings: new Dictionary<string, string> { ["DrainTimeout"] = DrainTimeout.ToString() });
-        // Long enough (170 rounds of 6 windows) that two drains of ~2.5 s each fit inside it on a fast machine too, and a
+        // Long enough (420 rounds of 6 windows) that two drains of ~2.5 s each fit inside it on a fast machine too, and a
         // status call held a few seconds while the cluster changes around the leaving silo does not find the job done
-        // (with 80 rounds, once its windows stayed on their own silo's shards, a CI run saw it finish in that gap).
-        JobSpec spec = Specs.SixWindows(41, steps: 150) with { Plan = "1-20:1" };
+        // (with 80 rounds, once its windows stayed on their own silo's shards, a CI run saw it finish in that gap; with
+        // 170, once they stayed resident on their shards, another).
+        JobSpec spec = Specs.SixWindows(41, steps: 400) with { Plan = "1-20:1" };
         await cluster.SubmitAsync("drain", spec);
         JobStatus running = await cluster.WaitAsync("drain", s => s.StepsDone >= 2);
         Assert.False(running.IsFinal, "the job must still be running when its host is told to stop");

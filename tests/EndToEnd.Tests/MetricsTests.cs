@@ -22,7 +22,11 @@ public sealed partial class MetricsTests(SiloFixture silo)
     public async Task A_finished_job_shows_in_every_loom_metric_beside_the_orleans_and_polly_meters()
     {
         Scrape before = await ScrapeAsync();
-        Job submitted = await silo.Jobs.SubmitJobAsync(new SubmitJobRequest { Spec = Requests.Small(seed: 71) }, SiloFixture.Deadline());
+        // One window of 12 frames: a job-owned window, whose calls the wire and call-phase series count (a video of two
+        // windows or more runs on resident windows, ResidentWindowTests).
+        JobSpec spec = Requests.Small(seed: 71);
+        (spec.WindowLength, spec.WindowOverlap) = (spec.Frames, 0);
+        Job submitted = await silo.Jobs.SubmitJobAsync(new SubmitJobRequest { Spec = spec }, SiloFixture.Deadline());
         Job done = (await Requests.WatchAllAsync(silo.Jobs, submitted.JobId))[^1].Job;
         Assert.Equal(JobState.Completed, done.State);
         // The watch can see Completed a moment before the job's loop records its duration (the grain answers status

@@ -26,11 +26,23 @@ public sealed class ShardJobFields(ShardRouter router, ModelCatalog catalog, Wan
     public IVelocityField Field(string jobId, JobSpec spec, TemporalWindow window, FrameConditioning? given, JobCounters counters, WanJobStages? wan)
         => new ShardWindowField(jobId, spec, window, given, router, counters, wan?.Inputs(window));
 
+    /// <summary>
+    /// Whether a job runs on resident windows: a co-denoising job of two windows or more when the option is on, unless its
+    /// model serves steps by expert (Wan2.2 A14B). A single window has no shared frames to exchange, and the router keeps
+    /// it on its home shard anyway; an expert model's steps go where their expert is loaded, which a window that stays
+    /// on one shard for the job would not do (each of its shards would load both experts).
+    /// </summary>
+    public static bool UsesResident(bool option, JobRecipe recipe, bool byExpert)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        return option && recipe.IsStepwise && recipe.Windows.Windows.Count >= 2 && !byExpert;
+    }
+
     /// <inheritdoc />
     public JobRun.OpenResident? Resident(string jobId, long epoch, JobRecipe recipe, JobCounters counters, WanJobStages? wan)
     {
         ArgumentNullException.ThrowIfNull(recipe);
-        if (!options.Value.ResidentWindows || !recipe.IsStepwise)
+        if (!UsesResident(options.Value.ResidentWindows, recipe, wan?.Boundary is not null))
         {
             return null;
         }
