@@ -19,7 +19,7 @@ namespace Loom.Bench;
 /// </summary>
 public static class OverheadBenchmark
 {
-    /// <summary>Runs it: <c>--frames --window --overlap --steps --plan --repeats --models</c>.</summary>
+    /// <summary>Runs it: <c>--frames --window --overlap --steps --plan --repeats --models</c>, <c>--resident no|yes|both</c> (the silos' <c>ResidentWindows</c>, yes by default as on a silo).</summary>
     public static async Task<BenchTable> RunAsync(BenchArguments args)
     {
         string models = Path.GetFullPath(args.Text("models", "models"));
@@ -45,22 +45,27 @@ public static class OverheadBenchmark
         });
         table.Add("direct, in-process sampler", 0, direct, evaluations, 1.0, "reference");
 
-        // 2. An embedded silo in this process with one shard.
+        // 2. An embedded silo in this process with one shard, then 3. two silo processes (localhost clustering), one shard
+        // each, and a client here; each with the windows resident on the shards (the default) and/or held by the job.
         string data = Directory.CreateTempSubdirectory("loom-bench-").FullName;
-        using (IHost silo = EmbeddedSilo(models, data, Ports.Free(), Ports.Free()))
+        bool[] passes = args.ResidentPasses("yes");
+        foreach (bool resident in passes)
         {
-            await silo.StartAsync();
-            var grains = silo.Services.GetRequiredService<IGrainFactory>();
-            var (seconds, status) = await RunJobs(grains, spec, "embedded", repeats);
-            table.Add("embedded silo, 1 shard", 1, seconds, status.Evaluations, seconds / direct, status.LatentSha256 == reference ? "yes" : "NO");
-            await silo.StopAsync();
-        }
-
-        // 3. Two silo processes (localhost clustering), one shard each, and a client here.
-        await using (BenchCluster cluster = await BenchCluster.StartAsync(models, silos: 2, shardsPerSilo: 1))
-        {
-            var (seconds, status) = await RunJobs(cluster.Grains, spec, "processes", repeats);
-            table.Add("2 silo processes", 2, seconds, status.Evaluations, seconds / direct, status.LatentSha256 == reference ? "yes" : "NO");
+            string label = passes.Length > 1 ? (resident ? ", resident" : ", job-owned") : "";
+            string setting = resident ? "true" : "false";
+            using (IHost silo = EmbeddedSilo(models, data, Ports.Free(), Ports.Free(), new Dictionary<string, string?> { ["Loom:ResidentWindows"] = setting }))
+            {
+                await silo.StartAsync();
+                var grains = silo.Services.GetRequiredService<IGrainFactory>();
+                var (seconds, status) = await RunJobs(grains, spec, $"embedded-{setting}", repeats);
+                table.Add($"embedded silo, 1 shard{label}", 1, seconds, status.Evaluations, seconds / direct, status.LatentSha256 == reference ? "yes" : "NO");
+                await silo.StopAsync();
+            }
+            await using (BenchCluster cluster = await BenchCluster.StartAsync(models, silos: 2, shardsPerSilo: 1, new Dictionary<string, string> { ["ResidentWindows"] = setting }))
+            {
+                var (seconds, status) = await RunJobs(cluster.Grains, spec, $"processes-{setting}", repeats);
+                table.Add($"2 silo processes{label}", 2, seconds, status.Evaluations, seconds / direct, status.LatentSha256 == reference ? "yes" : "NO");
+            }
         }
         Directory.Delete(data, recursive: true);
         table.Notes.Add("wall s: submit to completed (cluster rows include grain calls, serialization, checkpoints to disk every step and the output file).");
