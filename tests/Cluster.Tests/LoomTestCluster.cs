@@ -165,10 +165,10 @@ public sealed class LoomTestCluster : IAsyncDisposable
                 {
                     await Console.Error.WriteLineAsync($"silo :{silent.SiloPort} listed no shard after {(DateTime.UtcNow - started).TotalSeconds:F0} s; restarting it. Its log:\n{silent.Log}");
                     int at = Silos.IndexOf(silent);
-                    await silent.DisposeAsync();
                     SiloProcess again = StartSilo(); // appended
                     Silos.RemoveAt(Silos.Count - 1);
                     Silos[at] = again;
+                    await silent.DisposeAsync();
                 }
             }
             await Task.Delay(250);

@@ -206,6 +206,37 @@ public sealed class ResidentShardWindows : IResidentPlacement
         return shards.Any(s => s.Draining && Placement.Contains(s.ShardId, StringComparer.Ordinal));
     }
 
+    /// <summary>How long a silo of the placement has to answer a shard's info call after a round timed out.</summary>
+    private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// After a round or gather timed out: asks one shard of each silo of the placement for its info and passes over the
+    /// silos that do not answer within <see cref="PingTimeout"/>. The window that timed out first may be a healthy one
+    /// waiting for a hung neighbour's frames; its own silo answers and is not passed over. Returns the silos passed over.
+    /// </summary>
+    internal async Task<string[]> MarkSilentSilosAsync()
+    {
+        var silos = Placement.GroupBy(ShardKey.SiloOf, StringComparer.Ordinal).Select(g => (Silo: g.Key, Shard: g.First())).ToArray();
+        bool[] answered = await Task.WhenAll(silos.Select(async s =>
+        {
+            try
+            {
+                await _grains.GetGrain<IShardGrain>(s.Shard).GetInfoAsync().WaitAsync(PingTimeout).ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception)
+            {
+                return false;
+            }
+        })).ConfigureAwait(false);
+        string[] silent = silos.Where((_, i) => !answered[i]).Select(s => s.Silo).ToArray();
+        foreach (string silo in silent)
+        {
+            _router.MarkHung(silo);
+        }
+        return silent;
+    }
+
     /// <summary>Closes the windows on every silo that holds some (best effort: a silo that is gone took them with it; an idle window is dropped by its silo later).</summary>
     public void Dispose()
     {
@@ -233,7 +264,10 @@ public sealed class ResidentShardWindows : IResidentPlacement
             // A round outliving many times the rounds measured on its shard: the shard's silo is likely hung (stopped, not
             // yet declared dead). The step fails, the silo is passed over, and the job resumes from its checkpoint on
             // shards that answer.
-            TimeSpan timeout = owner._rounds.TimeoutFor(shard);
+            // A shard that no longer lists the job's model (evicted for another job's) reloads it first: the ceiling then.
+            bool held = (await owner._router.ShardsAsync(cancellationToken).ConfigureAwait(false))
+                .FirstOrDefault(s => s.ShardId == shard)?.Models.Contains(owner.Recipe.Spec.Model) ?? true;
+            TimeSpan timeout = owner._rounds.TimeoutFor(shard, held);
             using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             bounded.CancelAfter(timeout);
             ResidentRoundResult result;
@@ -244,8 +278,8 @@ public sealed class ResidentShardWindows : IResidentPlacement
             }
             catch (OperationCanceledException) when (bounded.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                owner._router.MarkHung(ShardKey.SiloOf(shard));
-                throw new TimeoutException($"window {Window.Index}'s round (step {order.Step}, iteration {order.Iteration}) on shard {shard} took over {timeout.TotalSeconds:F1} s: its silo is passed over and the job resumes from its checkpoint.");
+                string[] silent = await owner.MarkSilentSilosAsync().ConfigureAwait(false);
+                throw new TimeoutException($"window {Window.Index}'s round (step {order.Step}, iteration {order.Iteration}) on shard {shard} took over {timeout.TotalSeconds:F1} s; silos passed over as not answering: {(silent.Length > 0 ? string.Join(", ", silent) : "none")}. The job resumes from its checkpoint.");
             }
             finally
             {
@@ -275,8 +309,8 @@ public sealed class ResidentShardWindows : IResidentPlacement
             }
             catch (TimeoutException)
             {
-                owner._router.MarkHung(ShardKey.SiloOf(shard));
-                throw new TimeoutException($"window {Window.Index}'s latent after step {stepsDone} did not come from shard {shard} within {timeout.TotalSeconds:F1} s: its silo is passed over.");
+                string[] silent = await owner.MarkSilentSilosAsync().ConfigureAwait(false);
+                throw new TimeoutException($"window {Window.Index}'s latent after step {stepsDone} did not come from shard {shard} within {timeout.TotalSeconds:F1} s; silos passed over as not answering: {(silent.Length > 0 ? string.Join(", ", silent) : "none")}.");
             }
             (long[] shape, WireTensor latent) = result;
             owner.Counters.Called(0, latent.Data.Length);
