@@ -85,9 +85,9 @@ public sealed class ShardResidency(IGrainFactory grains, ShardRouter router, IOp
     private async Task<string[]> PlaceAsync(string jobId, JobRecipe recipe, HashSet<string> refused, CancellationToken cancellationToken)
     {
         ShardInfo[] live = (await router.ShardsAsync(cancellationToken).ConfigureAwait(false)).Where(s => !s.Draining && !refused.Contains(s.ShardId)).ToArray();
-        if (live.Any(s => !router.IsHung(s.Silo)))
+        if (live.Any(s => !router.Hung.IsHung(s.Silo)))
         {
-            live = live.Where(s => !router.IsHung(s.Silo)).ToArray();
+            live = live.Where(s => !router.Hung.IsHung(s.Silo)).ToArray();
         }
         ShardInfo[] holding = live.Where(s => s.Models.Contains(recipe.Spec.Model)).ToArray();
         ShardInfo[] shards = (holding.Length > 0 ? holding : live).OrderBy(s => s.ShardId, StringComparer.Ordinal).ToArray();
@@ -159,7 +159,7 @@ public sealed class ShardResidency(IGrainFactory grains, ShardRouter router, IOp
         }
         catch (TimeoutException)
         {
-            router.MarkHung(ShardKey.SiloOf(shard)); // the next attempt places on other silos
+            router.Hung.Mark(ShardKey.SiloOf(shard)); // the next attempt places on other silos
             throw;
         }
         remote.Counters.Called(request.Latent.Data.Length, 0);
@@ -232,7 +232,7 @@ public sealed class ResidentShardWindows : IResidentPlacement
         string[] silent = silos.Where((_, i) => !answered[i]).Select(s => s.Silo).ToArray();
         foreach (string silo in silent)
         {
-            _router.MarkHung(silo);
+            _router.Hung.Mark(silo);
         }
         return silent;
     }

@@ -24,8 +24,6 @@ public sealed partial class ShardRouter
     private static readonly TimeSpan SnapshotAge = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan DirectoryTimeout = TimeSpan.FromSeconds(2);
 
-    /// <summary>How long a silo whose shard timed out is passed over (while any other silo's shard can take the window).</summary>
-    private static readonly TimeSpan HungFor = TimeSpan.FromSeconds(10);
     private readonly IGrainFactory _grains;
     private readonly ShardHost _host;
     private readonly ResiliencePipelineProvider<LoomPipelineKey> _pipelines;
@@ -37,7 +35,6 @@ public sealed partial class ShardRouter
     private readonly ShardHoldings _holdings;
     private readonly ShardLatencies _latencies;
     private readonly ConcurrentDictionary<(string Shard, string Key), bool> _conditioningSent = new();
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _hungUntil = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly Lock _pickGate = new();
     private readonly ConcurrentDictionary<string, Lazy<ResiliencePipeline>> _shardPipelines = new(StringComparer.Ordinal);
@@ -95,14 +92,8 @@ public sealed partial class ShardRouter
         }
     }
 
-    /// <summary>
-    /// Passes silo <paramref name="silo"/> over for a while: a call there outlived many times its usual time (a resident
-    /// window's round; the router's own calls mark it themselves). A success there clears it.
-    /// </summary>
-    public void MarkHung(string silo) => _hungUntil[silo] = DateTimeOffset.UtcNow + HungFor;
-
-    /// <summary>True while silo <paramref name="silo"/> is passed over as hung (<see cref="MarkHung"/>).</summary>
-    public bool IsHung(string silo) => _hungUntil.TryGetValue(silo, out DateTimeOffset until) && until > DateTimeOffset.UtcNow;
+    /// <summary>The silos passed over as hung: marked by this router's timed-out calls and by resident windows' rounds.</summary>
+    public HungSilos Hung { get; } = new();
 
     private async ValueTask<WindowResult> AttemptAsync(WindowRequest request, WindowConditioning? conditioning, HashSet<string> tried, JobCounters? counters, string? home, CancellationToken cancellationToken)
     {
@@ -133,7 +124,7 @@ public sealed partial class ShardRouter
                         _homes.Answered(counters, request.WindowStart, shard.ShardId, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(1) + 3 * took);
                     }
                 }
-                _hungUntil.TryRemove(shard.Silo, out _);
+                Hung.Clear(shard.Silo);
                 computed = result.ComputeSeconds / Math.Max(1, result.BatchRequests); // its part of a batched forward
                 return result;
             }
@@ -151,7 +142,7 @@ public sealed partial class ShardRouter
                 // a wedged device), and so its other shards. The circuit breaker alone opens only once failures outweigh
                 // the successes of the last 30 s, so until then every step would place windows there and wait out their
                 // timeouts; pass the silo over for a while instead (a success anywhere on it clears this).
-                _hungUntil[shard.Silo] = DateTimeOffset.UtcNow + HungFor;
+                Hung.Mark(shard.Silo);
             }
             _shardsAt = DateTimeOffset.MinValue; // look at the directory again before the next attempt
             throw;
@@ -307,7 +298,7 @@ public sealed partial class ShardRouter
         }
         var open = live.Where(s => Breaker(s.ShardId).State.CircuitState is not (CircuitState.Open or CircuitState.Isolated)).ToList();
         DateTimeOffset now = DateTimeOffset.UtcNow;
-        var answering = open.Where(s => !(_hungUntil.TryGetValue(s.Silo, out DateTimeOffset until) && until > now)).ToList();
+        var answering = open.Where(s => !Hung.IsHung(s.Silo, now)).ToList();
         if (answering.Count > 0)
         {
             open = answering; // a hung silo's shards only when nothing else can take the window
