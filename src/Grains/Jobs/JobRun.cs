@@ -181,13 +181,8 @@ public sealed class JobRun : IDisposable
             _latent!.Dispose();
             _latent = null;
         }
-        if (_gathering is { } gathering && StepsDone > gathering.StepsDone)
-        {
-            // This step moves the windows past the latent a checkpoint is still gathering: let it finish (its failure is the
-            // checkpoint write's to report).
-            _gathering = null;
-            await gathering.Gather.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
-        }
+        // This step moves the windows past the latent a checkpoint may still be gathering: let it finish.
+        await GatheredAsync(before: StepsDone).ConfigureAwait(false);
         StepReport report = await _resident.StepAsync(StepsDone, cancellationToken).ConfigureAwait(false);
         StepsDone++;
         if (IsDone)
@@ -203,17 +198,26 @@ public sealed class JobRun : IDisposable
     /// </summary>
     private async Task MoveResidentAsync(CancellationToken cancellationToken)
     {
-        if (_gathering is { } gathering)
-        {
-            // A checkpoint still gathering reads these windows: let it finish first (its failure is its write's to report).
-            _gathering = null;
-            await gathering.Gather.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
-        }
+        // A checkpoint still gathering reads these windows: let it finish first.
+        await GatheredAsync(before: int.MaxValue).ConfigureAwait(false);
         _latent = await _resident!.GatherAsync(StepsDone, cancellationToken).ConfigureAwait(false);
         _resident.Dispose();
         _residentWindows!.Dispose();
         (_resident, _residentWindows) = (null, null);
         Moves++;
+    }
+
+    /// <summary>
+    /// Waits for the checkpoint's gather in flight, if it reads a latent from before step <paramref name="before"/>
+    /// (its failure is the checkpoint write's to report).
+    /// </summary>
+    private async Task GatheredAsync(int before)
+    {
+        if (_gathering is { } gathering && gathering.StepsDone < before)
+        {
+            _gathering = null;
+            await gathering.Gather.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
